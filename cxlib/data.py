@@ -1,0 +1,846 @@
+"""Sources -> Ibis tables, column checks and validation of the five input tables.
+
+Everything a user hands to cxlib goes through :func:`as_table`: a pandas DataFrame, a CSV / Parquet
+path or glob, a DuckDB file plus table, an Ibis connection URL plus table, or an Ibis table on any
+backend. Row-level work then stays in the engine (embedded DuckDB by default).
+
+Bad input raises :class:`CXDataError` (a ``ValueError``) with a message of a few lines that names the
+source, the column, what was expected and up to three offending rows, e.g.::
+
+    responses.csv: column 'nps' has 3 values outside 0..10 (rows 17, 208, 991: 11, -1, 12)
+
+Inputs are never modified: files are only read, DataFrames are wrapped, never written to.
+
+Example
+-------
+>>> from cxlib import data
+>>> v = data.validate("data/sample/responses.csv", kind="responses")
+>>> v.n_rows > 1000
+True
+"""
+from __future__ import annotations
+
+import glob as _glob
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
+import pandas as pd
+
+from cxlib.paths import KINDS, PROJECT_ROOT
+
+__all__ = [
+    "CXDataError", "as_table", "source_name", "require_columns", "clean_timestamp", "clean_numeric",
+    "clean_binary", "check_unique", "check_not_empty", "validate", "Validation", "to_pandas",
+    "default_backend", "PERSONAL_DATA_DEFAULT", "drop_personal", "fingerprint", "NULL_STRINGS",
+]
+
+#: Cell values read as missing in CSV files.
+NULL_STRINGS = ["", "N/A", "NA", "n/a", "na", "null", "NULL"]
+
+#: Column names treated as personal data unless a notebook declares its own list.
+PERSONAL_DATA_DEFAULT = (
+    "email", "e_mail", "email_address", "phone", "phone_number", "mobile", "name", "first_name",
+    "last_name", "full_name", "customer_name", "address", "street", "ip", "ip_address",
+)
+
+_MAX_EXAMPLES = 3
+# CSV files up to this size are type-sniffed in full (a stray text value deep in a numeric column is
+# then caught by the sniffer instead of failing mid-query).
+_FULL_SNIFF_BYTES = 64 * 1024 * 1024
+
+
+class CXDataError(ValueError):
+    """Bad input data: names the source, column, expectation and example rows.
+
+    Attributes
+    ----------
+    source, column : str or None
+        Where the problem is (``column`` is None for table-level problems).
+    problems : list of str
+        One line per problem (validation collects all problems of a table before raising).
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, column: str | None = None,
+                 problems: Sequence[str] | None = None):
+        self.source = source
+        self.column = column
+        self.problems = list(problems) if problems else [message]
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------------------------------
+# engine and sources
+
+_BACKEND = None
+
+
+def default_backend():
+    """The embedded DuckDB connection used for files and DataFrames (session time zone UTC)."""
+    global _BACKEND
+    if _BACKEND is None:
+        _BACKEND = ibis.duckdb.connect()
+        # Timestamps are compared and bucketed in UTC unless a reporting time zone is asked for.
+        _BACKEND.raw_sql("SET TimeZone='UTC'")
+    return _BACKEND
+
+
+_FILE_CONNECTIONS: dict[str, Any] = {}
+
+
+def _duckdb_file(path: str):
+    """One read-only connection per DuckDB file (DuckDB refuses two differently-configured ones)."""
+    key = str(Path(path).resolve())
+    if key not in _FILE_CONNECTIONS:
+        _FILE_CONNECTIONS[key] = ibis.duckdb.connect(key, read_only=True)
+    return _FILE_CONNECTIONS[key]
+
+
+@dataclass(frozen=True)
+class _Source:
+    label: str
+    kind: str  # 'csv', 'parquet', 'duckdb', 'url', 'frame', 'ibis'
+    paths: tuple[str, ...] = ()
+    read_options: tuple = ()
+
+
+# Physical table node -> where it came from (for messages and raw re-reads).
+_SOURCES: dict[Any, _Source] = {}
+
+
+def _register(t: ibis.Table, src: _Source) -> ibis.Table:
+    _SOURCES[t.op()] = src
+    return t
+
+
+def _source_of(t: ibis.Table) -> _Source | None:
+    node = t.op()
+    if node in _SOURCES:
+        return _SOURCES[node]
+    try:
+        for leaf in node.find(ops.PhysicalTable):
+            if leaf in _SOURCES:
+                return _SOURCES[leaf]
+    except Exception:  # pragma: no cover - defensive: graph walking is best effort
+        return None
+    return None
+
+
+def source_name(t: ibis.Table, name: str | None = None) -> str:
+    """A short label for messages: the file name, 'DataFrame', or the table's name."""
+    if name:
+        return name
+    src = _source_of(t)
+    if src is not None:
+        return src.label
+    try:
+        leaf = next(iter(t.op().find(ops.PhysicalTable)))
+        return str(leaf.name)
+    except Exception:  # pragma: no cover
+        return "table"
+
+
+def _resolve_path(path: str) -> list[str]:
+    """Files matching a path or glob; relative paths are tried against the cwd, then PROJECT_ROOT."""
+    p = Path(path).expanduser()
+    candidates = [p] if p.is_absolute() else [Path.cwd() / p, PROJECT_ROOT / p]
+    for cand in candidates:
+        matches = sorted(_glob.glob(str(cand))) if _glob.has_magic(str(cand)) else (
+            [str(cand)] if cand.is_file() else [])
+        if matches:
+            return matches
+    return []
+
+
+def _friendly_engine_message(exc: Exception) -> str:
+    """First meaningful line of an engine error, without the engine's own stack or hints."""
+    text = str(exc).strip()
+    for prefix in ("Invalid Input Error: ", "Conversion Error: ", "IO Error: ", "Binder Error: ",
+                   "Catalog Error: ", "Parser Error: "):
+        text = text.replace(prefix, "")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    keep = []
+    for ln in lines:
+        if ln.strip().lower().startswith(("possible fixes", "* ", "  file ", "line ", "original line")):
+            if ln.strip().lower().startswith(("line ", "original line")):
+                keep.append(ln.strip())
+            continue
+        keep.append(ln.strip())
+    return " ".join(keep[:3])[:400]
+
+
+def _read_csv(paths: list[str], label: str) -> ibis.Table:
+    con = default_backend()
+    size = sum(Path(p).stat().st_size for p in paths)
+    opts: dict[str, Any] = {"nullstr": NULL_STRINGS}
+    if size <= _FULL_SNIFF_BYTES:
+        opts["sample_size"] = -1
+    try:
+        t = con.read_csv(paths if len(paths) > 1 else paths[0], **opts)
+    except Exception as exc:
+        raise CXDataError(_read_error(label, exc), source=label) from None
+    return _register(t, _Source(label, "csv", tuple(paths), tuple(sorted(opts.items(), key=str))))
+
+
+def _read_error(label: str, exc: Exception) -> str:
+    msg = _friendly_engine_message(exc)
+    if "unicode" in msg.lower() or "utf" in msg.lower() or "encod" in msg.lower():
+        line = re.search(r"Line:\s*(\d+)", msg)
+        where = f" near line {line.group(1)}" if line else ""
+        return (f"{label}: the file is not valid UTF-8 text (undecodable bytes{where}). "
+                "Re-save it as UTF-8 (e.g. 'Save as CSV UTF-8' in Excel) and try again.")
+    return f"{label}: could not read the file: {msg}"
+
+
+def as_table(data: Any, *, table: str | None = None, name: str | None = None) -> ibis.Table:
+    """Open a data source as an Ibis table.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, str, pathlib.Path or ibis.Table
+        A DataFrame (wrapped as an in-memory table on the embedded DuckDB, not copied to disk and
+        never modified); a CSV or Parquet path or glob (relative paths are tried against the working
+        directory, then the project root); a DuckDB database file (``shop.duckdb`` with ``table=``,
+        or ``shop.duckdb::orders``); an Ibis connection URL with ``table=`` (or ``URL::table``); or an
+        Ibis table on any backend, returned as is.
+    table : str, optional
+        Table name inside a database source.
+    name : str, optional
+        Label used in error messages (default: the file name, or 'DataFrame').
+
+    Returns
+    -------
+    ibis.Table
+
+    Raises
+    ------
+    CXDataError
+        Missing file, unreadable file (e.g. not UTF-8), unknown table.
+
+    Example
+    -------
+    >>> t = as_table("data/sample/events.csv")
+    >>> "customer_id" in t.columns
+    True
+    """
+    if isinstance(data, ibis.Table):
+        if name:
+            _register(data, _Source(name, "ibis"))
+        return data
+    if isinstance(data, pd.DataFrame):
+        label = name or "DataFrame"
+        if data.shape[1] == 0:
+            raise CXDataError(f"{label}: the DataFrame has no columns.", source=label)
+        # Column names must be strings for the engine; a copy of the column index only, not the data.
+        frame = data if all(isinstance(c, str) for c in data.columns) else data.rename(columns=str)
+        return _register(ibis.memtable(frame), _Source(label, "frame"))
+    if isinstance(data, (str, Path)):
+        spec = str(data)
+        if "::" in spec and table is None:
+            spec, table = spec.rsplit("::", 1)
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", spec):
+            label = name or (f"{spec.split('://', 1)[0]}:{table}" if table else spec)
+            if not table:
+                raise CXDataError(f"{label}: a connection URL needs a table (table= or URL::table).",
+                                  source=label)
+            try:
+                con = _duckdb_file(spec.split("://", 1)[1]) if spec.startswith("duckdb://") else ibis.connect(spec)
+                t = con.table(table)
+            except Exception as exc:
+                raise CXDataError(f"{label}: could not open table {table!r}: "
+                                  f"{_friendly_engine_message(exc)}", source=label) from None
+            return _register(t, _Source(label, "url"))
+        paths = _resolve_path(spec)
+        label = name or (Path(spec).name if len(paths) <= 1 else spec)
+        if not paths:
+            raise CXDataError(f"{label}: file not found (looked for {spec!r} in {Path.cwd()} and "
+                              f"{PROJECT_ROOT}).", source=label)
+        suffix = "".join(Path(paths[0]).suffixes[-2:]).lower()
+        if suffix.endswith((".duckdb", ".ddb", ".db")):
+            if not table:
+                raise CXDataError(f"{label}: a DuckDB file needs a table (table= or file.duckdb::table).",
+                                  source=label)
+            try:
+                con = _duckdb_file(paths[0])
+                t = con.table(table)
+            except Exception as exc:
+                raise CXDataError(f"{label}: could not open table {table!r}: "
+                                  f"{_friendly_engine_message(exc)}", source=label) from None
+            return _register(t, _Source(f"{label}::{table}", "duckdb", tuple(paths)))
+        if suffix.endswith((".parquet", ".pq")):
+            try:
+                t = default_backend().read_parquet(paths if len(paths) > 1 else paths[0])
+            except Exception as exc:
+                raise CXDataError(_read_error(label, exc), source=label) from None
+            return _register(t, _Source(label, "parquet", tuple(paths)))
+        if suffix.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")):
+            return _read_csv(paths, label)
+        raise CXDataError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected .csv, "
+                          ".parquet or .duckdb.", source=label)
+    raise CXDataError(f"expected a pandas DataFrame, a file path or an Ibis table, got "
+                      f"{type(data).__name__}.")
+
+
+def to_pandas(expr: Any, *, name: str | None = None) -> pd.DataFrame:
+    """Execute an Ibis expression, turning engine errors into :class:`CXDataError`."""
+    try:
+        out = expr.execute()
+    except CXDataError:
+        raise
+    except Exception as exc:
+        label = name or (source_name(expr) if isinstance(expr, ibis.Table) else "data")
+        msg = _friendly_engine_message(exc)
+        if "unicode" in msg.lower() or "utf-8" in msg.lower():
+            raise CXDataError(_read_error(label, exc), source=label) from None
+        raise CXDataError(f"{label}: the data could not be processed: {msg}", source=label) from None
+    return out if isinstance(out, pd.DataFrame) else out
+
+
+# --------------------------------------------------------------------------------------------------
+# column checks
+
+_ROW = "__cx_row"
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "blank"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 40 else repr(v[:37] + "...")
+    return str(v)
+
+
+def _examples(t: ibis.Table, bad, column: str, *, name: str | None) -> tuple[int, str]:
+    """Count of rows where ``bad`` holds and a '(rows 17, 208: 11, -1)' snippet (1-based data rows)."""
+    numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
+    bad_rows = numbered.filter(bad(numbered))
+    n = int(to_pandas(bad_rows.count(), name=name))
+    if n == 0:
+        return 0, ""
+    ex = to_pandas(bad_rows.order_by(_ROW).select(_ROW, column).limit(_MAX_EXAMPLES), name=name)
+    rows = ", ".join(str(int(r)) for r in ex[_ROW])
+    vals = ", ".join(_fmt(v) for v in ex[column])
+    return n, f"(row{'s' if len(ex) > 1 else ''} {rows}: {vals})"
+
+
+def _raise(label: str, column: str | None, message: str):
+    raise CXDataError(message, source=label, column=column)
+
+
+def require_columns(t: ibis.Table, columns: Iterable[str], *, name: str | None = None,
+                    roles: Mapping[str, str] | None = None) -> None:
+    """Raise if any of ``columns`` is missing, listing what the table does have.
+
+    ``roles`` maps a column to the keyword that names it (``{'user_id': 'customer'}``) so the message
+    can say which argument to change.
+    """
+    missing = [c for c in columns if c not in t.columns]
+    if missing:
+        label = source_name(t, name)
+        hint = ""
+        if roles:
+            hint = " Map yours with " + ", ".join(f"{roles[c]}='<column>'" for c in missing if c in roles) + "."
+        avail = ", ".join(t.columns[:20]) + (" ..." if len(t.columns) > 20 else "")
+        cols = ", ".join(repr(c) for c in missing)
+        _raise(label, missing[0], f"{label}: missing column{'s' if len(missing) > 1 else ''} {cols} "
+                                  f"(the table has: {avail}).{hint}")
+
+
+def check_not_empty(t: ibis.Table, *, name: str | None = None) -> int:
+    """Raise if the table has no rows; return the row count."""
+    n = int(to_pandas(t.count(), name=name))
+    if n == 0:
+        label = source_name(t, name)
+        _raise(label, None, f"{label}: the table is empty (no data rows).")
+    return n
+
+
+def check_unique(t: ibis.Table, column: str, *, name: str | None = None) -> None:
+    """Raise if ``column`` holds duplicate values, with examples of the duplicated ids and their rows."""
+    require_columns(t, [column], name=name)
+    label = source_name(t, name)
+    dup = t.group_by(column).aggregate(__cx_n=t.count()).filter(lambda d: d.__cx_n > 1)
+    n_dup = int(to_pandas(dup.count(), name=label))
+    if n_dup:
+        ids = to_pandas(dup.order_by(ibis.desc("__cx_n"), column).limit(_MAX_EXAMPLES), name=label)
+        first = ids[column].iloc[0]
+        numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
+        rows = to_pandas(numbered.filter(numbered[column] == first).order_by(_ROW).select(_ROW)
+                         .limit(_MAX_EXAMPLES), name=label)[_ROW]
+        shown = ", ".join(f"{_fmt(v)} x{int(k)}" for v, k in zip(ids[column], ids["__cx_n"]))
+        _raise(label, column,
+               f"{label}: column '{column}' must be unique, but {n_dup} value{'s' if n_dup > 1 else ''} "
+               f"appear more than once ({shown}; {_fmt(first)} at rows "
+               f"{', '.join(str(int(r)) for r in rows)}).")
+
+
+def _is_missing_text(col):
+    return col.isnull() | (col.strip() == "") | col.strip().upper().isin(["N/A", "NA", "NULL"])
+
+
+def clean_numeric(t: ibis.Table, column: str, *, lo: float | None = None, hi: float | None = None,
+                  integer: bool = False, required: bool = False, name: str | None = None) -> ibis.Table:
+    """Return ``t`` with ``column`` as float64 (NULL where missing), after checking its values.
+
+    Blank and 'N/A' cells are missing (allowed unless ``required``); text that is not a number, values
+    outside ``lo..hi`` and (with ``integer``) fractions raise :class:`CXDataError` with example rows.
+    """
+    require_columns(t, [column], name=name)
+    label = source_name(t, name)
+    col_type = t[column].type()
+    if col_type.is_boolean():
+        t = t.mutate(**{column: t[column].cast("float64")})
+    elif col_type.is_string():
+        n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) &
+                          x[column].strip().try_cast("float64").isnull(), column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' should hold numbers, but {n} value"
+                                  f"{'s are' if n > 1 else ' is'} not a number {ex}.")
+        t = t.mutate(**{column: ibis.ifelse(_is_missing_text(t[column]), ibis.null("float64"),
+                                            t[column].strip().try_cast("float64"))})
+    elif not col_type.is_numeric():
+        _raise(label, column, f"{label}: column '{column}' should hold numbers but has type {col_type}.")
+    else:
+        t = t.mutate(**{column: t[column].cast("float64")})
+    if required:
+        n, ex = _examples(t, lambda x: x[column].isnull() | x[column].isnan(), column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' is required but {n} row"
+                                  f"{'s are' if n > 1 else ' is'} blank {ex}.")
+    if lo is not None or hi is not None:
+        lo_v = float("-inf") if lo is None else lo
+        hi_v = float("inf") if hi is None else hi
+        n, ex = _examples(t, lambda x: x[column].notnull() & ((x[column] < lo_v) | (x[column] > hi_v)),
+                          column, name=label)
+        if n:
+            rng = f"{_fmt(lo)}..{_fmt(hi)}" if lo is not None and hi is not None else (
+                f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}")
+            _raise(label, column, f"{label}: column '{column}' has {n} value{'s' if n > 1 else ''} "
+                                  f"outside {rng} {ex}.")
+    if integer:
+        n, ex = _examples(t, lambda x: x[column].notnull() & (x[column] != x[column].floor()),
+                          column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' should hold whole numbers, but {n} "
+                                  f"value{'s are' if n > 1 else ' is'} fractional {ex}.")
+    return t
+
+
+def clean_binary(t: ibis.Table, column: str, *, name: str | None = None,
+                 required: bool = False) -> ibis.Table:
+    """Return ``t`` with ``column`` as int64 0/1 (true/false/yes/no accepted); anything else raises."""
+    require_columns(t, [column], name=name)
+    label = source_name(t, name)
+    ct = t[column].type()
+    if ct.is_boolean():
+        return t.mutate(**{column: t[column].cast("int64")})
+    if ct.is_string():
+        norm = t[column].strip().lower()
+        mapped = norm.cases(("1", 1), ("true", 1), ("yes", 1), ("y", 1), ("t", 1),
+                            ("0", 0), ("false", 0), ("no", 0), ("n", 0), ("f", 0),
+                            ("1.0", 1), ("0.0", 0), else_=ibis.null("int64"))
+        n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) & mapped.isnull(), column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' should be 0/1, but {n} value"
+                                  f"{'s are' if n > 1 else ' is'} not {ex}.")
+        t = t.mutate(**{column: mapped})
+    else:
+        t = clean_numeric(t, column, name=label)
+        n, ex = _examples(t, lambda x: x[column].notnull() & ~x[column].isin([0.0, 1.0]), column,
+                          name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' should be 0/1, but {n} value"
+                                  f"{'s are' if n > 1 else ' is'} not {ex}.")
+        t = t.mutate(**{column: t[column].cast("int64")})
+    if required:
+        n, ex = _examples(t, lambda x: x[column].isnull(), column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' is required but {n} row"
+                                  f"{'s are' if n > 1 else ' is'} blank {ex}.")
+    return t
+
+
+# An offset only counts after a clock time, so the date 2026-01-01 does not look like "-01".
+_TZ_SUFFIX = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$"
+
+
+def _raw_strings(t: ibis.Table, column: str) -> ibis.Table | None:
+    """The column as the original text, for CSV sources whose sniffer already parsed it."""
+    src = _source_of(t)
+    if src is None or src.kind != "csv":
+        return None
+    con = default_backend()
+    opts = dict(src.read_options)
+    opts["all_varchar"] = True
+    opts.pop("sample_size", None)
+    raw = con.read_csv(list(src.paths) if len(src.paths) > 1 else src.paths[0], **opts)
+    return raw.select(column) if column in raw.columns else None
+
+
+def _utc_naive(col):
+    """A tz-aware timestamp expression as naive UTC."""
+    return col.cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+
+
+def _to_local(t: ibis.Table, column: str, tz: str) -> ibis.Table:
+    """Convert a naive-UTC timestamp column to naive local time in ``tz`` (DuckDB and Spark)."""
+    backend = t._find_backend(use_default=True)
+    bname = getattr(backend, "name", "")
+    if bname == "duckdb":
+        @ibis.udf.scalar.builtin(name="timezone")
+        def _timezone(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():  # type: ignore[valid-type]
+            ...
+        return t.mutate(**{column: _timezone(tz, t[column].cast(dt.Timestamp(timezone="UTC")))})
+    if bname == "pyspark":
+        @ibis.udf.scalar.builtin(name="from_utc_timestamp")
+        def _from_utc(ts: dt.Timestamp(), zone: str) -> dt.Timestamp():  # type: ignore[valid-type]
+            ...
+        return t.mutate(**{column: _from_utc(t[column], tz)})
+    raise CXDataError(f"converting to the time zone {tz!r} is not supported on the {bname} backend; "
+                      "convert timestamps upstream or use tz=None.")
+
+
+def clean_timestamp(t: ibis.Table, column: str, *, tz: str | None = None, required: bool = True,
+                    name: str | None = None) -> ibis.Table:
+    """Return ``t`` with ``column`` as a naive timestamp in UTC (or in the reporting time zone ``tz``).
+
+    Text is parsed as ISO 8601; values with a UTC offset are converted to UTC. A column that mixes
+    values with and without an offset is rejected (their meaning is ambiguous), as are unparseable
+    values; blank values are errors when ``required``.
+    """
+    require_columns(t, [column], name=name)
+    label = source_name(t, name)
+    ct = t[column].type()
+    if ct.is_string():
+        s = t[column].strip()
+        aware = s.re_search(_TZ_SUFFIX)
+        _check_mixed_tz(t, column, aware, label)
+        parsed = ibis.ifelse(aware, _utc_naive(s.try_cast(dt.Timestamp(timezone="UTC"))),
+                             s.try_cast(dt.Timestamp()))
+        n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) & parsed.isnull(), column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' should hold timestamps "
+                                  f"(ISO 8601, e.g. 2026-03-01 14:05:00), but {n} value"
+                                  f"{'s' if n > 1 else ''} could not be read {ex}.")
+        t = t.mutate(**{column: ibis.ifelse(_is_missing_text(t[column]), ibis.null(dt.Timestamp()),
+                                            parsed)})
+    elif ct.is_timestamp():
+        if ct.timezone is not None:
+            raw = _raw_strings(t, column)
+            if raw is not None:
+                _check_mixed_tz(raw, column, raw[column].strip().re_search(_TZ_SUFFIX), label)
+            t = t.mutate(**{column: _utc_naive(t[column])})
+    elif ct.is_date():
+        t = t.mutate(**{column: t[column].cast(dt.Timestamp())})
+    else:
+        _raise(label, column, f"{label}: column '{column}' should hold timestamps but has type {ct}.")
+    if required:
+        n, ex = _examples(t, lambda x: x[column].isnull(), column, name=label)
+        if n:
+            _raise(label, column, f"{label}: column '{column}' is required but {n} row"
+                                  f"{'s are' if n > 1 else ' is'} blank {ex}.")
+    if tz:
+        t = _to_local(t, column, tz)
+    return t
+
+
+def _check_mixed_tz(t: ibis.Table, column: str, aware, label: str) -> None:
+    present = ~_is_missing_text(t[column].cast("string"))
+    counts = to_pandas(t.aggregate(n_aware=(present & aware).sum(), n_naive=(present & ~aware).sum()),
+                       name=label)
+    n_aware, n_naive = int(counts.n_aware.iloc[0] or 0), int(counts.n_naive.iloc[0] or 0)
+    if n_aware and n_naive:
+        _, ex_a = _examples(t, lambda x: ~_is_missing_text(x[column]) &
+                            x[column].strip().re_search(_TZ_SUFFIX), column, name=label)
+        _, ex_n = _examples(t, lambda x: ~_is_missing_text(x[column]) &
+                            ~x[column].strip().re_search(_TZ_SUFFIX), column, name=label)
+        _raise(label, column, f"{label}: column '{column}' mixes time zones: {n_aware} value"
+                              f"{'s carry' if n_aware > 1 else ' carries'} a UTC offset {ex_a} and "
+                              f"{n_naive} {'do' if n_naive > 1 else 'does'} not {ex_n}. Give every value an offset "
+                              "or none.")
+
+
+def drop_personal(data, columns: Iterable[str] | None = None):
+    """Drop personal-data columns (default :data:`PERSONAL_DATA_DEFAULT`, case-insensitive).
+
+    Works on an Ibis table or a pandas DataFrame and returns the same kind (a new object; the input is
+    untouched).
+    """
+    personal = {c.lower() for c in (PERSONAL_DATA_DEFAULT if columns is None else columns)}
+    cols = list(data.columns)
+    drop = [c for c in cols if str(c).lower() in personal]
+    if not drop:
+        return data
+    if isinstance(data, pd.DataFrame):
+        return data.drop(columns=drop)
+    return data.drop(*drop)
+
+
+def fingerprint(source: Any, *, table: str | None = None) -> dict:
+    """sha256 and row count of a source, for report manifests.
+
+    Files are hashed byte for byte (all files of a glob, in name order); DataFrames by their values;
+    other sources (databases) get ``sha256=None``.
+    """
+    sha = None
+    if isinstance(source, pd.DataFrame):
+        sha = hashlib.sha256(pd.util.hash_pandas_object(source, index=True).values.tobytes()).hexdigest()
+    elif isinstance(source, (str, Path)) and "://" not in str(source):
+        paths = _resolve_path(str(source).split("::", 1)[0])
+        if paths:
+            h = hashlib.sha256()
+            for p in paths:
+                with open(p, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+            sha = h.hexdigest()
+    rows = int(to_pandas(as_table(source, table=table).count()))
+    return {"sha256": sha, "rows": rows}
+
+
+# --------------------------------------------------------------------------------------------------
+# validation of the five table kinds
+
+# role -> (default column, check, required); checks: id, uid (unique id), ts, text, num, nonneg, bin,
+# score:<lo>:<hi>
+_SPECS: dict[str, dict[str, tuple[str, str, bool]]] = {
+    "events": {
+        "customer": ("customer_id", "id", True),
+        "time": ("event_time", "ts", True),
+        "event": ("event_name", "text", False),
+        "value": ("revenue", "nonneg", False),
+    },
+    "subscriptions": {
+        "customer": ("customer_id", "uid", True),
+        "start": ("start_time", "ts", False),
+        "end": ("end_time", "ts?", False),
+        "duration": ("duration", "nonneg", False),
+        "event": ("event", "bin", False),
+        "mrr": ("mrr", "nonneg", False),
+    },
+    "responses": {
+        "respondent": ("respondent_id", "uid", True),
+        "time": ("response_time", "ts", True),
+        "nps": ("nps", "score:0:10", True),
+        "csat": ("csat", "score:1:5", False),
+        "ces": ("ces", "score:1:7", False),
+        "comment": ("comment", "text", False),
+    },
+    "tickets": {
+        "ticket": ("ticket_id", "uid", True),
+        "customer": ("customer_id", "id", True),
+        "created": ("created_at", "ts", True),
+        "first_response": ("first_response_at", "ts?", False),
+        "resolved": ("resolved_at", "ts?", False),
+        "channel": ("channel", "text", False),
+        "reopened": ("reopened", "bin", False),
+    },
+    "experiment": {
+        "unit": ("unit_id", "uid", True),
+        "variant": ("variant", "id", True),
+        "time": ("exposure_time", "ts?", False),
+    },
+}
+
+
+@dataclass
+class Validation:
+    """Outcome of :func:`validate`: the cleaned table plus what was noticed on the way.
+
+    Attributes
+    ----------
+    table : ibis.Table
+        The source with checked columns cleaned (timestamps naive UTC, scores float, 0/1 as int).
+    kind, source : str
+    n_rows : int
+    columns : dict
+        Role -> column actually used.
+    notes : list of str
+        Things that are allowed but worth knowing (e.g. N/A counts per rating column).
+    missing : dict
+        Column -> number of blank / N/A values among optional rating columns.
+    """
+
+    table: Any
+    kind: str
+    source: str
+    n_rows: int
+    columns: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    missing: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"{self.source}: valid {self.kind} table, {self.n_rows:,} rows.",
+                 "Columns: " + ", ".join(f"{r}={c}" for r, c in self.columns.items())]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def validate(data: Any, *, kind: str, table: str | None = None, name: str | None = None,
+             drivers: Sequence[str] | str | None = "drv_", metrics: Sequence[str] | None = None,
+             scales: Mapping[str, tuple[float, float]] | None = None, **columns: str) -> Validation:
+    """Check a source against the contract of its table kind (see data/README.md).
+
+    Every problem found is reported in one :class:`CXDataError` (one line per problem, each naming the
+    column, the expectation and up to three offending rows). Missing optional ratings are allowed and
+    counted in ``notes``.
+
+    Parameters
+    ----------
+    data : DataFrame, path or Ibis table
+        See :func:`as_table`.
+    kind : {'events', 'subscriptions', 'responses', 'tickets', 'experiment'}
+    table, name : str, optional
+        See :func:`as_table`.
+    drivers : str or list of str, optional
+        Responses only: driver rating columns, or a prefix selecting them (default ``'drv_'``).
+    metrics : list of str, optional
+        Experiment only: metric columns that must be numeric.
+    scales : mapping, optional
+        Override score ranges, e.g. ``{'csat': (1, 10)}``.
+    **columns : str
+        Column mapping by role, e.g. ``customer='user_id'``, ``time='ts'`` (roles per kind: events:
+        customer, time, event, value; subscriptions: customer, start, end, duration, event, mrr;
+        responses: respondent, time, nps, csat, ces, comment; tickets: ticket, customer, created,
+        first_response, resolved, channel, reopened; experiment: unit, variant, time).
+
+    Example
+    -------
+    >>> v = validate("data/sample/tickets.csv", kind="tickets")
+    >>> v.columns["created"]
+    'created_at'
+    """
+    if kind not in _SPECS:
+        raise CXDataError(f"unknown table kind {kind!r}; expected one of {', '.join(KINDS)}.")
+    spec = _SPECS[kind]
+    unknown = set(columns) - set(spec)
+    if unknown:
+        raise CXDataError(f"unknown column role(s) for {kind}: {', '.join(sorted(unknown))}; "
+                          f"roles are {', '.join(spec)}.")
+    t = as_table(data, table=table, name=name)
+    label = source_name(t, name)
+    problems: list[str] = []
+    notes: list[str] = []
+    used: dict[str, str] = {}
+    missing_counts: dict[str, int] = {}
+
+    try:
+        n_rows = check_not_empty(t, name=label)
+    except CXDataError as exc:
+        raise exc
+    roles = {}
+    required = []
+    for role, (default, _check, req) in spec.items():
+        col = columns.get(role, default)
+        roles[col] = role
+        if req or role in columns:
+            required.append(col)
+    if kind == "subscriptions" and "start_time" not in t.columns and "start" not in columns:
+        required += [columns.get("duration", "duration"), columns.get("event", "event")]
+    elif kind == "subscriptions":
+        required.append(columns.get("start", "start_time"))
+    try:
+        require_columns(t, required, name=label, roles=roles)
+    except CXDataError as exc:
+        raise CXDataError(str(exc), source=label, column=exc.column) from None
+
+    score_ranges = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+    score_ranges.update(scales or {})
+
+    def run(fn):
+        nonlocal t
+        try:
+            t = fn(t)
+        except CXDataError as exc:
+            problems.append(str(exc))
+
+    for role, (default, check, req) in spec.items():
+        col = columns.get(role, default)
+        if col not in t.columns:
+            continue
+        used[role] = col
+        if check in ("id", "uid"):
+            def _nonnull(x, col=col):
+                n, ex = _examples(x, lambda y: y[col].isnull(), col, name=label)
+                if n:
+                    _raise(label, col, f"{label}: column '{col}' is an id and must not be blank, but "
+                                       f"{n} row{'s are' if n > 1 else ' is'} blank {ex}.")
+                return x
+            run(_nonnull)
+            if check == "uid":
+                run(lambda x, col=col: (check_unique(x, col, name=label), x)[1])
+        elif check in ("ts", "ts?"):
+            run(lambda x, col=col, req=(check == "ts"): clean_timestamp(x, col, required=req, name=label))
+        elif check == "nonneg":
+            run(lambda x, col=col: clean_numeric(x, col, lo=0, name=label))
+        elif check == "bin":
+            run(lambda x, col=col: clean_binary(x, col, name=label))
+        elif check.startswith("score"):
+            lo, hi = score_ranges.get(role, tuple(float(v) for v in check.split(":")[1:]))
+            run(lambda x, col=col, lo=lo, hi=hi, req=req: clean_numeric(
+                x, col, lo=lo, hi=hi, integer=True, required=req, name=label))
+
+    if kind == "responses":
+        drv_cols = ([c for c in t.columns if c.startswith(drivers)] if isinstance(drivers, str)
+                    else list(drivers or []))
+        try:
+            require_columns(t, drv_cols, name=label)
+        except CXDataError as exc:
+            problems.append(str(exc))
+            drv_cols = [c for c in drv_cols if c in t.columns]
+        for col in drv_cols:
+            run(lambda x, col=col: clean_numeric(x, col, lo=(scales or {}).get(col, (None, None))[0],
+                                                 hi=(scales or {}).get(col, (None, None))[1], name=label))
+        if drv_cols and not problems:
+            nn = to_pandas(t.aggregate(**{c: t[c].isnull().sum() for c in drv_cols}), name=label)
+            for c in drv_cols:
+                k = int(nn[c].iloc[0] or 0)
+                missing_counts[c] = k
+                if k:
+                    notes.append(f"'{c}' is blank or N/A in {k:,} of {n_rows:,} rows "
+                                 f"({k / n_rows:.0%}); allowed, excluded per analysis.")
+                if k == n_rows:
+                    problems.append(f"{label}: driver column '{c}' has no answers at all (every row is "
+                                    "blank or N/A).")
+            used["drivers"] = ", ".join(drv_cols)
+        personal = [c for c in t.columns if c.lower() in PERSONAL_DATA_DEFAULT]
+        if personal:
+            notes.append("personal-data column(s) " + ", ".join(personal) +
+                         " present: they are dropped before anything reaches a report.")
+    if kind == "experiment":
+        for col in metrics or []:
+            run(lambda x, col=col: clean_numeric(x, col, name=label))
+        if not problems:
+            vcol = used["variant"]
+            k = int(to_pandas(t.select(vcol).distinct().count(), name=label))
+            if k < 2:
+                problems.append(f"{label}: column '{vcol}' has {k} variant; an experiment needs a control "
+                                "and at least one treatment.")
+    if kind == "subscriptions" and not problems and "start" in used and "end" in used:
+        s, e = used["start"], used["end"]
+        n, ex = _examples(t, lambda x: x[e].notnull() & (x[e] < x[s]), e, name=label)
+        if n:
+            problems.append(f"{label}: column '{e}' is before '{s}' in {n} row{'s' if n > 1 else ''} {ex}.")
+    if kind == "tickets" and not problems:
+        c0 = used["created"]
+        for role in ("first_response", "resolved"):
+            if role in used:
+                c = used[role]
+                n, ex = _examples(t, lambda x, c=c: x[c].notnull() & (x[c] < x[c0]), c, name=label)
+                if n:
+                    problems.append(f"{label}: column '{c}' is before '{c0}' in {n} row"
+                                    f"{'s' if n > 1 else ''} {ex}.")
+
+    if problems:
+        head = f"{label} is not a valid {kind} table ({len(problems)} problem{'s' if len(problems) > 1 else ''}):"
+        msg = head + "\n" + "\n".join(f"  - {p}" for p in problems) if len(problems) > 1 else problems[0]
+        raise CXDataError(msg, source=label, problems=problems)
+    return Validation(table=t, kind=kind, source=label, n_rows=n_rows, columns=used, notes=notes,
+                      missing=missing_counts)

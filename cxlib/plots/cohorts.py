@@ -1,0 +1,2 @@
+"""Figures for the cohorts analysis."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Figures for the experiments analysis."""
+__all__: list[str] = []

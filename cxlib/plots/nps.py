@@ -1,0 +1,2 @@
+"""Figures for the nps analysis."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Figures for the scorecard analysis."""
+__all__: list[str] = []
