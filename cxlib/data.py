@@ -727,6 +727,7 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
     t = as_table(data, table=table, name=name)
     label = source_name(t, name)
     problems: list[str] = []
+    columns_hit: list[str | None] = []
     notes: list[str] = []
     used: dict[str, str] = {}
     missing_counts: dict[str, int] = {}
@@ -760,6 +761,7 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
             t = fn(t)
         except CXDataError as exc:
             problems.append(str(exc))
+            columns_hit.append(exc.column)
 
     for role, (default, check, req) in spec.items():
         col = columns.get(role, default)
@@ -794,6 +796,7 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
             require_columns(t, drv_cols, name=label)
         except CXDataError as exc:
             problems.append(str(exc))
+            columns_hit.append(exc.column)
             drv_cols = [c for c in drv_cols if c in t.columns]
         for col in drv_cols:
             run(lambda x, col=col: clean_numeric(x, col, lo=(scales or {}).get(col, (None, None))[0],
@@ -841,6 +844,8 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
     if problems:
         head = f"{label} is not a valid {kind} table ({len(problems)} problem{'s' if len(problems) > 1 else ''}):"
         msg = head + "\n" + "\n".join(f"  - {p}" for p in problems) if len(problems) > 1 else problems[0]
-        raise CXDataError(msg, source=label, problems=problems)
+        # the column is named when every problem is about the same one
+        column = columns_hit[0] if len(set(columns_hit)) == 1 and len(columns_hit) == len(problems) else None
+        raise CXDataError(msg, source=label, column=column, problems=problems)
     return Validation(table=t, kind=kind, source=label, n_rows=n_rows, columns=used, notes=notes,
                       missing=missing_counts)

@@ -21,7 +21,7 @@ def _unavailable(what: str, env: str, why: str):
 
 
 @pytest.fixture(scope="session")
-def spark_session():
+def spark_session(tmp_path_factory):
     """One local Spark session for the whole suite (a cold start costs ~30 s)."""
     try:
         from pyspark.sql import SparkSession
@@ -37,6 +37,8 @@ def spark_session():
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
+        # keep Spark's tables out of the working tree
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
