@@ -4,7 +4,16 @@ Modules are named for what they answer: ``data`` (sources, validation, ``CXDataE
 ``metrics``, ``cohorts``, ``survival``, ``drivers``, ``themes``, ``experiments``, ``plots``,
 ``reports``; the ``cx`` command lives in ``cli``.
 """
-from cxlib.data import CXDataError
+import warnings
+
+# ibis 12 calls DuckDB 2.0's deprecated fetch_arrow_table() on every read; the pinned pair is known to
+# work, so this one dependency-internal notice is silenced rather than shown in every report.
+warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated", category=DeprecationWarning)
+# ... and ibis 12 reads pandas 3's deprecated 'future.infer_string' option (same reasoning).
+warnings.filterwarnings("ignore", message=r"The 'future.infer_string' option is deprecated",
+                        category=DeprecationWarning)
+
+from cxlib.data import CXDataError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["CXDataError", "__version__"]

@@ -849,3 +849,26 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
         raise CXDataError(msg, source=label, column=column, problems=problems)
     return Validation(table=t, kind=kind, source=label, n_rows=n_rows, columns=used, notes=notes,
                       missing=missing_counts)
+
+
+#: Reporting periods accepted by ``period=`` / ``grain=`` arguments, and their Ibis truncation units.
+PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+def period_start(column, period: str):
+    """Start of the ``period`` ('day', 'week' (Monday), 'month', 'quarter', 'year') containing each time.
+
+    Works on an Ibis timestamp column in any backend; raises :class:`CXDataError` for an unknown period.
+    """
+    if period not in PERIODS:
+        raise CXDataError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}.")
+    return column.truncate(PERIODS[period])
+
+
+def as_list(columns) -> list[str]:
+    """``None`` -> [], 'a' -> ['a'], ['a', 'b'] -> ['a', 'b'] (for ``by=`` arguments)."""
+    if columns is None:
+        return []
+    if isinstance(columns, str):
+        return [columns]
+    return list(columns)

@@ -91,7 +91,7 @@ def _customers(rng, offset: int = 0) -> pd.DataFrame:
     n = len(c)
     c["customer_id"] = [f"C{offset + k + 1:07d}" for k in range(n)]
     c["plan"] = np.where(rng.random(n) < 0.35, "pro", "basic")
-    c["region"] = rng.choice(np.array(["NA", "EU", "APAC"]), size=n, p=[0.45, 0.35, 0.20])
+    c["region"] = rng.choice(np.array(["AMER", "EMEA", "APAC"]), size=n, p=[0.45, 0.35, 0.20])
     c["acquisition_channel"] = rng.choice(np.array(["organic", "paid_search", "referral", "social"]),
                                           size=n, p=[0.40, 0.30, 0.15, 0.15])
     return c
