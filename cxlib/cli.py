@@ -1,0 +1,184 @@
+"""The ``cx`` command: argument parsing only; the work is in :mod:`cxlib.reports`, ``data`` and ``sample``.
+
+Exit codes: 0 success; 1 a notebook failed (its page shows the error); 2 bad usage, parameter or data;
+3 another run holds the reports folder. No prompts: safe under cron, systemd and Airflow.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _log(msg: str) -> None:
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    print(f"cx [{stamp}] {msg}", file=sys.stderr, flush=True)
+
+
+def _pairs(items: list[str]) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise _Usage(f"-p expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+class _Usage(Exception):
+    pass
+
+
+def _cmd_run(args) -> int:
+    from cxlib import reports
+
+    file_params = {}
+    if args.params:
+        import yaml
+
+        path = Path(args.params)
+        if not path.exists():
+            raise _Usage(f"parameters file not found: {path}")
+        try:
+            file_params = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise _Usage(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        if not isinstance(file_params, dict):
+            raise _Usage(f"{path}: expected a mapping of parameter names to values")
+    if args.date:
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise _Usage(f"--date expects YYYY-MM-DD, got {args.date!r}") from None
+    result = reports.run_reports(args.names, date=args.date, file_params=file_params,
+                                 overrides=_pairs(args.param), reports_dir=args.reports_dir,
+                                 notebooks_dir=args.notebooks_dir, jobs=args.jobs, log=_log,
+                                 progress=sys.stderr.isatty())
+    for rec in result.notebooks:
+        page = result.folder / f"{rec['notebook']}.html"
+        print(f"{rec['status']:>6}  {rec['notebook']:<24} {page}")
+    print(f"index: {result.index}")
+    if result.failed:
+        print("failed: " + ", ".join(r["notebook"] for r in result.failed)
+              + " (open the page to see where)", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _cmd_list(args) -> int:
+    from cxlib import reports
+
+    for nb in reports.find_notebooks(notebooks_dir=args.notebooks_dir):
+        import nbformat
+
+        title = reports.notebook_title(nbformat.read(str(nb), as_version=4))
+        print(f"{nb.stem} - {title}")
+        for p in reports.notebook_parameters(nb):
+            print(f"    {p.describe()}")
+    return EXIT_OK
+
+
+def _cmd_index(args) -> int:
+    from cxlib import reports
+
+    print(reports.write_index(args.reports_dir))
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    from cxlib import data
+
+    columns = _pairs(args.column)
+    v = data.validate(args.source, kind=args.kind, table=args.table, **columns)
+    print(v.summary())
+    return EXIT_OK
+
+
+def _cmd_sample(args) -> int:
+    from cxlib import sample
+
+    written = sample.write_sample(args.out, scale=args.scale, seed=args.seed, format=args.format)
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
+    return EXIT_OK
+
+
+def _cmd_notebooks(args) -> int:
+    from cxlib import reports
+
+    failed = reports.execute_in_place(args.names, log=_log)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from cxlib.paths import KINDS
+
+    parser = argparse.ArgumentParser(prog="cx", description="cx-workbook: run the CX notebooks into dated "
+                                     "HTML reports, check data files, make sample data.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute notebooks into reports/DATE/ (HTML, tables, manifest)",
+                         description="Execute notebooks with papermill into reports/DATE/ and rebuild the "
+                         "index. Exit 0 ok, 1 a notebook failed, 2 bad parameter, 3 locked.")
+    run.add_argument("names", nargs="*", help="notebooks to run (default: all in notebooks/)")
+    run.add_argument("--date", help="report date YYYY-MM-DD (default: today)")
+    run.add_argument("--params", help="YAML file of parameter values (shared, or per notebook name)")
+    run.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="set a parameter (repeatable)")
+    run.add_argument("--reports-dir", help="reports folder (default: reports/)")
+    run.add_argument("--notebooks-dir", help="notebooks folder (default: notebooks/)")
+    run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default 2)")
+    run.set_defaults(func=_cmd_run)
+
+    ls = sub.add_parser("list", help="list notebooks and their parameters (type, default, help)")
+    ls.add_argument("--notebooks-dir", help="notebooks folder (default: notebooks/)")
+    ls.set_defaults(func=_cmd_list)
+
+    ix = sub.add_parser("index", help="rebuild reports/index.html")
+    ix.add_argument("--reports-dir", help="reports folder (default: reports/)")
+    ix.set_defaults(func=_cmd_index)
+
+    va = sub.add_parser("validate", help="check a data file against its table contract (data/README.md)")
+    va.add_argument("source", help="CSV / Parquet path or glob, file.duckdb::table, or URL::table")
+    va.add_argument("--kind", required=True, choices=KINDS, help="table kind")
+    va.add_argument("--table", help="table name inside a database file")
+    va.add_argument("-c", "--column", action="append", metavar="ROLE=NAME",
+                    help="map a column role to your column name, e.g. -c respondent=answer_id")
+    va.set_defaults(func=_cmd_validate)
+
+    sa = sub.add_parser("sample", help="write the seeded sample data (or benchmark-size data)")
+    sa.add_argument("--out", help="output folder (default: data/sample)")
+    sa.add_argument("--scale", type=int, default=1, help="blocks of the sample design (default 1)")
+    sa.add_argument("--seed", type=int, default=20261124)
+    sa.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    sa.set_defaults(func=_cmd_sample)
+
+    nbs = sub.add_parser("notebooks", help="re-execute the committed notebooks in place on the sample data")
+    nbs.add_argument("names", nargs="*")
+    nbs.set_defaults(func=_cmd_notebooks)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cx`` console script."""
+    from cxlib.data import CXDataError
+    from cxlib.reports import LockedError, ParameterError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CXDataError, ParameterError, _Usage, ValueError) as exc:
+        print(f"cx {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LockedError as exc:
+        print(f"cx {args.command}: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except KeyboardInterrupt:  # pragma: no cover
+        print("cx: interrupted; earlier reports are untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

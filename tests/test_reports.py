@@ -1,0 +1,191 @@
+"""cxlib.reports and the `cx` command end to end, run as a scheduler would (subprocess, no TTY)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cxlib import reports
+from cxlib.reports import Parameter, ParameterError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+CX = [sys.executable, "-m", "cxlib.cli"]
+
+
+def cx(*args, cwd=None):
+    return subprocess.run([*CX, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          cwd=cwd, timeout=600)
+
+
+# ------------------------------------------------------------------------------------------ parameters
+
+def test_parameters_cell_is_read_with_types_defaults_help_and_choices():
+    params = {p.name: p for p in reports.notebook_parameters(FIXTURES / "good.ipynb")}
+    assert list(params) == ["responses", "grain", "min_n", "flag", "segments", "week"]
+    assert params["grain"].choices == ["week", "month"]
+    assert params["grain"].help == "Period of the trend."
+    assert params["min_n"].type == "int" and params["min_n"].default == 30
+    assert params["week"].type == "Optional[str]" and params["week"].default is None
+    assert params["segments"].default == ["channel"]
+
+
+@pytest.mark.parametrize("typ,value,expected", [
+    ("bool", "false", False), ("bool", "True", True), ("bool", "0", False), ("int", "12", 12),
+    ("float", "0.5", 0.5), ("list", "[a, b]", ["a", "b"]), ("list", "a,b", ["a", "b"]),
+    ("dict", "{email: 24}", {"email": 24}), ("Optional[int]", "none", None), ("date", "2026-11-16", "2026-11-16"),
+    ("Optional[date]", "2026-11-16", "2026-11-16"), ("str", "x=y", "x=y"),
+])
+def test_values_are_coerced_to_declared_types(typ, value, expected):
+    assert reports.coerce(Parameter("p", typ, None), value) == expected
+
+
+@pytest.mark.parametrize("typ,value", [("bool", "maybe"), ("int", "1.5"), ("int", "ten"), ("float", "x"),
+                                       ("date", "2026-13-01"), ("list", "{a: 1}"), ("int", None)])
+def test_bad_values_are_errors_naming_the_parameter(typ, value):
+    with pytest.raises(ParameterError, match="parameter 'p'"):
+        reports.coerce(Parameter("p", typ, None), value)
+
+
+def test_choice_outside_allowed_set_is_an_error():
+    p = Parameter("grain", "str", "month", choices=["week", "month"])
+    with pytest.raises(ParameterError, match="one of week, month; got fortnight"):
+        reports.coerce(p, "fortnight")
+
+
+def test_merge_order_defaults_then_file_then_overrides():
+    got = reports.resolve_parameters(FIXTURES / "good.ipynb", file_params={"min_n": 10, "grain": "month",
+                                     "good": {"min_n": 20}}, overrides={"min_n": "40"})
+    assert got["grain"] == "month" and got["min_n"] == 40
+    got = reports.resolve_parameters(FIXTURES / "good.ipynb", file_params={"min_n": 10, "good": {"min_n": 20}})
+    assert got["min_n"] == 20
+
+
+# ------------------------------------------------------------------------------------------ the command
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(out), "--date", "2026-11-23",
+           "-p", "flag=false", "-p", "segments=[channel]")
+    return out, r
+
+
+def test_run_writes_dated_folder_with_html_tables_manifest_and_index(good_run):
+    out, r = good_run
+    assert r.returncode == 0, r.stderr
+    day = out / "2026-11-23"
+    assert {p.name for p in day.iterdir()} >= {"good.ipynb", "good.html", "manifest.json", "tables"}
+    assert (day / "tables" / "good" / "nps_by_channel.csv").read_text().startswith("channel,n,nps")
+    manifest = json.loads((day / "manifest.json").read_text())
+    rec = manifest["notebooks"][0]
+    assert rec["status"] == "ok" and rec["parameters"]["flag"] is False
+    assert len(rec["inputs"]["responses"]["sha256"]) == 64 and rec["inputs"]["responses"]["rows"] > 1000
+    assert manifest["versions"]["pandas"]
+    page = (day / "good.html").read_text()
+    assert "flag is False (bool)" in page            # the boolean arrived as a boolean
+    assert "&lt;script&gt;" in page and "<script>alert" not in page
+    assert "def " not in page and "import matplotlib" not in page  # code hidden
+    assert "cdnjs" not in page and 'alt="Figure 1: NPS by channel"' in page
+    assert "2026-11-23/good.html" in (out / "index.html").read_text()
+    assert "index:" in r.stdout and "without encryption" not in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-p", "grain=fortnight"], "one of week, month"),
+    (["-p", "nonsense=1"], "unknown parameter 'nonsense'"),
+    (["-p", "min_n=ten"], "parameter 'min_n' expects an integer"),
+    (["--date", "2026-02-30"], "--date expects YYYY-MM-DD"),
+])
+def test_parameter_errors_exit_2_and_write_nothing(tmp_path, args, message):
+    r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(tmp_path / "rep"), *args)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "rep").exists() or not any((tmp_path / "rep").glob("20*"))
+
+
+def test_unknown_notebook_exit_2(tmp_path):
+    r = cx("run", "nope", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(tmp_path))
+    assert r.returncode == 2 and "unknown notebook nope" in r.stderr
+
+
+def test_failure_exits_1_keeps_html_and_never_damages_earlier_report(tmp_path):
+    rep = tmp_path / "rep"
+    first = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(rep), "--date", "2026-11-16")
+    assert first.returncode == 0, first.stderr
+    before = (rep / "2026-11-16" / "good.html").read_bytes()
+    r = cx("run", "good", "bad", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(rep), "--date", "2026-11-23")
+    assert r.returncode == 1 and "failed: bad" in r.stderr
+    day = rep / "2026-11-23"
+    assert "planted failure for the tests" in (day / "bad.html").read_text()
+    assert (day / "good.html").exists()                     # the other notebook still ran
+    assert (rep / "2026-11-16" / "good.html").read_bytes() == before
+    statuses = {n["notebook"]: n["status"] for n in json.loads((day / "manifest.json").read_text())["notebooks"]}
+    assert statuses == {"good": "ok", "bad": "failed"}
+    assert not list(rep.glob(".tmp-*")) and not list(rep.glob(".old-*"))
+    index = (rep / "index.html").read_text()
+    assert index.index("2026-11-23") < index.index("2026-11-16")   # newest first
+    # re-running one notebook of a date replaces its page and keeps the others
+    again = cx("run", "bad", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(rep), "--date", "2026-11-23")
+    assert again.returncode == 1 and (day / "good.html").exists()
+
+
+def test_second_concurrent_run_is_refused_with_exit_3(tmp_path):
+    from filelock import FileLock
+
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    with FileLock(str(rep / ".cx.lock")):
+        r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(rep))
+    assert r.returncode == 3 and "another `cx run`" in r.stderr
+
+
+def test_list_shows_parameters():
+    r = cx("list", "--notebooks-dir", str(FIXTURES))
+    assert r.returncode == 0
+    assert "good - Fixture report" in r.stdout
+    assert "grain: str = 'week'  Period of the trend. (one of: week, month)" in r.stdout
+
+
+def test_validate_accepts_sample_and_rejects_corrupted_copy(tmp_path, sample_dir):
+    ok = cx("validate", str(sample_dir / "responses.csv"), "--kind", "responses")
+    assert ok.returncode == 0 and "valid responses table" in ok.stdout
+    lines = (sample_dir / "responses.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    i = header.index("nps")
+    row = lines[5].split(",")
+    row[i] = "12"
+    lines[5] = ",".join(row)
+    bad = tmp_path / "responses.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = cx("validate", str(bad), "--kind", "responses")
+    assert r.returncode == 2
+    assert "responses.csv: column 'nps' has 1 value outside 0..10 (row 5: 12)" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_sample_command_writes_files(tmp_path):
+    r = cx("sample", "--out", str(tmp_path), "--scale", "1")
+    assert r.returncode == 0
+    assert sorted(p.name for p in tmp_path.glob("*.csv")) == sorted(f"{k}.csv" for k in reports.SOURCE_PARAMETERS)
+
+
+def test_help_for_every_command():
+    for command in ("run", "list", "index", "validate", "sample", "notebooks"):
+        r = cx(command, "--help")
+        assert r.returncode == 0 and "usage: cx" in r.stdout
+
+
+def test_publish_is_a_noop_interactively(tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.delenv(reports.TABLES_ENV, raising=False)
+    df = pd.DataFrame({"a": [1]})
+    assert reports.publish(df, "x") is df
+    monkeypatch.setenv(reports.TABLES_ENV, str(tmp_path))
+    reports.publish(df, "x", caption="A table")
+    assert (tmp_path / "x.csv").read_text() == "a\n1\n"
+    assert json.loads((tmp_path / "index.json").read_text())["x"]["caption"] == "A table"
