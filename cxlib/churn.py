@@ -1,0 +1,113 @@
+"""Churn and retention rates per period from subscription lifetimes (re-exported by cxlib.metrics).
+
+churn rate of a period = customers lost in the period / customers active at its start. The engine reduces
+the subscriptions to counts per (start period, end period, segment); rates and Wilson 95% intervals are
+computed on those counts in pandas. A customer who starts during a period is not at risk in it.
+
+Examples
+--------
+>>> from cxlib import metrics
+>>> metrics.churn_rate("data/sample/subscriptions.csv", by="plan")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cxlib import data as cxdata
+from cxlib.cohorts import _as_of, _index, _offset, _wilson
+
+__all__ = ["churn_rate", "retention_rate"]
+
+
+def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "start_time",
+               end: str = "end_time", period: str = "month", by=None, as_of=None, tz: str | None = None,
+               alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+    """Churn rate per period (and segment) with n and a Wilson 95% interval.
+
+    Parameters
+    ----------
+    subscriptions : DataFrame, path or Ibis table
+        One row per customer lifetime: ``start`` and ``end`` (blank while active).
+    period : {'week', 'month', 'quarter', 'year'}
+    by : str or list of str, optional
+        Segment columns.
+    as_of : date-like, optional
+        End of observation (default: the latest start or end). Cancellations after it are ignored
+        (the customer counts as active); the period containing it is ``complete=False``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (segment x) period: ``period`` (start), ``n`` (customers at the period start),
+        ``lost``, ``churn_rate`` (= ``estimate``), ``ci_lower``, ``ci_upper``, ``complete``,
+        ``suppressed``, ``metric``.
+
+    Examples
+    --------
+    >>> churn_rate("data/sample/subscriptions.csv", by="plan").tail(2)  # doctest: +SKIP
+    """
+    by = cxdata.as_list(by)
+    t = cxdata.as_table(subscriptions, name=name)
+    cxdata.require_columns(t, [customer, start, end, *by], name=name)
+    t = cxdata.clean_timestamp(t, start, tz=tz, name=name)
+    t = cxdata.clean_timestamp(t, end, tz=tz, required=False, name=name)
+    cxdata.check_not_empty(t, name=name)
+    as_of = _as_of(as_of)
+    if as_of is None:
+        last = cxdata.to_pandas(t.aggregate(a=t[start].max(), b=t[end].max()), name=name).iloc[0]
+        as_of = pd.Timestamp(max(v for v in (last["a"], last["b"]) if pd.notna(v)))
+    cut = as_of.to_pydatetime()
+    t = t.filter(t[start] <= cut)
+    t = t.mutate(_end=(t[end].notnull() & (t[end] <= cut)).ifelse(t[end], None))
+    t = t.mutate(_s=_index(cxdata.period_start(t[start], period), period),
+                 _e=_index(cxdata.period_start(t["_end"], period), period),
+                 _sb=cxdata.period_start(t[start], period))
+    counts = cxdata.to_pandas(t.group_by(["_s", "_e", *by]).aggregate(n=t.count(), _first=t["_sb"].min()),
+                              name=name)
+    first_index = int(counts["_s"].min())
+    first_start = pd.Timestamp(counts.loc[counts["_s"].idxmin(), "_first"])
+    last_index = first_index
+    while _offset(pd.Series([first_start]), last_index - first_index + 1, period).iloc[0] <= as_of:
+        last_index += 1
+    rows = []
+    groups = counts.groupby(by, dropna=False) if by else [((), counts)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        s, e, n = g["_s"].to_numpy(), g["_e"].to_numpy(dtype=float), g["n"].to_numpy()
+        for p in range(first_index + 1, last_index + 1):
+            at_risk = (s < p) & (np.isnan(e) | (e >= p))
+            rows.append({**dict(zip(by, key)), "_p": p, "n": int(n[at_risk].sum()),
+                         "lost": int(n[at_risk & (e == p)].sum())})
+    out = pd.DataFrame(rows)
+    out["period"] = _offset(pd.Series([first_start] * len(out)), out["_p"] - first_index, period).to_numpy()
+    end_of = _offset(out["period"], 1, period)
+    out["complete"] = (end_of <= as_of).to_numpy()
+    out = out.drop(columns="_p")
+    est = out["lost"] / out["n"].where(out["n"] > 0)
+    out["metric"] = "churn_rate"
+    out["estimate"] = est
+    out["churn_rate"] = est
+    out["ci_lower"], out["ci_upper"] = _wilson(out["lost"], out["n"], alpha)
+    out["suppressed"] = out["n"] < min_n
+    out.loc[out["suppressed"], ["estimate", "churn_rate", "ci_lower", "ci_upper"]] = np.nan
+    out.attrs.update(period=period, as_of=as_of)
+    return out[[*by, "period", "n", "lost", "churn_rate", "estimate", "ci_lower", "ci_upper", "complete",
+                "suppressed", "metric"]]
+
+
+def retention_rate(subscriptions, **kwargs) -> pd.DataFrame:
+    """Share of customers at a period's start still active at its end (1 - churn rate), Wilson 95% CI.
+
+    Same arguments as :func:`churn_rate`; columns ``retained``, ``retention_rate`` (= ``estimate``).
+    """
+    out = churn_rate(subscriptions, **kwargs)
+    lo, hi = out["ci_lower"], out["ci_upper"]
+    out = out.rename(columns={"churn_rate": "retention_rate"})
+    out.insert(out.columns.get_loc("lost"), "retained", out["n"] - out["lost"])
+    out = out.drop(columns="lost")
+    out["retention_rate"] = 1 - out["retention_rate"]
+    out["estimate"] = out["retention_rate"]
+    out["ci_lower"], out["ci_upper"] = 1 - hi, 1 - lo
+    out["metric"] = "retention_rate"
+    return out
