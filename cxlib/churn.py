@@ -17,7 +17,7 @@ import pandas as pd
 from cxlib import data as cxdata
 from cxlib.cohorts import _as_of, _index, _offset, _wilson
 
-__all__ = ["churn_rate", "retention_rate"]
+__all__ = ["churn_rate", "retention_rate", "summarize"]
 
 
 def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "start_time",
@@ -111,3 +111,23 @@ def retention_rate(subscriptions, **kwargs) -> pd.DataFrame:
     out["ci_lower"], out["ci_upper"] = 1 - hi, 1 - lo
     out["metric"] = "retention_rate"
     return out
+
+
+def summarize(table: pd.DataFrame, *, by: str | None = None, last: int = 6) -> str:
+    """Plain-language Markdown summary of a :func:`churn_rate` table: the pooled rate of the last
+    ``last`` complete periods per segment (lost / at risk, Wilson 95% interval)."""
+    period = table.attrs.get("period", "month")
+    done = table[table["complete"]]
+    recent = sorted(done["period"].unique())[-last:]
+    done = done[done["period"].isin(recent)]
+    groups = [("all customers", done)] if not by else [(f"{by} = {k}", g) for k, g in done.groupby(by)]
+    lines = []
+    for label, g in groups:
+        lost, n = int(g["lost"].sum()), int(g["n"].sum())
+        if n == 0:
+            continue
+        lo, hi = _wilson([lost], [n], 0.05)
+        lines.append(f"- {label}: **{lost / n:.1%}** of customers cancel per {period} (95% CI "
+                     f"{lo[0]:.1%}–{hi[0]:.1%}; {lost:,} lost of {n:,} customer-{period}s over the last "
+                     f"{len(recent)} complete {period}s).")
+    return "\n".join(lines)

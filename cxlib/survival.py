@@ -28,7 +28,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from cxlib import data as cxdata
 from cxlib.cohorts import _as_of
 
-__all__ = ["lifetimes", "kaplan_meier", "median_survival", "logrank", "UNITS"]
+__all__ = ["lifetimes", "kaplan_meier", "median_survival", "logrank", "summarize", "UNITS"]
 
 #: Lifetime units, in days.
 UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375, "year": 365.25}
@@ -216,3 +216,26 @@ def logrank(data, *, by, **kwargs) -> dict:
                        np.repeat(counts["event"].to_numpy(float), reps), np.repeat(group, reps))
     k = len(set(group))
     return {"statistic": float(stat), "df": k - 1, "p_value": float(p), "groups": k}
+
+
+def summarize(medians: pd.DataFrame, *, by: str | None = None, test: dict | None = None,
+              unit: str = "month") -> str:
+    """Plain-language Markdown summary of median lifetimes (and a log-rank test result)."""
+    lines = []
+    for _, r in medians.iterrows():
+        label = f"{by} = {r[by]}" if by else "all customers"
+        if r["reached"]:
+            hi = f"{r['ci_upper']:.1f}" if pd.notna(r["ci_upper"]) else "beyond the follow-up"
+            lo = f"{r['ci_lower']:.1f}" if pd.notna(r["ci_lower"]) else "?"
+            lines.append(f"- {label}: half of the customers have cancelled after **{r['median']:.1f} {unit}s** "
+                         f"(95% CI {lo}–{hi}; n = {int(r['n']):,}, {int(r['events']):,} cancelled).")
+        else:
+            lines.append(f"- {label}: median lifetime **not reached** — more than half are still subscribed "
+                         f"at the end of the follow-up (n = {int(r['n']):,}, {int(r['events']):,} cancelled).")
+    if test is not None:
+        p = test["p_value"]
+        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        verdict = "differ" if p < 0.05 else "are not distinguishable from each other"
+        lines.append(f"- The lifetime curves {verdict} (log-rank χ² = {test['statistic']:.1f}, "
+                     f"df = {test['df']}, {ptxt}).")
+    return "\n".join(lines)
