@@ -258,7 +258,7 @@ def _responses(rng, customers: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
     latent = sum(DRIVER_WEIGHTS[d] * (ratings[d] - ratings[d].mean()) / ratings[d].std() for d in DRIVERS)
     latent = latent + 0.55 * rng.standard_normal(n)
     touch = rng.choice(np.array(_TOUCHPOINTS), size=n, p=[0.10, 0.15, 0.20, 0.30, 0.15, 0.10])
-    shift = np.where(touch == "onboarding", -0.22, 0.0) + np.where(week == PLANTED_WEEK, -0.35, 0.0)
+    shift = np.where(touch == "onboarding", -0.19, 0.0) + np.where(week == PLANTED_WEEK, -0.18, 0.0)
     score = latent + shift
     nps = np.clip(np.round(8.3 + 2.3 * score), 0, 10).astype(int)
     csat = np.clip(np.round(4.0 + 0.9 * score + 0.6 * rng.standard_normal(n)), 1, 5).astype(int)
@@ -355,7 +355,7 @@ def _tickets(rng, customers: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------ experiment
 
-def _experiment(rng, n: int = 30_000, offset: int = 0) -> pd.DataFrame:
+def _experiment(rng, n: int = 60_000, offset: int = 0) -> pd.DataFrame:
     variant = rng.choice(np.array(["control", "new_checkout", "one_click"]), size=n)
     exp_lo, exp_hi = _as_epoch(EXPERIMENT_START), _as_epoch(EXPERIMENT_END) + 1
     exposure = np.sort(exp_lo + np.floor(rng.random(n) * (exp_hi - exp_lo)).astype("int64"))
@@ -426,13 +426,16 @@ def generate(*, seed: int = SEED, block: int = 0) -> dict[str, pd.DataFrame]:
     dict of str to pandas.DataFrame
         ``events``, ``subscriptions``, ``responses``, ``tickets``, ``experiment``.
     """
-    rng = np.random.default_rng([seed, block])
-    c = _customers(rng, offset=block * 10_000_000)
-    events = _events(rng, c)
-    subscriptions = _subscriptions(rng, c)
-    responses = _responses(rng, c, offset=block * 10_000_000)
-    tickets = _tickets(rng, c, offset=block * 10_000_000)
-    experiment = _experiment(rng, offset=block * 10_000_000)
+    # One independent stream per table, so changing one table's design leaves the others as they are.
+    def rng(table):
+        return np.random.default_rng([seed, block, TABLES.index(table) + 1])
+
+    c = _customers(np.random.default_rng([seed, block, 0]), offset=block * 10_000_000)
+    events = _events(rng("events"), c)
+    subscriptions = _subscriptions(rng("subscriptions"), c)
+    responses = _responses(rng("responses"), c, offset=block * 10_000_000)
+    tickets = _tickets(rng("tickets"), c, offset=block * 10_000_000)
+    experiment = _experiment(rng("experiment"), offset=block * 10_000_000)
     return {"events": events, "subscriptions": subscriptions, "responses": responses,
             "tickets": tickets, "experiment": experiment}
 

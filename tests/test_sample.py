@@ -52,9 +52,9 @@ def test_scaled_parquet_blocks_have_unique_ids(tmp_path):
     assert len(ev) > 1.8 * len(one)
     assert ev["event_time"].dtype.kind == "M"
     ex = pd.read_parquet(paths["experiment"])
-    assert ex["unit_id"].is_unique and len(ex) == 60_000
+    assert ex["unit_id"].is_unique and len(ex) == 120_000
     # both blocks are valid tables of their kind
-    assert data.validate(paths["experiment"], kind="experiment").n_rows == 60_000
+    assert data.validate(paths["experiment"], kind="experiment").n_rows == 120_000
 
 
 def test_bad_arguments_are_rejected(tmp_path):
