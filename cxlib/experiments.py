@@ -471,7 +471,7 @@ def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> s
     lines = []
     if srm_result is not None:
         if srm_result.mismatch:
-            lines.append(f"- ⚠️ **Sample ratio mismatch** (p = {srm_result.p_value:.2g}): the arms did not "
+            lines.append(f"- **Warning: sample ratio mismatch** (p = {srm_result.p_value:.2g}): the arms did not "
                          "receive the planned shares of units. Find the cause before trusting any result.")
         else:
             lines.append(f"- Allocation check passed: unit counts match the plan (SRM p = {srm_result.p_value:.2f}).")
@@ -481,11 +481,11 @@ def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> s
               f"{_fmt_diff(r['kind'], r['abs_ci_upper'])}; relative {r['rel_lift']:+.1%}; "
               f"adjusted p = {r['p_adjusted']:.3g}; n = {r['n_variant']:,} vs {r['n_control']:,})")
         if r["guardrail_breach"]:
-            lines.append(f"- ❌ Guardrail breached: {what} got worse: {ci}.")
+            lines.append(f"- **Guardrail breached**: {what} got worse: {ci}.")
         elif r["decision"] == "better":
-            lines.append(f"- ✅ {what}: better, {ci}.")
+            lines.append(f"- **Better**: {what}, {ci}.")
         elif r["decision"] == "worse":
-            lines.append(f"- ❌ {what}: worse, {ci}.")
+            lines.append(f"- **Worse**: {what}, {ci}.")
         else:
-            lines.append(f"- {what}: no detectable difference, {ci}.")
+            lines.append(f"- No detectable difference: {what}, {ci}.")
     return "\n".join(lines)
