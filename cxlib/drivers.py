@@ -1,0 +1,241 @@
+"""Key-driver analysis: which parts of the experience move the recommend score, and where to act first.
+
+Driver ratings are correlated (a happy customer rates everything higher), so plain regression weights
+are unstable and can even flip sign. The default method, Johnson's *relative weights*, splits the model
+R² into non-negative shares that respect that collinearity; exact *Shapley* (LMG) values do the same by
+averaging each driver's R² gain over every order of entry (2^p models, fine up to ~15 drivers); 'ols'
+gives Pratt's measure (standardized beta x correlation). Importance is a share of R² (sums to 1);
+``raw_weight`` is in R² units (sums to R²). Intervals come from a seeded percentile bootstrap of the
+respondents.
+
+Missing ratings: the model uses respondents who rated every driver (listwise); each driver's ``mean``
+and ``n`` use everyone who rated it. Straight-liners (the same score for every driver, a "halo") carry
+no information about *which* driver matters and are left out by default (counted in ``attrs``).
+
+Only the outcome and driver columns of complete answers come back from the engine (a bounded table for
+survey data); everything after that is a correlation matrix.
+
+Examples
+--------
+>>> from cxlib import drivers
+>>> kd = drivers.key_drivers("data/sample/responses.csv", outcome="nps", drivers="drv_")  # doctest: +SKIP
+>>> kd[["driver", "importance", "ci_lower", "ci_upper", "mean"]]  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from itertools import combinations
+from math import factorial
+
+import numpy as np
+import pandas as pd
+
+from cxlib import data as cxdata
+
+__all__ = ["key_drivers", "relative_weights", "shapley_values", "pratt", "quadrant", "summarize", "METHODS"]
+
+METHODS = ("relative_weights", "shapley", "ols")
+
+
+def relative_weights(corr: np.ndarray) -> np.ndarray:
+    """Johnson (2000) raw relative weights from a correlation matrix whose last row/column is the outcome."""
+    rxx, rxy = corr[:-1, :-1], corr[:-1, -1]
+    vals, vecs = np.linalg.eigh(rxx)
+    vals = np.clip(vals, 0, None)
+    lam = vecs @ np.diag(np.sqrt(vals)) @ vecs.T          # R^(1/2): correlations of X with orthogonal Z
+    beta = np.linalg.solve(lam, rxy)                       # y regressed on Z
+    return (lam ** 2) @ (beta ** 2)
+
+
+def _r2(corr, subset):
+    if not subset:
+        return 0.0
+    idx = list(subset)
+    rxx = corr[np.ix_(idx, idx)]
+    rxy = corr[idx, -1]
+    return float(rxy @ np.linalg.solve(rxx, rxy))
+
+
+def shapley_values(corr: np.ndarray) -> np.ndarray:
+    """Exact Shapley decomposition of R² (LMG) over all subsets of the drivers."""
+    p = corr.shape[0] - 1
+    r2 = {(): 0.0}
+    for k in range(1, p + 1):
+        for s in combinations(range(p), k):
+            r2[s] = _r2(corr, s)
+    out = np.zeros(p)
+    for j in range(p):
+        others = [i for i in range(p) if i != j]
+        for k in range(p):
+            w = factorial(k) * factorial(p - k - 1) / factorial(p)
+            for s in combinations(others, k):
+                out[j] += w * (r2[tuple(sorted(s + (j,)))] - r2[s])
+    return out
+
+
+def pratt(corr: np.ndarray) -> np.ndarray:
+    """Pratt's measure: standardized OLS beta x zero-order correlation (sums to R²; may be negative)."""
+    rxx, rxy = corr[:-1, :-1], corr[:-1, -1]
+    beta = np.linalg.solve(rxx, rxy)
+    return beta * rxy
+
+
+_FUNCS = {"relative_weights": relative_weights, "shapley": shapley_values, "ols": pratt}
+
+
+def _corr(x: np.ndarray) -> np.ndarray:
+    return np.corrcoef(x, rowvar=False)
+
+
+def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
+                by=None, bootstrap: int = 200, seed: int = 20261124, alpha: float = 0.05,
+                exclude_straightliners: bool = True, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+    """Importance of each driver rating for the outcome, with bootstrap 95% intervals.
+
+    Parameters
+    ----------
+    responses : DataFrame, path or Ibis table
+        Survey answers: the outcome (e.g. the 0-10 recommend score) and one column per driver rating.
+    outcome : str
+        Outcome column.
+    drivers : str or list of str
+        Driver columns, or a prefix selecting them (default ``'drv_'``).
+    method : {'relative_weights', 'shapley', 'ols'}
+        See the module docstring.
+    by : str, optional
+        Segment column: one analysis per segment (segments under ``min_n`` complete answers suppressed).
+    bootstrap : int
+        Bootstrap resamples for the intervals (0 for none).
+    seed : int
+        Seed of the bootstrap (results reproduce).
+    exclude_straightliners : bool
+        Leave out respondents who gave every driver the same rating.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (segment x) driver, by importance: ``driver``, ``importance`` (share of R²),
+        ``raw_weight`` (R² units), ``std_beta``, ``ci_lower``, ``ci_upper`` (bootstrap percentile interval
+        of ``importance``), ``rank``, ``mean`` (performance, all who rated it), ``n`` (who rated it),
+        ``vif``. ``attrs``: ``r2``, ``n_model``, ``n_straightliners``, ``method``.
+
+    Examples
+    --------
+    >>> key_drivers("data/sample/responses.csv", bootstrap=50).head(3)  # doctest: +SKIP
+    """
+    if method not in METHODS:
+        raise cxdata.CXDataError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
+    t = cxdata.as_table(responses, name=name)
+    if isinstance(drivers, str):
+        cols = [c for c in t.columns if c.startswith(drivers)]
+        if not cols:
+            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no driver columns start with {drivers!r}; "
+                                     f"columns: {', '.join(t.columns)}.")
+    else:
+        cols = list(drivers)
+    if len(cols) < 2:
+        raise cxdata.CXDataError("key-driver analysis needs at least two driver columns.")
+    by_cols = cxdata.as_list(by)
+    cxdata.require_columns(t, [outcome, *cols, *by_cols], name=name)
+    t = cxdata.clean_numeric(t, outcome, required=False, name=name)
+    for c in cols:
+        t = cxdata.clean_numeric(t, c, name=name)
+    perf = cxdata.to_pandas(t.group_by(by_cols).aggregate(**{f"m_{c}": t[c].mean() for c in cols},
+                                                          **{f"n_{c}": t[c].count() for c in cols})
+                            if by_cols else t.aggregate(**{f"m_{c}": t[c].mean() for c in cols},
+                                                        **{f"n_{c}": t[c].count() for c in cols}), name=name)
+    complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
+    rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols), name=name)
+    parts = []
+    groups = [((), rows)] if not by_cols else [((k,) if not isinstance(k, tuple) else k, g)
+                                               for k, g in rows.groupby(by_cols)]
+    for key, g in groups:
+        x = g[cols].to_numpy(float)
+        straight = (x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.zeros(len(x), bool)
+        m = np.column_stack([x[~straight], g[outcome].to_numpy(float)[~straight]])
+        prow = perf if not by_cols else perf.loc[(perf[by_cols] == pd.Series(dict(zip(by_cols, key)))).all(axis=1)]
+        base = {c: v for c, v in zip(by_cols, key)}
+        res = pd.DataFrame({**{c: [v] * len(cols) for c, v in base.items()}, "driver": cols,
+                            "mean": [float(prow[f"m_{c}"].iloc[0]) for c in cols],
+                            "n": [int(prow[f"n_{c}"].iloc[0]) for c in cols]})
+        if len(m) < max(min_n, len(cols) + 2):
+            res[["importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "vif"]] = np.nan
+            res["suppressed"] = True
+            res.attrs.update(r2=np.nan, n_model=len(m), n_straightliners=int(straight.sum()))
+            parts.append(res)
+            continue
+        corr = _corr(m)
+        raw = _FUNCS[method](corr)
+        r2 = _r2(corr, tuple(range(len(cols))))
+        rxx_inv = np.linalg.inv(corr[:-1, :-1])
+        res["raw_weight"] = raw
+        res["importance"] = raw / raw.sum()
+        res["std_beta"] = rxx_inv @ corr[:-1, -1]
+        res["vif"] = np.diag(rxx_inv)
+        if bootstrap:
+            rng = np.random.default_rng(seed)
+            boots = np.empty((bootstrap, len(cols)))
+            for b in range(bootstrap):
+                sample = m[rng.integers(0, len(m), len(m))]
+                w = _FUNCS[method](_corr(sample))
+                boots[b] = w / w.sum()
+            res["ci_lower"] = np.quantile(boots, alpha / 2, axis=0)
+            res["ci_upper"] = np.quantile(boots, 1 - alpha / 2, axis=0)
+        else:
+            res["ci_lower"] = res["ci_upper"] = np.nan
+        res["suppressed"] = False
+        res.attrs.update(r2=r2, n_model=len(m), n_straightliners=int(straight.sum()))
+        parts.append(res)
+    out = pd.concat(parts, ignore_index=True)
+    out["rank"] = out.groupby(by_cols)["importance"].rank(ascending=False, method="first") if by_cols else \
+        out["importance"].rank(ascending=False, method="first")
+    out = out.sort_values([*by_cols, "importance"], ascending=[True] * len(by_cols) + [False]).reset_index(drop=True)
+    cols_out = [*by_cols, "driver", "importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "rank",
+                "mean", "n", "vif", "suppressed"]
+    out = out[cols_out]
+    out.attrs.update(method=method, outcome=outcome, bootstrap=bootstrap,
+                     r2=parts[0].attrs["r2"] if len(parts) == 1 else {k: p.attrs["r2"] for k, p in zip([g[0] for g in groups], parts)},
+                     n_model=parts[0].attrs["n_model"] if len(parts) == 1 else sum(p.attrs["n_model"] for p in parts),
+                     n_straightliners=sum(p.attrs["n_straightliners"] for p in parts))
+    return out
+
+
+def quadrant(table: pd.DataFrame) -> pd.DataFrame:
+    """Importance-performance quadrant of a :func:`key_drivers` result.
+
+    Splits at the average importance (1 / number of drivers) and the average performance, and adds
+    ``quadrant``: 'fix first' (important, rated low), 'keep up' (important, rated high), 'monitor'
+    (less important, rated low), 'maintain' (less important, rated high).
+    """
+    out = table.copy()
+    imp_cut = 1 / len(out)
+    perf_cut = out["mean"].mean()
+    hi_imp = out["importance"] >= imp_cut
+    hi_perf = out["mean"] >= perf_cut
+    out["quadrant"] = np.select([hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
+                                ["fix first", "keep up", "monitor"], "maintain")
+    out.attrs.update(table.attrs, importance_cut=imp_cut, performance_cut=perf_cut)
+    return out
+
+
+def _label(driver: str) -> str:
+    return driver.removeprefix("drv_").replace("_", " ")
+
+
+def summarize(table: pd.DataFrame) -> str:
+    """Plain-language Markdown summary of a :func:`key_drivers` result (top drivers, fix-first list)."""
+    q = quadrant(table)
+    r2 = table.attrs.get("r2")
+    lines = []
+    top = q.head(3)
+    parts = [f"**{_label(r.driver)}** {r.importance:.0%} ({r.ci_lower:.0%}–{r.ci_upper:.0%})" for r in top.itertuples()]
+    lines.append(f"- The strongest drivers of the {table.attrs.get('outcome', 'score')} score are " + ", ".join(parts)
+                 + " of the explained variation (95% bootstrap intervals).")
+    if isinstance(r2, float) and np.isfinite(r2):
+        lines.append(f"- Together the {len(table)} ratings explain R² = {r2:.2f} of the score's variation, from "
+                     f"{table.attrs.get('n_model', 0):,} respondents who rated every driver "
+                     f"({table.attrs.get('n_straightliners', 0):,} straight-liners left out).")
+    fix = q[q["quadrant"] == "fix first"]
+    if not fix.empty:
+        lines.append("- **Fix first** (important but rated below average): " + ", ".join(
+            f"{_label(r.driver)} (mean {r.mean:.1f}/10)" for r in fix.itertuples()) + ".")
+    return "\n".join(lines)
