@@ -213,7 +213,8 @@ def rising_themes(counts: pd.DataFrame, *, period, prior: int = 4, alpha: float 
 
 def escape_text(text) -> str:
     """Customer text made safe for Markdown/HTML: HTML-escaped, Markdown emphasis characters neutralised."""
-    s = html.escape("" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text), quote=True)
+    # quotes stay as they are: they are harmless in text, and entities like &#x27; would show verbatim
+    s = html.escape("" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text), quote=False)
     return re.sub(r"([\\`*_\[\]#|])", r"\\\1", s)
 
 

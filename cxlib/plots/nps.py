@@ -1,6 +1,7 @@
 """Figures for NPS, key drivers and comment themes (result tables in, ``ax=`` in, Axes out)."""
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -46,6 +47,8 @@ def nps_trend(table: pd.DataFrame, *, x: str = "period", y: str = "nps", ax=None
     ax.fill_between(t[x], t["ci_lower"], t["ci_upper"], color=NEUTRAL, alpha=0.2, lw=0)
     ax.set_ylabel(f"{y.upper()} (band: 95% interval)")
     ax.set_xlabel("")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.tick_params(axis="x", labelrotation=30)
     ax.set_title(title or f"{y.upper()} per period")
     return ax
 
