@@ -1,0 +1,181 @@
+"""Support responsiveness from the tickets table: response and resolution times, targets, repeats, reopens.
+
+The engine computes each ticket's durations and reduces them to counts per (segment, duration in whole
+minutes); quantiles and their intervals are computed on those counts. Quantile intervals are
+distribution-free (binomial order statistics): the 95% interval of the median runs between the order
+statistics whose ranks bracket n/2 ± 1.96 sqrt(n)/2, and likewise for the 90th percentile. Rates
+(target attainment, repeat contact, reopen) are proportions with Wilson 95% intervals.
+
+Examples
+--------
+>>> from cxlib import support
+>>> support.response_times("data/sample/tickets.csv", by="channel")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cxlib import data as cxdata
+from cxlib.cohorts import _wilson
+
+__all__ = ["durations", "response_times", "target_attainment", "repeat_contact_rate", "reopen_rate",
+           "MEASURES"]
+
+#: measure name -> (start role, end role)
+MEASURES = {"first_response": ("created", "first_response"), "resolution": ("created", "resolved")}
+
+
+def _open(tickets, columns: dict, by, name):
+    t = cxdata.as_table(tickets, name=name)
+    by = cxdata.as_list(by)
+    needed = [columns["created"], *by]
+    cxdata.require_columns(t, needed, name=name)
+    t = cxdata.clean_timestamp(t, columns["created"], name=name)
+    for role in ("first_response", "resolved"):
+        col = columns.get(role)
+        if col and col in t.columns:
+            t = cxdata.clean_timestamp(t, col, required=False, name=name)
+    return t, by
+
+
+def durations(tickets, *, measure: str = "first_response", created: str = "created_at",
+              first_response: str = "first_response_at", resolved: str = "resolved_at", by=None,
+              time: bool = False, period: str | None = None, name: str | None = None) -> pd.DataFrame:
+    """Counts of tickets per (segment[, period], duration in whole seconds) for one measure.
+
+    Tickets still waiting (no first response / not resolved) are left out of the durations.
+    """
+    if measure not in MEASURES:
+        raise cxdata.CXDataError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}.")
+    cols = {"created": created, "first_response": first_response, "resolved": resolved}
+    t, by = _open(tickets, cols, by, name)
+    end_col = cols[MEASURES[measure][1]]
+    cxdata.require_columns(t, [end_col], name=name)
+    t = t.filter(t[end_col].notnull())
+    t = t.mutate(seconds=(t[end_col].epoch_seconds() - t[created].epoch_seconds()).cast("int64"))
+    keys = list(by)
+    if period:
+        t = t.mutate(period=cxdata.period_start(t[created], period).cast("date"))
+        keys.append("period")
+    out = cxdata.to_pandas(t.group_by([*keys, "seconds"]).aggregate(n=t.count()), name=name)
+    if (out["seconds"] < 0).any():
+        raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{end_col}' is before '{created}' "
+                                 "in some rows (run `cx validate --kind tickets` for examples).")
+    if "period" in out:
+        out["period"] = pd.to_datetime(out["period"])
+    return out.sort_values([*keys, "seconds"]).reset_index(drop=True)
+
+
+def _quantile_ci(values: np.ndarray, weights: np.ndarray, q: float, alpha: float):
+    """Quantile of weighted integer data and its distribution-free (order-statistic) interval."""
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w)
+    n = int(cum[-1])
+
+    def at_rank(r):  # r-th smallest (1-based)
+        r = min(max(int(r), 1), n)
+        return float(v[np.searchsorted(cum, r)])
+    est = at_rank(np.ceil(q * n))
+    lo_r = stats.binom.ppf(alpha / 2, n, q)
+    hi_r = stats.binom.ppf(1 - alpha / 2, n, q) + 1
+    return est, at_rank(lo_r) if lo_r >= 1 else np.nan, at_rank(hi_r) if hi_r <= n else np.nan
+
+
+def response_times(tickets, *, measure: str = "first_response", by="channel", period: str | None = None,
+                   quantiles=(0.5, 0.9), unit: str = "hour", alpha: float = 0.05, min_n: int = 30,
+                   **columns) -> pd.DataFrame:
+    """Median and 90th percentile of first-response (or resolution) time, with 95% intervals.
+
+    Returns one row per (segment[, period]): ``measure``, ``n``, and per quantile ``p50``,
+    ``p50_ci_lower``, ``p50_ci_upper``, ``p90``, ... in ``unit`` ('minute' | 'hour' | 'day');
+    ``suppressed`` when n < ``min_n``.
+    """
+    scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
+    counts = durations(tickets, measure=measure, by=by, period=period, **columns)
+    keys = [*cxdata.as_list(by), *(["period"] if period else [])]
+    rows = []
+    groups = counts.groupby(keys, dropna=False) if keys else [((), counts)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        row = {**dict(zip(keys, key)), "measure": measure, "unit": unit, "n": int(g["n"].sum())}
+        for q in quantiles:
+            est, lo, hi = _quantile_ci(g["seconds"].to_numpy(float), g["n"].to_numpy(), q, alpha)
+            tag = f"p{int(round(q * 100))}"
+            row.update({tag: est / scale, f"{tag}_ci_lower": lo / scale, f"{tag}_ci_upper": hi / scale})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["suppressed"] = out["n"] < min_n
+    value_cols = [c for c in out.columns if c.startswith("p") and c[1:2].isdigit()]
+    out.loc[out["suppressed"], value_cols] = np.nan
+    return out
+
+
+def target_attainment(tickets, *, targets: dict, measure: str = "first_response", by: str = "channel",
+                      period: str | None = None, unit: str = "hour", alpha: float = 0.05,
+                      **columns) -> pd.DataFrame:
+    """Share of answered tickets that met the target of their channel (e.g. ``{'email': 24, 'chat': 0.1}``
+    hours), Wilson 95% interval. Channels without a target are left out."""
+    scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
+    counts = durations(tickets, measure=measure, by=by, period=period, **columns)
+    counts = counts[counts[by].astype(str).isin([str(k) for k in targets])]
+    counts = counts.assign(target=counts[by].astype(str).map({str(k): float(v) for k, v in targets.items()}))
+    counts["met"] = np.where(counts["seconds"] <= counts["target"] * scale, counts["n"], 0)
+    keys = [by, *(["period"] if period else [])]
+    out = counts.groupby(keys).agg(target=("target", "first"), n=("n", "sum"), met=("met", "sum")).reset_index()
+    out["attainment"] = out["met"] / out["n"]
+    out["ci_lower"], out["ci_upper"] = _wilson(out["met"], out["n"], alpha)
+    out.insert(len(keys), "measure", measure)
+    out["unit"] = unit
+    return out
+
+
+def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "customer_id",
+                        created: str = "created_at", by="channel", period: str | None = None,
+                        alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
+    """Share of tickets followed by another ticket from the same customer within ``within_days``.
+
+    Tickets opened less than ``within_days`` before the last ticket in the data cannot be judged yet and
+    are left out. Wilson 95% intervals.
+    """
+    t = cxdata.as_table(tickets, name=name)
+    by = cxdata.as_list(by)
+    cxdata.require_columns(t, [customer, created, *by], name=name)
+    t = cxdata.clean_timestamp(t, created, name=name)
+    w = ibis.window(group_by=t[customer], order_by=t[created])
+    t = t.mutate(_next=t[created].lead().over(w))
+    gap = t["_next"].epoch_seconds() - t[created].epoch_seconds()
+    last = cxdata.to_pandas(t[created].max(), name=name)
+    horizon = pd.Timestamp(last) - pd.Timedelta(days=within_days)
+    t = t.filter(t[created] <= horizon.to_pydatetime())
+    t = t.mutate(_repeat=(t["_next"].notnull() & (gap <= within_days * 86400)).cast("int64"))
+    keys = list(by)
+    if period:
+        t = t.mutate(period=cxdata.period_start(t[created], period).cast("date"))
+        keys.append("period")
+    aggs = {"n": t.count(), "repeats": t["_repeat"].sum()}
+    out = cxdata.to_pandas(t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs), name=name)
+    out["repeat_rate"] = out["repeats"] / out["n"]
+    out["ci_lower"], out["ci_upper"] = _wilson(out["repeats"], out["n"], alpha)
+    if "period" in out:
+        out["period"] = pd.to_datetime(out["period"])
+    out.attrs["within_days"] = within_days
+    return out.sort_values(keys).reset_index(drop=True) if keys else out
+
+
+def reopen_rate(tickets, *, reopened: str = "reopened", resolved: str = "resolved_at", by="channel",
+                alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
+    """Share of resolved tickets that were reopened, Wilson 95% interval."""
+    t = cxdata.as_table(tickets, name=name)
+    by = cxdata.as_list(by)
+    cxdata.require_columns(t, [reopened, resolved, *by], name=name)
+    t = cxdata.clean_binary(t, reopened, name=name)
+    t = t.filter(t[resolved].notnull())
+    aggs = {"n": t.count(), "reopened": t[reopened].cast("int64").sum()}
+    out = cxdata.to_pandas(t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs), name=name)
+    out["reopen_rate"] = out["reopened"] / out["n"]
+    out["ci_lower"], out["ci_upper"] = _wilson(out["reopened"], out["n"], alpha)
+    return out.sort_values(by).reset_index(drop=True) if by else out
