@@ -24,7 +24,7 @@ from scipy import stats
 from cxlib import data as cxdata
 from cxlib import metrics, support, themes
 
-__all__ = ["last_complete_week", "headline", "segment_table", "support_changes", "close_the_loop",
+__all__ = ["last_complete_week", "headline", "weekly_trends", "segment_table", "support_changes", "close_the_loop",
            "summarize"]
 
 
@@ -72,7 +72,7 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
         comparisons = {"previous week": c.loc[[w - pd.Timedelta(weeks=1)]] if (w - pd.Timedelta(weeks=1)) in c.index else c.iloc[:0],
                        f"prior {prior_weeks} weeks": c.loc[w - pd.Timedelta(weeks=prior_weeks): w - pd.Timedelta(weeks=1)]}
         for comp, base_rows in comparisons.items():
-            row = {"metric": label, "week": w, "n": int(cur["n"]), "value": est["estimate"],
+            row = {"metric": label, "week": w.date(), "n": int(cur["n"]), "value": est["estimate"],
                    "ci_lower": est["ci_lower"], "ci_upper": est["ci_upper"], "comparison": comp}
             base = base_rows.sum(numeric_only=True)
             if base_rows.empty or base.get("n", 0) < min_n or cur["n"] < min_n:
@@ -107,7 +107,7 @@ def segment_table(responses, *, week=None, by=("channel", "plan", "region", "tou
         r = metrics.nps(t, score=score, by=b, min_n=min_n)
         parts.append(r.rename(columns={b: "value"}).assign(segment=b))
     out = pd.concat(parts, ignore_index=True)
-    return out[["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed"]].assign(week=w)
+    return out[["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed"]].assign(week=w.date())
 
 
 def support_changes(tickets, *, week=None, measure: str = "first_response", by: str = "channel",
@@ -226,3 +226,21 @@ def summarize(head: pd.DataFrame, *, support_table: pd.DataFrame | None = None,
         lines.append(f"- Weakest journey stage: **{s.iloc[0]}** (NPS {s['nps']:+.1f}, "
                      f"95% CI {s['ci_lower']:+.1f} to {s['ci_upper']:+.1f}, n = {s['n']:,}, all weeks).")
     return "\n".join(lines)
+
+
+def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
+                  ces: str | None = "ces", weeks: int | None = 26, min_n: int = 30,
+                  name: str | None = None) -> pd.DataFrame:
+    """Long table of weekly NPS / CSAT / CES (``metric``, ``period``, ``n``, ``estimate``, ``ci_lower``,
+    ``ci_upper``, ``suppressed``), the last ``weeks`` weeks."""
+    parts = [metrics.nps(responses, score=nps, time=time, period="week", min_n=min_n, name=name)]
+    if csat:
+        parts.append(metrics.csat(responses, score=csat, time=time, period="week", min_n=min_n, name=name))
+    if ces:
+        parts.append(metrics.ces(responses, score=ces, time=time, period="week", min_n=min_n, name=name))
+    cols = ["metric", "period", "n", "estimate", "ci_lower", "ci_upper", "suppressed"]
+    out = pd.concat([p[cols] for p in parts], ignore_index=True)
+    if weeks:
+        last = out["period"].max()
+        out = out[out["period"] > last - pd.Timedelta(weeks=weeks)]
+    return out.reset_index(drop=True)
