@@ -297,6 +297,28 @@ def render_html(ipynb_path, html_path, *, footer: str = "") -> None:
 
 # ------------------------------------------------------------------------------------------ running
 
+@contextlib.contextmanager
+def _quiet_kernel_stderr():
+    """Kernels inherit this process's stderr: capture it, so ipykernel's start-up notice ("running over
+    TCP without encryption") does not end up in cron mail; anything else is passed on."""
+    err_file = tempfile.TemporaryFile(mode="w+b")
+    saved_fd = os.dup(2)
+    sys.stderr.flush()
+    os.dup2(err_file.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        err_file.seek(0)
+        rest = [ln for ln in err_file.read().decode("utf-8", "replace").splitlines()
+                if ln.strip() and "without encryption" not in ln]
+        err_file.close()
+        if rest:
+            print("\n".join(rest), file=sys.stderr)
+
+
 def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: str, cwd: str,
              progress: bool) -> dict:
     """Worker (own process): execute one notebook with papermill, then render its HTML."""
@@ -309,28 +331,15 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
     os.environ.setdefault("MPLBACKEND", "Agg")
     start = time.time()
     status, error = "ok", None
-    # The kernel inherits this process's stderr: capture it, so the kernel's start-up notices (ipykernel's
-    # "running over TCP without encryption") don't end up in cron mail; anything else is passed on.
-    err_file = tempfile.TemporaryFile(mode="w+b")
-    saved_fd = os.dup(2)
-    os.dup2(err_file.fileno(), 2)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        quiet = contextlib.nullcontext() if progress else _quiet_kernel_stderr()  # tqdm writes to stderr
+        with quiet, contextlib.redirect_stdout(io.StringIO()):
             pm.execute_notebook(notebook, output, parameters=parameters, kernel_name="python3", cwd=cwd,
                                 progress_bar=progress, log_output=False, request_save_on_cell_execute=False)
     except Exception as exc:  # a failing notebook is reported, the run goes on
         status = "failed"
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
         error = re.sub(r"\x1b\[[0-9;]*m", "", error)[:500]
-    finally:
-        os.dup2(saved_fd, 2)
-        os.close(saved_fd)
-        err_file.seek(0)
-        rest = [ln for ln in err_file.read().decode("utf-8", "replace").splitlines()
-                if ln.strip() and "without encryption" not in ln]
-        err_file.close()
-        if rest:
-            print("\n".join(rest), file=sys.stderr)
     end = time.time()
     html_path = str(Path(output).with_suffix(".html"))
     if Path(output).exists():
@@ -587,7 +596,8 @@ def execute_in_place(names=None, *, notebooks_dir=None, timeout: int = 900, log=
                                 resources={"metadata": {"path": str(nb_dir)}})
         t0 = time.time()
         try:
-            client.execute()
+            with _quiet_kernel_stderr():
+                client.execute()
         except Exception as exc:
             failed.append(path.stem)
             log(f"{path.stem}: failed - {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}")

@@ -31,15 +31,15 @@ __all__ = ["last_complete_week", "headline", "weekly_trends", "segment_table", "
 def last_complete_week(as_of) -> pd.Timestamp:
     """Monday of the last Monday-Sunday week that has ended by ``as_of`` (a Sunday counts as ended)."""
     d = pd.Timestamp(as_of).normalize()
-    this_monday = d - pd.Timedelta(days=d.dayofweek)
-    return this_monday if d.dayofweek == 6 else this_monday - pd.Timedelta(weeks=1)
+    this_monday = d - pd.Timedelta(days=d.day_of_week)
+    return this_monday if d.day_of_week == 6 else this_monday - pd.Timedelta(weeks=1)
 
 
 def _week(week, data, time, name):
     if week is not None:
         w = pd.Timestamp(str(week))
-        if w.dayofweek != 0:
-            w = w - pd.Timedelta(days=w.dayofweek)
+        if w.day_of_week != 0:
+            w = w - pd.Timedelta(days=w.day_of_week)
         return w
     t = cxdata.as_table(data, name=name)
     t = cxdata.clean_timestamp(t, time, name=name)

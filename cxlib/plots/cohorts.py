@@ -68,7 +68,7 @@ def churn_trend(churn: pd.DataFrame, *, hue: str | None = None, ax=None, y: str 
     for k, (color, (name, g)) in enumerate(zip(palette, groups)):
         g = g[~g["suppressed"]].sort_values("period")
         x = pd.to_datetime(g["period"]) + pd.to_timedelta(3 * k, unit="D")  # dodge overlapping bars
-        err = np.vstack([g[y] - g["ci_lower"], g["ci_upper"] - g[y]])
+        err = np.clip(np.vstack([g[y] - g["ci_lower"], g["ci_upper"] - g[y]]).astype(float), 0, None)
         ax.errorbar(x, g[y], yerr=err, fmt="o-", ms=4, color=color, capsize=2, lw=1,
                     label=name if name is not None else "all")
         open_ = ~g["complete"]

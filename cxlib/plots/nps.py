@@ -30,7 +30,7 @@ def nps_bars(table: pd.DataFrame, *, x: str, y: str = "nps", ax=None, title: str
     ok = ~t.get("suppressed", pd.Series(False, index=t.index)).astype(bool)
     vals = t[y].where(ok, 0).to_numpy(float)
     ax.barh(pos, vals, color=np.where(ok, NEUTRAL, "0.85"))
-    err = np.vstack([t[y] - t["ci_lower"], t["ci_upper"] - t[y]]).astype(float)
+    err = np.clip(np.vstack([t[y] - t["ci_lower"], t["ci_upper"] - t[y]]).astype(float), 0, None)
     ax.errorbar(t.loc[ok, y], pos[ok.to_numpy()], xerr=err[:, ok.to_numpy()], fmt="none", color="black", capsize=3)
     ax.set_yticks(pos, [f"{v} (n={n:,})" + ("" if o else " — too few") for v, n, o in zip(t[x], t["n"], ok)])
     ax.axvline(0, color="0.3", lw=1)
@@ -59,7 +59,7 @@ def driver_importance(table: pd.DataFrame, *, ax=None):
     ax = _ax(ax, (8, 0.45 * len(t) + 1.3))
     pos = np.arange(len(t))
     ax.barh(pos, t["importance"], color=NEUTRAL)
-    ax.errorbar(t["importance"], pos, xerr=np.vstack([t["importance"] - t["ci_lower"], t["ci_upper"] - t["importance"]]),
+    ax.errorbar(t["importance"], pos, xerr=np.clip(np.vstack([t["importance"] - t["ci_lower"], t["ci_upper"] - t["importance"]]).astype(float), 0, None),
                 fmt="none", color="black", capsize=3)
     ax.set_yticks(pos, [_label(d) for d in t["driver"]])
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
@@ -93,7 +93,7 @@ def theme_bars(table: pd.DataFrame, *, x: str = "share", y: str = "label", hue: 
     ax = _ax(ax, (8, 0.4 * t[y].nunique() * (1 if hue is None else 1.6) + 1.3))
     sns.barplot(data=t, x=x, y=y, hue=hue, ax=ax, errorbar=None, color=None if hue else NEUTRAL)
     if hue is None:
-        ax.errorbar(t[x], np.arange(len(t)), xerr=np.vstack([t[x] - t["ci_lower"], t["ci_upper"] - t[x]]),
+        ax.errorbar(t[x], np.arange(len(t)), xerr=np.clip(np.vstack([t[x] - t["ci_lower"], t["ci_upper"] - t[x]]).astype(float), 0, None),
                     fmt="none", color="black", capsize=3)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("share of comments mentioning the theme" + (" (95% interval)" if hue is None else ""))
