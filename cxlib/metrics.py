@@ -41,9 +41,12 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None):
     """Open the source, check the columns, bucket by period; returns (table, group keys)."""
     t = cxdata.as_table(data, name=name)
     by = cxdata.as_list(by)
-    need = [score, *by] + ([time] if period else [])
     if period and time is None:
-        raise cxdata.CXDataError("period= needs the time column: pass time='response_time' (or yours).")
+        if "response_time" not in t.columns:  # the contract's default name
+            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: period= needs the time column: pass "
+                                     "time='...' (no 'response_time' column).")
+        time = "response_time"
+    need = [score, *by] + ([time] if period else [])
     cxdata.require_columns(t, need, name=name)
     t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
     keys = list(by)
@@ -127,8 +130,8 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
     by : str or list of str, optional
         Segment columns: one row per segment.
     time, period : str, optional
-        Timestamp column and 'day' | 'week' (starting Monday) | 'month' | 'quarter' | 'year': one row per
-        period (column ``period``, its first day).
+        Timestamp column (default 'response_time' when ``period`` is given) and 'day' | 'week' (starting
+        Monday) | 'month' | 'quarter' | 'year': one row per period (column ``period``, its first day).
     alpha : float
         1 - confidence level of the interval.
     min_n : int

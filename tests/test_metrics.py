@@ -98,7 +98,7 @@ def test_blank_scores_are_not_answers():
 def test_out_of_range_score_is_a_clear_error():
     with pytest.raises(CXDataError, match=r"'nps' has 1 value outside 0..10"):
         metrics.nps(pd.DataFrame({"nps": [3, 11, 9]}))
-    with pytest.raises(CXDataError, match="time"):
+    with pytest.raises(CXDataError, match="period= needs the time column"):
         metrics.nps(pd.DataFrame({"nps": [3]}), period="week")
 
 
