@@ -442,6 +442,13 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
     if unknown:
         raise ParameterError(f"unknown parameter {', '.join(repr(u) for u in unknown)}; the notebooks run "
                              f"declare: {', '.join(sorted(declared_any)) or '(none)'}")
+    if file_params:
+        every = find_notebooks(notebooks_dir=nb_dir)
+        known = {p.name for nb in every for p in notebook_parameters(nb)} | {nb.stem for nb in every}
+        stray = sorted(k for k in file_params if k not in known)
+        if stray:
+            raise ParameterError(f"parameters file: unknown name {', '.join(repr(s) for s in stray)}; neither a "
+                                 f"parameter nor a notebook (notebooks: {', '.join(nb.stem for nb in every)})")
     resolved = {nb.stem: resolve_parameters(nb, file_params=file_params, overrides=overrides) for nb in notebooks}
 
     reports.mkdir(parents=True, exist_ok=True)

@@ -189,3 +189,23 @@ def test_publish_is_a_noop_interactively(tmp_path, monkeypatch):
     reports.publish(df, "x", caption="A table")
     assert (tmp_path / "x.csv").read_text() == "a\n1\n"
     assert json.loads((tmp_path / "index.json").read_text())["x"]["caption"] == "A table"
+
+
+def test_weekly_config_fits_every_notebook():
+    import yaml
+
+    from cxlib.paths import CONFIG_DIR, NOTEBOOKS_DIR
+
+    params = yaml.safe_load((CONFIG_DIR / "weekly.yaml").read_text())
+    for nb in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        values = reports.resolve_parameters(nb, file_params=params)
+        if nb.stem == "cx_scorecard":
+            assert values["targets"] == {"email": 12, "chat": 0.1, "phone": 0.05} and values["week"] is None
+
+
+def test_unknown_name_in_parameters_file_is_an_error(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("min_nn: 5\n")
+    r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(tmp_path / "rep"),
+           "--params", str(bad))
+    assert r.returncode == 2 and "unknown name 'min_nn'" in r.stderr
