@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
 
-__all__ = ["retention_table", "retention_curve", "summarize"]
+__all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "summarize"]
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 DEFINITIONS = ("return_on", "on_or_after")
@@ -252,3 +253,52 @@ def summarize(table: pd.DataFrame, *, by: str | None = None, period: int = 1) ->
     lines.append(f"- {immature} cells are still open (their {grain} has not ended) and are shown hatched / "
                  "left out of averages: they are not drops.")
     return "\n".join(lines)
+
+
+def repeat_business(events, *, customer: str = "customer_id", time: str = "event_time", value: str = "revenue",
+                    event: str | None = "event_name", purchase: str = "purchase", period: str = "month", by=None,
+                    alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+    """Repeat business per period: how many buyers had bought before, and the revenue from repeat purchases.
+
+    A purchase is a row whose ``event`` equals ``purchase`` (or, with ``event=None``, any row with
+    ``value`` > 0). A purchase is a *repeat* when the customer bought before it. Per (segment x) period:
+    ``buyers``, ``repeat_buyers`` (buyers with at least one repeat purchase in the period),
+    ``repeat_rate`` with a Wilson 95% interval, ``revenue``, ``repeat_revenue``, ``repeat_revenue_share``.
+    """
+    by = cxdata.as_list(by)
+    t = cxdata.as_table(events, name=name)
+    cxdata.require_columns(t, [customer, time, value, *by] + ([event] if event else []), name=name)
+    t = cxdata.clean_timestamp(t, time, name=name)
+    t = cxdata.clean_numeric(t, value, lo=0, name=name)
+    t = t.filter(t[event] == purchase) if event else t.filter(t[value] > 0)
+    w = ibis.window(group_by=t[customer], order_by=[t[time]])
+    t = t.mutate(_rank=ibis.row_number().over(w), period=cxdata.period_start(t[time], period).cast("date"))
+    t = t.mutate(_repeat=t["_rank"] > 0)  # row_number is 0-based in Ibis: > 0 means a purchase before
+    keys = [*by, "period"]
+    agg = t.group_by(keys).aggregate(
+        buyers=t[customer].nunique(),
+        repeat_buyers=t["_repeat"].ifelse(t[customer], ibis.null()).nunique(),
+        revenue=t[value].sum(),
+        repeat_revenue=t["_repeat"].ifelse(t[value], 0.0).sum())
+    out = cxdata.to_pandas(agg, name=name)
+    out["period"] = pd.to_datetime(out["period"])
+    out["repeat_rate"] = out["repeat_buyers"] / out["buyers"]
+    out["ci_lower"], out["ci_upper"] = _wilson(out["repeat_buyers"], out["buyers"], alpha)
+    out["repeat_revenue_share"] = out["repeat_revenue"] / out["revenue"].where(out["revenue"] > 0)
+    out["suppressed"] = out["buyers"] < min_n
+    out.loc[out["suppressed"], ["repeat_rate", "ci_lower", "ci_upper", "repeat_revenue_share"]] = np.nan
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def ltv_to_date(table: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative revenue per customer of each cohort by period (LTV to date), from a
+    :func:`retention_table` made with ``value=``. Only mature periods are summed."""
+    if "revenue" not in table:
+        raise cxdata.CXDataError("ltv_to_date needs a retention_table made with value= (e.g. value='revenue').")
+    keys = [c for c in table.columns if c not in {"cohort", "period", "period_start", "cohort_size", "active",
+                                                 "retention", "ci_lower", "ci_upper", "mature", "suppressed",
+                                                 "revenue", "revenue_retention"}]
+    t = table[table["mature"]].sort_values([*keys, "cohort", "period"]).copy()
+    t["cumulative_revenue"] = t.groupby([*keys, "cohort"])["revenue"].cumsum()
+    t["ltv_to_date"] = t["cumulative_revenue"] / t["cohort_size"]
+    return t[[*keys, "cohort", "period", "cohort_size", "cumulative_revenue", "ltv_to_date"]].reset_index(drop=True)

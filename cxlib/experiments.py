@@ -227,7 +227,7 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         ``n_variant``, ``control_value``, ``variant_value`` (NPS in points), ``abs_diff``,
         ``abs_ci_lower``, ``abs_ci_upper``, ``rel_lift``, ``rel_ci_lower``, ``rel_ci_upper``,
         ``p_value``, ``p_adjusted``, ``significant``, ``prob_better``, ``direction``, ``guardrail``,
-        ``guardrail_breach``, ``decision`` ('better' | 'worse' | 'inconclusive'), ``cuped``,
+        ``guardrail_breach``, ``decision`` ('win' | 'loss' | 'inconclusive' | 'guardrail breached'), ``cuped``,
         ``variance_reduction``.
     """
     if correction not in CORRECTIONS:
@@ -301,11 +301,12 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         out.loc[ok, "p_adjusted"] = multipletests(out.loc[ok, "p_value"], alpha=alpha, method=correction)[1]
     out["significant"] = out["p_adjusted"] < alpha
     good = np.where(out["direction"] == "increase", out["abs_diff"] > 0, out["abs_diff"] < 0)
-    out["decision"] = np.where(out["significant"], np.where(good, "better", "worse"), "inconclusive")
+    out["decision"] = np.where(out["significant"], np.where(good, "win", "loss"), "inconclusive")
     # a guardrail is breached when it is significantly worse before correction: harm is not excused
     # by the size of the family
     harm = np.where(out["direction"] == "increase", out["abs_ci_upper"] < 0, out["abs_ci_lower"] > 0)
     out["guardrail_breach"] = out["guardrail"] & harm
+    out.loc[out["guardrail_breach"], "decision"] = "guardrail breached"
     cols = [*by, "metric", "kind", "variant", "n_control", "n_variant", "control_value", "variant_value",
             "abs_diff", "abs_ci_lower", "abs_ci_upper", "rel_lift", "rel_ci_lower", "rel_ci_upper", "p_value",
             "p_adjusted", "significant", "prob_better", "direction", "guardrail", "guardrail_breach", "decision",
@@ -467,12 +468,18 @@ def _fmt_diff(kind, d):
 
 
 def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> str:
-    """Plain-language Markdown summary of a :func:`compare` result (and the SRM check)."""
+    """Plain-language Markdown summary of a :func:`compare` result (and the SRM check).
+
+    A failed SRM check is stated first and suppresses win / loss language: the numbers are shown as
+    unreliable measurements only.
+    """
     lines = []
+    broken = srm_result is not None and srm_result.mismatch
     if srm_result is not None:
-        if srm_result.mismatch:
+        if broken:
             lines.append(f"- **Warning: sample ratio mismatch** (p = {srm_result.p_value:.2g}): the arms did not "
-                         "receive the planned shares of units. Find the cause before trusting any result.")
+                         "receive the planned shares of units. Assignment or logging is broken; no result below "
+                         "can be called a win or a loss until the cause is found.")
         else:
             lines.append(f"- Allocation check passed: unit counts match the plan (SRM p = {srm_result.p_value:.2f}).")
     for _, r in result.iterrows():
@@ -480,12 +487,14 @@ def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> s
         ci = (f"{_fmt_diff(r['kind'], r['abs_diff'])} (95% CI {_fmt_diff(r['kind'], r['abs_ci_lower'])} to "
               f"{_fmt_diff(r['kind'], r['abs_ci_upper'])}; relative {r['rel_lift']:+.1%}; "
               f"adjusted p = {r['p_adjusted']:.3g}; n = {r['n_variant']:,} vs {r['n_control']:,})")
-        if r["guardrail_breach"]:
+        if broken:
+            lines.append(f"- {what}: {ci} (not interpretable: SRM).")
+        elif r["decision"] == "guardrail breached":
             lines.append(f"- **Guardrail breached**: {what} got worse: {ci}.")
-        elif r["decision"] == "better":
-            lines.append(f"- **Better**: {what}, {ci}.")
-        elif r["decision"] == "worse":
-            lines.append(f"- **Worse**: {what}, {ci}.")
+        elif r["decision"] == "win":
+            lines.append(f"- **Win**: {what}, {ci}.")
+        elif r["decision"] == "loss":
+            lines.append(f"- **Loss**: {what}, {ci}.")
         else:
-            lines.append(f"- No detectable difference: {what}, {ci}.")
+            lines.append(f"- Inconclusive: {what}, {ci}.")
     return "\n".join(lines)

@@ -297,6 +297,11 @@ def render_html(ipynb_path, html_path, *, footer: str = "") -> None:
 
 # ------------------------------------------------------------------------------------------ running
 
+#: Kernel housekeeping lines, not errors: the TCP notice at start-up and the interrupt nbclient sends
+#: while shutting a finished kernel down.
+_KERNEL_NOISE = ("without encryption", "KeyboardInterrupt caught in kernel")
+
+
 @contextlib.contextmanager
 def _quiet_kernel_stderr():
     """Kernels inherit this process's stderr: capture it, so ipykernel's start-up notice ("running over
@@ -313,7 +318,7 @@ def _quiet_kernel_stderr():
         os.close(saved_fd)
         err_file.seek(0)
         rest = [ln for ln in err_file.read().decode("utf-8", "replace").splitlines()
-                if ln.strip() and "without encryption" not in ln]
+                if ln.strip() and not any(k in ln for k in _KERNEL_NOISE)]
         err_file.close()
         if rest:
             print("\n".join(rest), file=sys.stderr)

@@ -198,3 +198,31 @@ def test_same_retention_table_on_spark_and_duckdb(events, spark_backend):
         "customer_id": ["a", "b", "c"], "start_time": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-02-03"]),
         "end_time": pd.to_datetime(["2026-02-14", None, "2026-03-20"])}), overwrite=True), as_of="2026-03-31", min_n=1)
     assert churn_sp.set_index("period").loc["2026-02-01", ["n", "lost"]].tolist() == [2, 1]
+
+
+def test_repeat_business_matches_loop(events):
+    ev = events.assign(event_name="purchase")
+    got = cohorts.repeat_business(ev, min_n=1).set_index("period")
+    ev = ev.sort_values("event_time")
+    seen, per = set(), {}
+    for r in ev.itertuples():  # brute force: a purchase is a repeat when the customer bought before
+        p = pd.Timestamp(r.event_time).to_period("M").start_time
+        d = per.setdefault(p, {"buyers": set(), "repeat": set(), "rev": 0.0, "rrev": 0.0})
+        d["buyers"].add(r.customer_id)
+        d["rev"] += r.revenue
+        if r.customer_id in seen:
+            d["repeat"].add(r.customer_id)
+            d["rrev"] += r.revenue
+        seen.add(r.customer_id)
+    for p, d in per.items():
+        row = got.loc[p]
+        assert (row["buyers"], row["repeat_buyers"]) == (len(d["buyers"]), len(d["repeat"]))
+        assert row["repeat_revenue"] == pytest.approx(d["rrev"])
+
+
+def test_ltv_to_date_is_cumulative_revenue_per_customer(events):
+    rt = cohorts.retention_table(events, value="revenue", as_of="2025-10-15", min_n=1)
+    ltv = cohorts.ltv_to_date(rt)
+    jan = rt[(rt["cohort"] == "2025-01-01") & rt["mature"]]
+    last = ltv[ltv["cohort"] == "2025-01-01"].iloc[-1]
+    assert last["ltv_to_date"] == pytest.approx(jan["revenue"].sum() / jan["cohort_size"].iloc[0])

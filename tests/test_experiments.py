@@ -174,12 +174,13 @@ def test_sample_planted_effects(sample_dir):
     res = ex.compare(sample_dir / "experiment.csv", control="control", metrics=ms, alpha=0.01)
     r = lambda m, v: row(res, m, v)  # noqa: E731
     conv = r("converted", "new_checkout")
-    assert conv["decision"] == "better" and conv["rel_ci_lower"] < 0.15 < conv["rel_ci_upper"]
+    assert conv["decision"] == "win" and conv["rel_ci_lower"] < 0.15 < conv["rel_ci_upper"]
     assert r("converted", "one_click")["decision"] == "inconclusive"
     csat = r("csat", "one_click")
-    assert csat["guardrail_breach"] and csat["abs_ci_lower"] < -0.15 < csat["abs_ci_upper"]
+    assert csat["guardrail_breach"] and csat["decision"] == "guardrail breached"
+    assert csat["abs_ci_lower"] < -0.15 < csat["abs_ci_upper"]
     nps = r("nps", "new_checkout")
-    assert nps["decision"] == "better" and nps["abs_ci_lower"] < 5 < nps["abs_ci_upper"]
+    assert nps["decision"] == "win" and nps["abs_ci_lower"] < 5 < nps["abs_ci_upper"]
     ratio = r("clicks/sessions", "one_click")
     assert ratio["rel_ci_lower"] < 0.08 < ratio["rel_ci_upper"]
     assert r("revenue", "new_checkout")["variance_reduction"] > 0.30
@@ -196,3 +197,11 @@ def test_same_comparison_on_spark(units, spark_backend):
     key = ["metric", "variant"]
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True),
                                   check_dtype=False, rtol=1e-9)
+
+
+def test_srm_failure_suppresses_win_loss_language(units):
+    res = ex.compare(units, control="control", metrics={"y": "mean"})
+    text = ex.summarize(res, srm_result=ex.srm({"control": 5000, "b": 4000, "c": 5000}))
+    assert text.startswith("- **Warning: sample ratio mismatch**")
+    assert "**Win**" not in text and "not interpretable" in text
+    assert "**Win**" in ex.summarize(res, srm_result=ex.srm({"control": 5000, "b": 5000, "c": 5000}))

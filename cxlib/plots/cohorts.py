@@ -26,7 +26,11 @@ def retention_heatmap(table: pd.DataFrame, *, value: str = "retention", max_peri
     t["cohort_label"] = pd.to_datetime(t["cohort"]).dt.strftime("%Y-%m-%d" if t.attrs.get("grain") in
                                                                   ("week", "day") else "%Y-%m")
     grid = t.pivot_table(index="cohort_label", columns="period", values=value, aggfunc="first", dropna=False)
-    sns.heatmap(grid, ax=ax, cmap="Blues", vmin=0, vmax=1 if value == "retention" else None, annot=False,
+    # immature cells are left blank (not 0%): they are still filling up
+    mature = t[t["mature"]].pivot_table(index="cohort_label", columns="period", values=value, aggfunc="first",
+                                        dropna=False).reindex_like(grid)
+    sns.heatmap(mature, ax=ax, cmap="Blues", vmin=0, vmax=1 if value == "retention" else None,
+                annot=len(grid.columns) <= 13, fmt=".0%", annot_kws={"fontsize": 7},
                 cbar_kws={"label": value.replace("_", " ")})
     immature = t[~t["mature"]].pivot_table(index="cohort_label", columns="period", values="active",
                                            aggfunc="first").reindex_like(grid)
@@ -36,7 +40,7 @@ def retention_heatmap(table: pd.DataFrame, *, value: str = "retention", max_peri
                 ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, hatch="///", edgecolor="0.5", lw=0))
     ax.set_xlabel(f"{table.attrs.get('grain', 'period')}s since first activity")
     ax.set_ylabel("cohort (first activity)")
-    ax.set_title("Share of each cohort active again (hatched: period still open)")
+    ax.set_title("Share of each cohort active again (hatched: period still open, not yet a rate)")
     return ax
 
 
@@ -95,6 +99,20 @@ def survival_curves(km: pd.DataFrame, *, hue: str | None = None, ax=None):
         ax.fill_between(x, np.r_[1, g["ci_lower"]], np.r_[1, g["ci_upper"]], step="post", color=color,
                         alpha=0.2, lw=0)
     ax.axhline(0.5, color="0.4", ls=":", lw=1)
+    # numbers at risk under the axis, at a few round times
+    ticks = np.linspace(0, km["time"].max(), 6).round()
+    rows = []
+    for name, g in groups:
+        g = g.sort_values("time")
+        counts = []
+        for tt in ticks:
+            later = g[g["time"] >= tt]
+            counts.append(int(later["at_risk"].iloc[0]) if len(later) else 0)
+        rows.append((name if name is not None else "all", counts))
+    text = "at risk  " + "   ".join(f"{lbl}: " + " / ".join(f"{c:,}" for c in cs) for lbl, cs in rows)
+    ax.set_xticks(ticks)
+    ax.text(0, -0.28, text + f"  (at {', '.join(f'{x:g}' for x in ticks)})", transform=ax.transAxes, fontsize=8,
+            color="0.3")
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel(f"{km.attrs.get('unit', 'month')}s since start")

@@ -18,7 +18,7 @@ def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None):
         _, ax = plt.subplots(figsize=(8, 0.45 * len(r) + 1.4))
     x, lo, hi = (("rel_lift", "rel_ci_lower", "rel_ci_upper") if relative
                  else ("abs_diff", "abs_ci_lower", "abs_ci_upper"))
-    colors = r["decision"].map({"better": GOOD, "worse": BAD}).fillna(NEUTRAL)
+    colors = r["decision"].map({"win": GOOD, "loss": BAD, "guardrail breached": BAD}).fillna(NEUTRAL)
     y = np.arange(len(r))[::-1]
     for yi, (_, row), col in zip(y, r.iterrows(), colors):
         ax.plot([row[lo], row[hi]], [yi, yi], color=col, lw=2.5, solid_capstyle="round")
@@ -31,6 +31,6 @@ def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None):
     if relative:
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.set_xlabel("relative lift vs control (95% interval)" if relative else "difference vs control (95% interval)")
-    ax.set_title("Effect of each variant (green: better, orange: worse, purple: inconclusive; × guardrail breach)",
+    ax.set_title("Effect of each variant (green: win, orange: loss, purple: inconclusive; × guardrail breach)",
                  fontsize=10)
     return ax
