@@ -143,6 +143,12 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                                                           **{f"n_{c}": t[c].count() for c in cols})
                             if by_cols else t.aggregate(**{f"m_{c}": t[c].mean() for c in cols},
                                                         **{f"n_{c}": t[c].count() for c in cols}), name=name)
+    label = cxdata.source_name(t, name)
+    if not by_cols:
+        empty = [c for c in cols if int(perf[f"n_{c}"].iloc[0]) == 0]
+        if empty:
+            raise cxdata.CXDataError(f"{label}: driver column(s) {', '.join(map(repr, empty))} have no ratings at all "
+                                     "(every row blank or N/A); leave them out of drivers=.")
     complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
     rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols), name=name)
     parts = []
@@ -157,12 +163,21 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         res = pd.DataFrame({**{c: [v] * len(cols) for c, v in base.items()}, "driver": cols,
                             "mean": [float(prow[f"m_{c}"].iloc[0]) for c in cols],
                             "n": [int(prow[f"n_{c}"].iloc[0]) for c in cols]})
+        if len(m) < max(min_n, len(cols) + 2) and not by_cols:
+            raise cxdata.CXDataError(f"{label}: only {len(m)} respondents rated every driver (after leaving out "
+                                     f"{int(straight.sum())} straight-liners); {len(cols)} drivers need at least "
+                                     f"{max(min_n, len(cols) + 2)}.")
         if len(m) < max(min_n, len(cols) + 2):
             res[["importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "vif"]] = np.nan
             res["suppressed"] = True
             res.attrs.update(r2=np.nan, n_model=len(m), n_straightliners=int(straight.sum()))
             parts.append(res)
             continue
+        flat = [c for c, sd in zip(cols, m[:, :-1].std(axis=0)) if sd == 0]
+        if flat or m[:, -1].std() == 0:
+            what = f"driver(s) {', '.join(map(repr, flat))}" if flat else f"the outcome {outcome!r}"
+            raise cxdata.CXDataError(f"{label}: {what} has the same value for every respondent in the model "
+                                     f"{dict(zip(by_cols, key)) or ''}; a constant cannot explain anything: leave it out.")
         corr = _corr(m)
         raw = _FUNCS[method](corr)
         r2 = _r2(corr, tuple(range(len(cols))))

@@ -88,6 +88,18 @@ def test_quadrant_labels():
     assert q.to_dict() == {"a": "fix first", "b": "keep up", "c": "monitor", "d": "maintain"}
 
 
+def test_edge_cases_give_clear_errors(survey):
+    df = survey.copy()
+    df["drv_9"] = np.nan
+    with pytest.raises(CXDataError, match="'drv_9' have no ratings at all"):
+        drivers.key_drivers(df, outcome="score")
+    df = survey.assign(drv_9=5.0)
+    with pytest.raises(CXDataError, match="'drv_9'.* same value for every respondent"):
+        drivers.key_drivers(df, outcome="score", bootstrap=0)
+    with pytest.raises(CXDataError, match="only 4 respondents rated every driver"):
+        drivers.key_drivers(survey.dropna().head(4), outcome="score", bootstrap=0, exclude_straightliners=False)
+
+
 def test_errors():
     with pytest.raises(CXDataError, match="no driver columns start with 'x_'"):
         drivers.key_drivers(pd.DataFrame({"nps": [1]}), drivers="x_")

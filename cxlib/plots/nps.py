@@ -9,7 +9,8 @@ import seaborn as sns
 
 from cxlib.plots.style import BAD, GOOD, NEUTRAL
 
-__all__ = ["nps_bars", "nps_trend", "driver_importance", "importance_performance", "theme_bars"]
+__all__ = ["nps_bars", "nps_trend", "nps_composition", "driver_importance", "importance_performance", "theme_bars",
+           "theme_impact_bars"]
 
 
 def _ax(ax, size):
@@ -99,4 +100,37 @@ def theme_bars(table: pd.DataFrame, *, x: str = "share", y: str = "label", hue: 
     ax.set_xlabel("share of comments mentioning the theme" + (" (95% interval)" if hue is None else ""))
     ax.set_ylabel("")
     ax.set_title(title or "What customers write about")
+    return ax
+
+
+def nps_composition(table: pd.DataFrame, *, x: str, ax=None, title: str | None = None):
+    """Stacked promoter / passive / detractor shares per segment (from :func:`cxlib.metrics.nps`)."""
+    t = table[~table.get("suppressed", False)].reset_index(drop=True)
+    ax = _ax(ax, (8, 0.5 * len(t) + 1.3))
+    pos = np.arange(len(t))[::-1]
+    left = np.zeros(len(t))
+    for col, color, label in (("detractor_share", BAD, "detractors (0-6)"), ("passive_share", "0.75", "passives (7-8)"),
+                              ("promoter_share", GOOD, "promoters (9-10)")):
+        ax.barh(pos, t[col], left=left, color=color, label=label)
+        left += t[col].to_numpy()
+    ax.set_yticks(pos, [f"{v} (NPS {n:+.0f})" for v, n in zip(t[x], t["nps"])])
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlim(0, 1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, frameon=False)
+    ax.set_title(title or f"Promoters, passives and detractors by {x}")
+    return ax
+
+
+def theme_impact_bars(table: pd.DataFrame, *, ax=None):
+    """NPS difference between commenters who mention each theme and those who don't, with 95% intervals."""
+    t = table[~table["suppressed"]].sort_values("impact").reset_index(drop=True)
+    ax = _ax(ax, (8, 0.45 * len(t) + 1.3))
+    pos = np.arange(len(t))
+    ax.barh(pos, t["impact"], color=np.where(t["impact"] < 0, BAD, GOOD))
+    ax.errorbar(t["impact"], pos, xerr=np.clip(np.vstack([t["impact"] - t["ci_lower"], t["ci_upper"] - t["impact"]])
+                                                .astype(float), 0, None), fmt="none", color="black", capsize=3)
+    ax.set_yticks(pos, t["label"])
+    ax.axvline(0, color="0.3", lw=1)
+    ax.set_xlabel("NPS points: mentions the theme minus does not (95% interval)")
+    ax.set_title("How each theme goes with the score")
     return ax
