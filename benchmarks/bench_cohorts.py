@@ -47,7 +47,7 @@ def main(sizes=None) -> str:
     rows = []
     for label, scale in (sizes or EVENTS_SCALES).items():
         path = sample_data(scale, tables=("events",))["events"]
-        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
         a = with_cxlib(path)
         b = with_pandas(path)
         c = with_sql(path)

@@ -57,7 +57,7 @@ def main(sizes) -> str:
     rows = []
     for label, scale in sizes.items():
         path = sample_data(scale, tables=("experiment",))["experiment"]
-        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
         a, b = with_cxlib(path), with_pandas(path)
         for r in a.itertuples():
             assert np.isclose(r.p_value, b[(r.metric, r.variant)], rtol=1e-3, atol=1e-12), "results differ"

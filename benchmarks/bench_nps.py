@@ -44,7 +44,7 @@ def main(sizes) -> str:
     rows = []
     for label, scale in sizes.items():
         path = sample_data(scale, tables=("responses",))["responses"]
-        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
         a, b, c = with_cxlib(path), with_pandas(path), with_sql(path)
         assert np.allclose(a.sort_values(["channel", "period"])["nps"].to_numpy(),
                            b.sort_values(["channel", "period"])["nps"].to_numpy()), "results differ"

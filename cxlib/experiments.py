@@ -44,8 +44,8 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from cxlib import data as cxdata
 
-__all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "srm", "SRMResult",
-           "sample_size", "minimum_detectable_effect", "summarize", "KINDS"]
+__all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
+           "sample_size", "minimum_detectable_effect", "days_needed", "summarize", "KINDS"]
 
 KINDS = ("proportion", "mean", "nps", "ratio")
 CORRECTIONS = ("holm", "bonferroni", "fdr_bh", "none")
@@ -226,7 +226,9 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         One row per metric x treatment variant: ``metric``, ``kind``, ``variant``, ``n_control``,
         ``n_variant``, ``control_value``, ``variant_value`` (NPS in points), ``abs_diff``,
         ``abs_ci_lower``, ``abs_ci_upper``, ``rel_lift``, ``rel_ci_lower``, ``rel_ci_upper``,
-        ``p_value``, ``p_adjusted``, ``significant``, ``prob_better``, ``direction``, ``guardrail``,
+        ``p_value``, ``p_adjusted``, ``significant``, ``prob_better`` and ``expected_loss`` (Bayesian reading,
+        flat prior, normal approximation: chance the variant is better, and the expected shortfall in
+        the metric's units if it is shipped and is in fact worse), ``direction``, ``guardrail``,
         ``guardrail_breach``, ``decision`` ('win' | 'loss' | 'inconclusive' | 'guardrail breached'), ``cuped``,
         ``variance_reduction``.
     """
@@ -285,12 +287,16 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
             se_lift = np.sqrt(vt / mc ** 2 + mt ** 2 * vc / mc ** 4) if mc != 0 else np.nan
             sign = 1 if meta.direction == "increase" else -1
             prob_better = stats.norm.cdf(sign * diff / se) if se > 0 else np.nan
+            # expected loss of shipping the variant (in the metric's units): E[max(0, -sign * D)], D ~ N(diff, se²)
+            dd = sign * diff
+            exp_loss = (se * stats.norm.pdf(dd / se) - dd * stats.norm.cdf(-dd / se)) if se > 0 else np.nan
             rows.append({**dict(zip(by, key[:-1])), "metric": metric_name, "kind": kind, "variant": r["variant"],
                          "n_control": int(c["n"]), "n_variant": int(r["n"]),
                          "control_value": scale * mc, "variant_value": scale * mt, "abs_diff": scale * diff,
                          "abs_ci_lower": scale * (diff - tq * se), "abs_ci_upper": scale * (diff + tq * se),
                          "rel_lift": lift, "rel_ci_lower": lift - z * se_lift, "rel_ci_upper": lift + z * se_lift,
-                         "p_value": p, "prob_better": prob_better, "direction": meta.direction,
+                         "p_value": p, "prob_better": prob_better, "expected_loss": scale * exp_loss,
+                         "direction": meta.direction,
                          "guardrail": meta.guardrail, "cuped": bool(cuped), "variance_reduction": reduction})
     out = pd.DataFrame(rows)
     if out.empty:
@@ -309,7 +315,8 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
     out.loc[out["guardrail_breach"], "decision"] = "guardrail breached"
     cols = [*by, "metric", "kind", "variant", "n_control", "n_variant", "control_value", "variant_value",
             "abs_diff", "abs_ci_lower", "abs_ci_upper", "rel_lift", "rel_ci_lower", "rel_ci_upper", "p_value",
-            "p_adjusted", "significant", "prob_better", "direction", "guardrail", "guardrail_breach", "decision",
+            "p_adjusted", "significant", "prob_better", "expected_loss", "direction", "guardrail", "guardrail_breach",
+            "decision",
             "cuped", "variance_reduction"]
     out = out[cols]
     out.attrs.update(alpha=alpha, correction=correction, control=control)
@@ -354,6 +361,43 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     ms = _normalize(metrics, covariates)
     summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, name=name)
     return compare_summary(summary, control=control, metrics=ms, alpha=alpha, correction=correction, by=by)
+
+
+def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", variant: str = "variant",
+               control: str, metric, period: str = "day", alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
+    """The comparison of one metric as it would have looked at the end of each day (cumulative data).
+
+    One engine aggregation per (period, variant); cumulative sums in pandas; :func:`compare_summary` per
+    period (no multiple-comparison adjustment: this shows how the estimate settled, not a decision rule —
+    peeking at a fixed-horizon test inflates false positives). Returns ``period`` plus the
+    :func:`compare_summary` columns.
+    """
+    m = _normalize([metric] if isinstance(metric, Metric) else {metric: "mean"} if isinstance(metric, str) else metric)[0]
+    t = cxdata.as_table(data, name=name)
+    cxdata.require_columns(t, [time, variant], name=name)
+    t = cxdata.clean_timestamp(t, time, name=name)
+    t = t.mutate(_p=cxdata.period_start(t[time], period).cast("date"))
+    parts = []
+    summ = summary_statistics(t, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
+    summ = summ.sort_values(["variant", "_p"])
+    num = [c for c in summ.columns if c in ("n", "sum", "sum_squares", "den_sum", "den_sum_squares", "sum_products",
+                                            "pre_sum", "pre_sum_squares", "pre_sum_products")]
+    summ[num] = summ.groupby("variant")[num].cumsum()
+    for p, g in summ.groupby("_p"):
+        if g["variant"].nunique() < 2 or (g["n"] < 2).any():
+            continue
+        r = compare_summary(g.drop(columns="_p"), control=control, metrics=[m], alpha=alpha, correction="none")
+        parts.append(r.assign(period=pd.Timestamp(p)))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["period", *[c for c in out.columns if c != "period"]]]
+
+
+def days_needed(n_needed_per_arm: float, n_per_arm_so_far: float, days_so_far: float) -> float:
+    """More days the test must run at its current traffic to reach ``n_needed_per_arm`` (0 if reached)."""
+    if n_per_arm_so_far <= 0 or days_so_far <= 0:
+        return float("nan")
+    rate = n_per_arm_so_far / days_so_far
+    return max(0.0, float(np.ceil((n_needed_per_arm - n_per_arm_so_far) / rate)))
 
 
 # ------------------------------------------------------------------------------------------ SRM

@@ -205,3 +205,31 @@ def test_srm_failure_suppresses_win_loss_language(units):
     assert text.startswith("- **Warning: sample ratio mismatch**")
     assert "**Win**" not in text and "not interpretable" in text
     assert "**Win**" in ex.summarize(res, srm_result=ex.srm({"control": 5000, "b": 5000, "c": 5000}))
+
+
+def test_cumulative_last_period_equals_full_comparison(units):
+    df = units.assign(exposure_time=pd.Timestamp("2026-10-01") + pd.to_timedelta(units["unit_id"] % 5, unit="D"))
+    cum = ex.cumulative(df, control="control", metric=Metric("conv", "proportion"))
+    assert cum["period"].nunique() == 5
+    full = ex.compare(df, control="control", metrics={"conv": "proportion"}, correction="none")
+    last = cum[cum["period"] == cum["period"].max()].reset_index(drop=True)
+    assert np.allclose(last["abs_diff"], full["abs_diff"]) and np.allclose(last["p_value"], full["p_value"])
+    # the first day uses only that day's units
+    day1 = df[df["exposure_time"] == "2026-10-01"]
+    assert cum[cum["period"] == cum["period"].min()]["n_variant"].sum() == (day1["variant"] != "control").sum()
+
+
+def test_expected_loss_matches_simulation():
+    rng = np.random.default_rng(1)
+    summary = pd.DataFrame({"variant": ["control", "b"], "metric": "m", "kind": "mean", "n": [400, 400],
+                            "sum": [400 * 10.0, 400 * 10.1], "sum_squares": [400 * (100 + 4), 400 * (10.1 ** 2 + 4)]})
+    r = ex.compare_summary(summary, control="control").iloc[0]
+    se = (r["abs_ci_upper"] - r["abs_diff"]) / stats.t.ppf(0.975, 798)
+    draws = rng.normal(r["abs_diff"], se, 200_000)
+    assert r["expected_loss"] == pytest.approx(np.maximum(0, -draws).mean(), rel=0.03)
+    assert r["prob_better"] == pytest.approx((draws > 0).mean(), abs=0.01)
+
+
+def test_days_needed():
+    assert ex.days_needed(1000, 500, 10) == 10
+    assert ex.days_needed(400, 500, 10) == 0

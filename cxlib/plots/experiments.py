@@ -7,7 +7,7 @@ import pandas as pd
 
 from cxlib.plots.style import BAD, GOOD, NEUTRAL
 
-__all__ = ["lift_forest"]
+__all__ = ["lift_forest", "cumulative_lift"]
 
 
 def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None):
@@ -33,4 +33,24 @@ def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None):
     ax.set_xlabel("relative lift vs control (95% interval)" if relative else "difference vs control (95% interval)")
     ax.set_title("Effect of each variant (green: win, orange: loss, purple: inconclusive; × guardrail breach)",
                  fontsize=10)
+    return ax
+
+
+def cumulative_lift(table: pd.DataFrame, *, ax=None):
+    """Relative lift over time (from :func:`cxlib.experiments.cumulative`), one line per variant with its
+    95% interval band: how the estimate settled as data came in."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    palette = [GOOD, BAD, NEUTRAL, "0.4"]
+    for color, (name, g) in zip(palette, table.groupby("variant")):
+        g = g.sort_values("period")
+        ax.plot(g["period"], g["rel_lift"], color=color, label=name)
+        ax.fill_between(g["period"], g["rel_ci_lower"], g["rel_ci_upper"], color=color, alpha=0.15, lw=0)
+    ax.axhline(0, color="0.3", lw=1)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
+    ax.tick_params(axis="x", labelrotation=30)
+    metric = table["metric"].iloc[0] if len(table) else ""
+    ax.set_title(f"Cumulative relative lift on {metric} (bands: 95% intervals, unadjusted)")
+    ax.set_ylabel("relative lift vs control")
+    ax.legend(title="variant")
     return ax
