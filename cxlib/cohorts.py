@@ -140,13 +140,12 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         _cohort=t["_b"].min(), _c0=t["_i"].min(), **{f"_seg_{s}": t[s].argmin(t[time]) for s in by})
     seg_cols = [f"_seg_{s}" for s in by]
     keys = ["_cohort", *seg_cols]
-    sizes = cxdata.to_pandas(first.group_by(keys).aggregate(cohort_size=first.count()), name=name)
 
     per = t.group_by([customer, "_i"]).aggregate(**({"_rev": t[value].sum()} if value else {}))
     j = per.join(first, customer)
     j = j.mutate(period=(j["_i"] - j["_c0"]).cast("int64"))
     if definition == "return_on":
-        aggs = {"active": j[customer].nunique()}
+        aggs = {"active": j.count()}  # one row per customer and period already
         if value:
             aggs["revenue"] = j["_rev"].sum()
         cells = cxdata.to_pandas(j.group_by([*keys, "period"]).aggregate(**aggs), name=name)
@@ -157,6 +156,12 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         if value:
             rev = cxdata.to_pandas(j.group_by([*keys, "period"]).aggregate(revenue=j["_rev"].sum()), name=name)
 
+    # every customer is active in period 0 (their first event defines the cohort): sizes from the counts
+    if definition == "return_on":
+        sizes = cells[cells["period"] == 0][keys + ["active"]].rename(columns={"active": "cohort_size"})
+    else:
+        sizes = lasts.groupby(keys, dropna=False, as_index=False)["n"].sum().rename(columns={"n": "cohort_size"})
+    sizes = sizes.reset_index(drop=True)
     sizes["_cohort"] = pd.to_datetime(sizes["_cohort"])
     # the full grid: every cohort, periods 0.. up to the one containing as_of
     grid = []
