@@ -21,6 +21,10 @@ def with_cxlib(path):
     return experiments.compare(str(path), control="control", metrics=METRICS)
 
 
+def with_cxlib_unchecked(path):
+    return experiments.compare(str(path), control="control", metrics=METRICS, check_units=False)
+
+
 def with_pandas(path):
     df = pd.read_parquet(path, columns=["variant", *METRICS])
     out = {}
@@ -61,14 +65,17 @@ def main(sizes) -> str:
         a, b = with_cxlib(path), with_pandas(path)
         for r in a.itertuples():
             assert np.isclose(r.p_value, b[(r.metric, r.variant)], rtol=1e-3, atol=1e-12), "results differ"
-        for name, fn in (("cxlib.experiments.compare", with_cxlib), ("pandas + scipy on raw rows", with_pandas),
+        for name, fn in (("cxlib.experiments.compare", with_cxlib),
+                         ("cxlib, check_units=False", with_cxlib_unchecked), ("pandas + scipy on raw rows", with_pandas),
                          ("hand-written DuckDB SQL + statistics", with_sql)):
             rows.append({"data": f"{label} ({n:,} rows)", "method": name, "seconds": best_of(lambda: fn(path), 2)})
     lines = ["## Experiment comparison (2 metrics x 2 treatments)", "",
              f"Python {platform.python_version()}; best of 2 runs, reading Parquet included.", "",
              "| data | method | seconds |", "|---|---|---|"]
     lines += [f"| {r['data']} | {r['method']} | {r['seconds']:.2f} |" for r in rows]
-    lines += ["", "cxlib also gives intervals, relative lifts, Holm-adjusted p-values and guardrail flags."]
+    lines += ["", "cxlib also gives intervals, relative lifts, Holm-adjusted p-values and guardrail flags. Most of its",
+              "time at 12M rows is the check that no unit appears twice (a hash aggregation over every unit id),",
+              "which the alternatives skip; `check_units=False` shows the comparison alone."]
     return "\n".join(lines)
 
 

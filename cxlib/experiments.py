@@ -121,13 +121,15 @@ def _normalize(metrics, covariates=None) -> list[Metric]:
 # ------------------------------------------------------------------------------------------ statistics
 
 def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant", metrics, covariates=None,
-                       by=None, name: str | None = None) -> pd.DataFrame:
+                       by=None, check_units: bool = True, name: str | None = None) -> pd.DataFrame:
     """Per-variant (and segment) sufficient statistics of each metric, computed in the engine.
 
     Returns one row per [segment x] variant x metric with ``metric``, ``kind``, ``n``, ``sum``,
     ``sum_squares`` and, where they apply, ``den_sum``, ``den_sum_squares``, ``sum_products`` (ratios)
     and ``pre_sum``, ``pre_sum_squares``, ``pre_sum_products`` (CUPED). NPS rows hold the +1/0/-1 scores.
-    Units with a blank metric are not counted for it.
+    Units with a blank metric are not counted for it. ``check_units`` verifies that no unit appears
+    twice (a unit in two variants breaks randomization); on tens of millions of rows it is most of the
+    run time, so a warehouse table already keyed by unit may skip it.
     """
     ms = _normalize(metrics, covariates)
     by = cxdata.as_list(by)
@@ -137,7 +139,8 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
         cols |= {m.column} | ({m.denominator} if m.denominator else set()) | ({m.covariate} if m.covariate else set())
     cxdata.require_columns(t, sorted(cols), name=name)
     cxdata.check_not_empty(t, name=name)
-    cxdata.check_unique(t, unit, name=name)
+    if check_units:
+        cxdata.check_unique(t, unit, name=name)
     t = t.filter(t[variant].notnull())
     parts = []
     for m in ms:
@@ -324,7 +327,7 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
 
 
 def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: str, metrics,
-            alpha: float = 0.05, correction: str = "holm", covariates=None, by=None,
+            alpha: float = 0.05, correction: str = "holm", covariates=None, by=None, check_units: bool = True,
             name: str | None = None) -> pd.DataFrame:
     """Compare each treatment variant with control on every metric, with intervals and adjusted p-values.
 
@@ -359,7 +362,8 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     ...         metrics={"converted": "proportion", "nps": "nps"})  # doctest: +SKIP
     """
     ms = _normalize(metrics, covariates)
-    summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, name=name)
+    summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
+                                 name=name)
     return compare_summary(summary, control=control, metrics=ms, alpha=alpha, correction=correction, by=by)
 
 
