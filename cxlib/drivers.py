@@ -26,6 +26,7 @@ from __future__ import annotations
 from itertools import combinations
 from math import factorial
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -88,7 +89,8 @@ def _corr(x: np.ndarray) -> np.ndarray:
 
 def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
                 by=None, bootstrap: int = 200, seed: int = 20261124, alpha: float = 0.05,
-                exclude_straightliners: bool = True, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+                exclude_straightliners: bool = True, min_n: int = 30, max_rows: int = 200_000,
+                name: str | None = None) -> pd.DataFrame:
     """Importance of each driver rating for the outcome, with bootstrap 95% intervals.
 
     Parameters
@@ -109,6 +111,10 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         Seed of the bootstrap (results reproduce).
     exclude_straightliners : bool
         Leave out respondents who gave every driver the same rating.
+    max_rows : int
+        Above this many complete answers (no ``by``), the correlation matrix is computed in the engine from
+        sums and cross-products, and the bootstrap runs on a seeded random sample of ``max_rows`` rows
+        whose spread is rescaled by sqrt(sample / n) (m-out-of-n bootstrap).
 
     Returns
     -------
@@ -150,6 +156,33 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
             raise cxdata.CXDataError(f"{label}: driver column(s) {', '.join(map(repr, empty))} have no ratings at all "
                                      "(every row blank or N/A); leave them out of drivers=.")
     complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
+    big = None
+    if not by_cols:
+        straight_e = ibis.greatest(*[complete[c] for c in cols]) == ibis.least(*[complete[c] for c in cols])
+        counts = cxdata.to_pandas(complete.aggregate(n=complete.count(),
+                                                     straight=straight_e.cast("int64").sum()), name=name).iloc[0]
+        n_straight = int(counts["straight"] or 0) if exclude_straightliners else 0
+        n_model = int(counts["n"]) - n_straight
+        if n_model > max_rows:
+            # Too many rows to pull: the correlation matrix from sums and cross-products in the engine,
+            # the bootstrap on a seeded random sample of max_rows rows (rescaled below).
+            model = complete.filter(~straight_e) if exclude_straightliners else complete
+            v = [*cols, outcome]
+            aggs = {"n": model.count(), **{f"s{i}": model[c].cast("float64").sum() for i, c in enumerate(v)},
+                    **{f"p{i}_{j}": (model[a].cast("float64") * model[b].cast("float64")).sum()
+                       for i, a in enumerate(v) for j, b in enumerate(v) if j >= i}}
+            mom = cxdata.to_pandas(model.aggregate(**aggs), name=name).iloc[0]
+            k = len(v)
+            n_m = float(mom["n"])
+            mean = np.array([mom[f"s{i}"] for i in range(k)]) / n_m
+            cov = np.empty((k, k))
+            for i in range(k):
+                for j in range(i, k):
+                    cov[i, j] = cov[j, i] = (mom[f"p{i}_{j}"] - n_m * mean[i] * mean[j]) / (n_m - 1)
+            sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+            big = {"n_model": n_model, "n_straight": n_straight, "sd": sd,
+                   "corr": cov / np.outer(np.where(sd > 0, sd, 1), np.where(sd > 0, sd, 1))}
+            complete = model.sample(min(1.0, 1.2 * max_rows / n_model), seed=seed).limit(max_rows)
     rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols), name=name)
     parts = []
     groups = [((), rows)] if not by_cols else [((k,) if not isinstance(k, tuple) else k, g)
@@ -158,13 +191,15 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         x = g[cols].to_numpy(float)
         straight = (x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.zeros(len(x), bool)
         m = np.column_stack([x[~straight], g[outcome].to_numpy(float)[~straight]])
+        n_used = big["n_model"] if big else len(m)
+        n_straight_all = big["n_straight"] if big else int(straight.sum())
         prow = perf if not by_cols else perf.loc[(perf[by_cols] == pd.Series(dict(zip(by_cols, key)))).all(axis=1)]
         base = {c: v for c, v in zip(by_cols, key)}
         res = pd.DataFrame({**{c: [v] * len(cols) for c, v in base.items()}, "driver": cols,
                             "mean": [float(prow[f"m_{c}"].iloc[0]) for c in cols],
                             "n": [int(prow[f"n_{c}"].iloc[0]) for c in cols]})
-        if len(m) < max(min_n, len(cols) + 2) and not by_cols:
-            raise cxdata.CXDataError(f"{label}: only {len(m)} respondents rated every driver (after leaving out "
+        if n_used < max(min_n, len(cols) + 2) and not by_cols:
+            raise cxdata.CXDataError(f"{label}: only {n_used} respondents rated every driver (after leaving out "
                                      f"{int(straight.sum())} straight-liners); {len(cols)} drivers need at least "
                                      f"{max(min_n, len(cols) + 2)}.")
         if len(m) < max(min_n, len(cols) + 2):
@@ -173,12 +208,13 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
             res.attrs.update(r2=np.nan, n_model=len(m), n_straightliners=int(straight.sum()))
             parts.append(res)
             continue
-        flat = [c for c, sd in zip(cols, m[:, :-1].std(axis=0)) if sd == 0]
-        if flat or m[:, -1].std() == 0:
+        sds = big["sd"] if big else m.std(axis=0)
+        flat = [c for c, sd in zip(cols, sds[:-1]) if sd == 0]
+        if flat or sds[-1] == 0:
             what = f"driver(s) {', '.join(map(repr, flat))}" if flat else f"the outcome {outcome!r}"
             raise cxdata.CXDataError(f"{label}: {what} has the same value for every respondent in the model "
                                      f"{dict(zip(by_cols, key)) or ''}; a constant cannot explain anything: leave it out.")
-        corr = _corr(m)
+        corr = big["corr"] if big else _corr(m)
         raw = _FUNCS[method](corr)
         r2 = _r2(corr, tuple(range(len(cols))))
         rxx_inv = np.linalg.inv(corr[:-1, :-1])
@@ -193,12 +229,19 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                 sample = m[rng.integers(0, len(m), len(m))]
                 w = _FUNCS[method](_corr(sample))
                 boots[b] = w / w.sum()
-            res["ci_lower"] = np.quantile(boots, alpha / 2, axis=0)
-            res["ci_upper"] = np.quantile(boots, 1 - alpha / 2, axis=0)
+            lo_q = np.quantile(boots, alpha / 2, axis=0)
+            hi_q = np.quantile(boots, 1 - alpha / 2, axis=0)
+            if big:  # m-out-of-n bootstrap: rescale the spread from the sample size to the full size
+                centre = _FUNCS[method](_corr(m))
+                centre = centre / centre.sum()
+                shrink = np.sqrt(len(m) / n_used)
+                imp = raw / raw.sum()
+                lo_q, hi_q = imp + (lo_q - centre) * shrink, imp + (hi_q - centre) * shrink
+            res["ci_lower"], res["ci_upper"] = lo_q, hi_q
         else:
             res["ci_lower"] = res["ci_upper"] = np.nan
         res["suppressed"] = False
-        res.attrs.update(r2=r2, n_model=len(m), n_straightliners=int(straight.sum()))
+        res.attrs.update(r2=r2, n_model=n_used, n_straightliners=n_straight_all, bootstrap_rows=len(m))
         parts.append(res)
     out = pd.concat(parts, ignore_index=True)
     out["rank"] = out.groupby(by_cols)["importance"].rank(ascending=False, method="first") if by_cols else \

@@ -160,3 +160,15 @@ def test_sample_pricing_theme_rises_in_planted_week_only(sample_dir):
 def test_sample_theme_impact(sample_dir):
     impact = themes.theme_impact(sample_dir / "responses.csv").set_index("theme")
     assert impact.loc["praise", "impact"] > 50 and impact.loc["pricing", "ci_upper"] < 0
+
+
+def test_engine_path_for_large_data_matches_in_memory(survey):
+    small = drivers.key_drivers(survey, outcome="score", bootstrap=100)
+    big = drivers.key_drivers(survey, outcome="score", bootstrap=100, max_rows=1000)
+    assert big.attrs["n_model"] == small.attrs["n_model"] and big.attrs["bootstrap_rows"] <= 1000
+    pd.testing.assert_series_equal(big.set_index("driver")["importance"], small.set_index("driver")["importance"],
+                                   rtol=1e-9)
+    width_small = (small["ci_upper"] - small["ci_lower"]).to_numpy()
+    width_big = (big.set_index("driver").loc[small["driver"], "ci_upper"]
+                 - big.set_index("driver").loc[small["driver"], "ci_lower"]).to_numpy()
+    assert np.allclose(width_big, width_small, rtol=0.5)      # rescaled to the full n, not the sample's
