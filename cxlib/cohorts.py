@@ -73,7 +73,8 @@ def _wilson(k, n, alpha):
 
 def retention_table(events, *, customer: str = "customer_id", time: str = "event_time", grain: str = "month",
                     definition: str = "return_on", periods: int | None = None, value: str | None = None,
-                    by=None, as_of=None, tz: str | None = None, min_n: int = 30, alpha: float = 0.05,
+                    by=None, as_of=None, tz: str | None = None, signup: str | None = None,
+                    week_start: str = "monday", min_n: int = 30, alpha: float = 0.05,
                     name: str | None = None) -> pd.DataFrame:
     """Cohort x period retention table with n and 95% intervals.
 
@@ -99,7 +100,13 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         The analysis date (default: the last event). Events after it are ignored; cells whose period
         has not ended by then are ``mature=False``.
     tz : str, optional
-        Reporting time zone for period boundaries (default UTC).
+        Reporting time zone for period boundaries (default UTC): timestamps are converted before
+        bucketing, so an event at 23:30 UTC on 31 January is in February in Berlin.
+    signup : str, optional
+        Column with each customer's acquisition time (e.g. joined from a signup table): cohorts by
+        signup instead of first event; events before signup are ignored.
+    week_start : {'monday', 'sunday'}
+        First day of a week for ``grain='week'``.
     min_n : int
         Cohorts smaller than this are ``suppressed`` (kept, without rates).
 
@@ -133,17 +140,33 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     else:
         t = t.filter(t[time] <= as_of.to_pydatetime())
     t = t.filter(t[customer].notnull())
-    t = t.mutate(_b=cxdata.period_start(t[time], grain))
-    t = t.mutate(_i=_index(t["_b"], grain))
+    if week_start not in ("monday", "sunday"):
+        raise cxdata.CXDataError(f"week_start must be 'monday' or 'sunday', not {week_start!r}.")
 
-    first = t.group_by(customer).aggregate(
-        _cohort=t["_b"].min(), _c0=t["_i"].min(), **{f"_seg_{s}": t[s].argmin(t[time]) for s in by})
+    def bucket(col):
+        if grain == "week" and week_start == "sunday":  # shift so Sunday truncates like a Monday
+            return (col + ibis.interval(days=1)).truncate("W") - ibis.interval(days=1)
+        return cxdata.period_start(col, grain)
+
+    t = t.mutate(_b=bucket(t[time]))
+    t = t.mutate(_i=_index(t["_b"], grain))
+    if signup:
+        cxdata.require_columns(t, [signup], name=name)
+        t = cxdata.clean_timestamp(t, signup, tz=tz, name=name)
+        t = t.mutate(_sb=bucket(t[signup]))
+        t = t.mutate(_si=_index(t["_sb"], grain))
+        first = t.group_by(customer).aggregate(
+            _cohort=t["_sb"].min(), _c0=t["_si"].min(), **{f"_seg_{s}": t[s].argmin(t[time]) for s in by})
+    else:
+        first = t.group_by(customer).aggregate(
+            _cohort=t["_b"].min(), _c0=t["_i"].min(), **{f"_seg_{s}": t[s].argmin(t[time]) for s in by})
     seg_cols = [f"_seg_{s}" for s in by]
     keys = ["_cohort", *seg_cols]
 
     per = t.group_by([customer, "_i"]).aggregate(**({"_rev": t[value].sum()} if value else {}))
     j = per.join(first, customer)
     j = j.mutate(period=(j["_i"] - j["_c0"]).cast("int64"))
+    j = j.filter(j["period"] >= 0)  # activity before a signup date does not count
     if definition == "return_on":
         aggs = {"active": j.count()}  # one row per customer and period already
         if value:
@@ -156,8 +179,11 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         if value:
             rev = cxdata.to_pandas(j.group_by([*keys, "period"]).aggregate(revenue=j["_rev"].sum()), name=name)
 
-    # every customer is active in period 0 (their first event defines the cohort): sizes from the counts
-    if definition == "return_on":
+    # without signup=, every customer is active in period 0 (their first event defines the cohort), so
+    # the sizes come from the counts; with signup= they need their own count
+    if signup:
+        sizes = cxdata.to_pandas(first.group_by(keys).aggregate(cohort_size=first.count()), name=name)
+    elif definition == "return_on":
         sizes = cells[cells["period"] == 0][keys + ["active"]].rename(columns={"active": "cohort_size"})
     else:
         sizes = lasts.groupby(keys, dropna=False, as_index=False)["n"].sum().rename(columns={"n": "cohort_size"})

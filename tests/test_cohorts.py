@@ -226,3 +226,34 @@ def test_ltv_to_date_is_cumulative_revenue_per_customer(events):
     jan = rt[(rt["cohort"] == "2025-01-01") & rt["mature"]]
     last = ltv[ltv["cohort"] == "2025-01-01"].iloc[-1]
     assert last["ltv_to_date"] == pytest.approx(jan["revenue"].sum() / jan["cohort_size"].iloc[0])
+
+
+def test_time_zone_moves_events_across_month_end():
+    ev = pd.DataFrame({"customer_id": ["a", "a", "b"],
+                       "event_time": ["2026-01-10 10:00:00", "2026-01-31 23:30:00", "2026-01-05 09:00:00"]})
+    utc = cohorts.retention_table(ev, as_of="2026-03-31", min_n=1)
+    berlin = cohorts.retention_table(ev, as_of="2026-03-31", min_n=1, tz="Europe/Berlin")
+    # in UTC a's second event is in January (period 0); in Berlin it is 00:30 on 1 February (period 1)
+    assert utc.query("period == 1")["active"].sum() == 0
+    assert berlin.query("period == 1")["active"].sum() == 1
+
+
+def test_events_on_period_boundaries_and_single_customer_cohorts():
+    ev = pd.DataFrame({"customer_id": ["a", "a", "a"],
+                       "event_time": ["2026-01-31 23:59:59", "2026-02-01 00:00:00", "2026-03-01 00:00:00"]})
+    rt = cohorts.retention_table(ev, as_of="2026-03-31 23:59:59", min_n=1)
+    assert rt["cohort_size"].eq(1).all() and rt["active"].tolist() == [1, 1, 1]
+    # a cohort of one is suppressed at the default minimum size
+    assert cohorts.retention_table(ev, as_of="2026-03-31")["suppressed"].all()
+
+
+def test_signup_column_and_sunday_weeks():
+    ev = pd.DataFrame({"customer_id": ["a", "a", "b"],
+                       "event_time": pd.to_datetime(["2026-02-10", "2026-03-05", "2026-01-20"]),
+                       "signed_up": pd.to_datetime(["2026-01-15", "2026-01-15", "2026-01-02"])})
+    rt = cohorts.retention_table(ev, signup="signed_up", as_of="2026-03-31", min_n=1)
+    jan = rt[rt["cohort"] == "2026-01-01"].set_index("period")
+    assert jan.loc[0, "cohort_size"] == 2
+    assert jan["active"].tolist() == [1, 1, 1]     # b in January; a in February and March, not in January
+    sun = cohorts.retention_table(ev, grain="week", week_start="sunday", as_of="2026-03-31", min_n=1)
+    assert set(pd.to_datetime(sun["cohort"]).dt.day_of_week) == {6}
