@@ -68,6 +68,9 @@ class Metric:
         A metric that must not get worse (its harm is flagged, it is not a success metric).
     direction : {'increase', 'decrease'}
         Which way is better.
+    margin : float
+        Non-inferiority margin of a guardrail, in the metric's units (NPS points for 'nps'): a breach is
+        harm significantly beyond it; ``non_inferior`` says the interval rules out harm larger than it.
     label : str, optional
         Name in results (default: the column, or ``numerator/denominator``).
     """
@@ -79,6 +82,7 @@ class Metric:
     guardrail: bool = False
     direction: str = "increase"
     label: str | None = None
+    margin: float = 0.0
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -299,7 +303,7 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
                          "abs_ci_lower": scale * (diff - tq * se), "abs_ci_upper": scale * (diff + tq * se),
                          "rel_lift": lift, "rel_ci_lower": lift - z * se_lift, "rel_ci_upper": lift + z * se_lift,
                          "p_value": p, "prob_better": prob_better, "expected_loss": scale * exp_loss,
-                         "direction": meta.direction,
+                         "direction": meta.direction, "margin": meta.margin,
                          "guardrail": meta.guardrail, "cuped": bool(cuped), "variance_reduction": reduction})
     out = pd.DataFrame(rows)
     if out.empty:
@@ -313,13 +317,16 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
     out["decision"] = np.where(out["significant"], np.where(good, "win", "loss"), "inconclusive")
     # a guardrail is breached when it is significantly worse before correction: harm is not excused
     # by the size of the family
-    harm = np.where(out["direction"] == "increase", out["abs_ci_upper"] < 0, out["abs_ci_lower"] > 0)
+    m = out["margin"].abs()
+    harm = np.where(out["direction"] == "increase", out["abs_ci_upper"] < -m, out["abs_ci_lower"] > m)
     out["guardrail_breach"] = out["guardrail"] & harm
+    safe = np.where(out["direction"] == "increase", out["abs_ci_lower"] > -m, out["abs_ci_upper"] < m)
+    out["non_inferior"] = out["guardrail"] & safe
     out.loc[out["guardrail_breach"], "decision"] = "guardrail breached"
     cols = [*by, "metric", "kind", "variant", "n_control", "n_variant", "control_value", "variant_value",
             "abs_diff", "abs_ci_lower", "abs_ci_upper", "rel_lift", "rel_ci_lower", "rel_ci_upper", "p_value",
-            "p_adjusted", "significant", "prob_better", "expected_loss", "direction", "guardrail", "guardrail_breach",
-            "decision",
+            "p_adjusted", "significant", "prob_better", "expected_loss", "direction", "guardrail", "margin",
+            "guardrail_breach", "non_inferior", "decision",
             "cuped", "variance_reduction"]
     out = out[cols]
     out.attrs.update(alpha=alpha, correction=correction, control=control)

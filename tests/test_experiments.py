@@ -233,3 +233,13 @@ def test_expected_loss_matches_simulation():
 def test_days_needed():
     assert ex.days_needed(1000, 500, 10) == 10
     assert ex.days_needed(400, 500, 10) == 0
+
+
+def test_guardrail_margin_and_non_inferiority():
+    summary = pd.DataFrame({"variant": ["control", "b"], "metric": "csat", "kind": "mean", "n": [4000, 4000],
+                            "sum": [4000 * 4.0, 4000 * 3.95], "sum_squares": [4000 * (16 + 1), 4000 * (3.95 ** 2 + 1)]})
+    strict = ex.compare_summary(summary, control="control", metrics=[Metric("csat", guardrail=True)]).iloc[0]
+    loose = ex.compare_summary(summary, control="control",
+                               metrics=[Metric("csat", guardrail=True, margin=0.2)]).iloc[0]
+    assert strict["guardrail_breach"] and not strict["non_inferior"]     # CI about -0.094 to -0.006
+    assert not loose["guardrail_breach"] and loose["non_inferior"]       # harm beyond 0.2 ruled out
