@@ -9,7 +9,7 @@ import seaborn as sns
 
 from cxlib.plots.style import BAD, NEUTRAL
 
-__all__ = ["weekly_trends", "response_time_distribution", "funnel_bars"]
+__all__ = ["weekly_trends", "response_time_distribution", "funnel_bars", "support_trend"]
 
 
 def weekly_trends(trends: pd.DataFrame, *, metric: str = "metric", x: str = "period", y: str = "estimate",
@@ -67,4 +67,26 @@ def funnel_bars(table: pd.DataFrame, *, ax=None):
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("share of customers who started the journey")
     ax.set_title("Journey funnel (step conversion with 95% interval)")
+    return ax
+
+
+def support_trend(table: pd.DataFrame, *, hue: str = "channel", q: str = "p50", highlight=None, ax=None):
+    """Weekly median (or ``q``) response time per channel with its 95% interval band, log-scaled hours
+    (from :func:`cxlib.support.response_times` with ``period='week'``)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    palette = sns.color_palette("colorblind", table[hue].nunique())
+    for color, (name, g) in zip(palette, table.groupby(hue)):
+        g = g[~g["suppressed"]].sort_values("period")
+        ax.plot(g["period"], g[q], color=color, label=name, marker="o", ms=2)
+        ax.fill_between(g["period"], g[f"{q}_ci_lower"], g[f"{q}_ci_upper"], color=color, alpha=0.2, lw=0)
+    if highlight is not None:
+        ax.axvline(pd.Timestamp(highlight), color=BAD, ls=":", lw=1)
+    ax.set_yscale("log")
+    unit = table["unit"].iloc[0] if "unit" in table and len(table) else "hour"
+    ax.set_ylabel(f"{'median' if q == 'p50' else q} first response ({unit}s, log scale)")
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.set_title("Weekly first-response time by channel (bands: 95% intervals; dotted: this week)")
+    ax.legend(title=hue)
     return ax
