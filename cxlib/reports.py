@@ -332,6 +332,8 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
     import papermill as pm
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    # logged here, in the worker, so the line appears when the notebook really starts (jobs are queued)
+    print(f"cx [{dt.datetime.now():%H:%M:%S}] {slug}: started", file=sys.stderr, flush=True)
     os.environ[TABLES_ENV] = tables
     os.environ.setdefault("MPLBACKEND", "Agg")
     start = time.time()
@@ -472,7 +474,6 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(notebooks) or 1))) as pool:
                 futures = {}
                 for nb in notebooks:
-                    log(f"{nb.stem}: started")
                     futures[nb.stem] = pool.submit(
                         _execute, nb.stem, str(nb), str(tmp / f"{nb.stem}.ipynb"), resolved[nb.stem],
                         str(tmp / "tables" / nb.stem), str(nb_dir), progress)
