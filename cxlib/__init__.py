@@ -17,3 +17,23 @@ from cxlib.data import CXDataError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["CXDataError", "__version__"]
+
+
+def _short_data_errors_in_ipython() -> None:
+    """In a notebook, show a CXDataError as its message only (file, column, expectation, rows), not as a
+    stack of cxlib / engine frames; the cell still fails, so papermill still marks the run failed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks only
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return
+
+    def show(shell, etype, evalue, tb, tb_offset=None):
+        shell._showtraceback(etype, evalue, [f"Data problem — {etype.__name__}: {evalue}"])
+
+    shell.set_custom_exc((CXDataError,), show)
+
+
+_short_data_errors_in_ipython()

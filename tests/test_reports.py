@@ -209,3 +209,15 @@ def test_unknown_name_in_parameters_file_is_an_error(tmp_path):
     r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(tmp_path / "rep"),
            "--params", str(bad))
     assert r.returncode == 2 and "unknown name 'min_nn'" in r.stderr
+
+
+def test_bad_data_in_a_notebook_shows_one_clear_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "responses.csv"
+    bad.write_text("respondent_id,response_time,nps,channel\nR1,2026-03-01,11,web\nR2,2026-03-02,5,web\n")
+    r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(tmp_path / "rep"),
+           "-p", f"responses={bad}", "--date", "2026-11-23")
+    assert r.returncode == 1
+    page = (tmp_path / "rep" / "2026-11-23" / "good.html").read_text()
+    assert "Data problem — CXDataError: responses.csv: column &#x27;nps&#x27; has 1 value outside 0..10 (row 1: 11)." \
+        in page or "column 'nps' has 1 value outside 0..10 (row 1: 11)" in page
+    assert "Traceback" not in page and "File " not in page
