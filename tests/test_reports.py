@@ -220,4 +220,4 @@ def test_bad_data_in_a_notebook_shows_one_clear_message_not_a_traceback(tmp_path
     page = (tmp_path / "rep" / "2026-11-23" / "good.html").read_text()
     assert "Data problem — CXDataError: responses.csv: column &#x27;nps&#x27; has 1 value outside 0..10 (row 1: 11)." \
         in page or "column 'nps' has 1 value outside 0..10 (row 1: 11)" in page
-    assert "Traceback" not in page and "File " not in page
+    assert "Traceback" not in page and "site-packages" not in page and "cxlib/data.py" not in page
