@@ -22,7 +22,7 @@ __all__ = ["churn_rate", "retention_rate", "summarize"]
 
 def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "start_time",
                end: str = "end_time", period: str = "month", by=None, as_of=None, tz: str | None = None,
-               alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+               mrr: str | None = None, alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
     """Churn rate per period (and segment) with n and a Wilson 95% interval.
 
     Parameters
@@ -35,6 +35,10 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     as_of : date-like, optional
         End of observation (default: the latest start or end). Cancellations after it are ignored
         (the customer counts as active); the period containing it is ``complete=False``.
+    mrr : str, optional
+        Monthly recurring revenue column: adds ``mrr_start``, ``mrr_lost`` and ``revenue_retention``
+        (MRR of the customers at the start still subscribed at the end / their MRR at the start; with one
+        MRR per subscription there is no expansion, so this is gross revenue retention).
 
     Returns
     -------
@@ -49,7 +53,9 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     """
     by = cxdata.as_list(by)
     t = cxdata.as_table(subscriptions, name=name)
-    cxdata.require_columns(t, [customer, start, end, *by], name=name)
+    cxdata.require_columns(t, [customer, start, end, *by, *([mrr] if mrr else [])], name=name)
+    if mrr:
+        t = cxdata.clean_numeric(t, mrr, lo=0, name=name)
     t = cxdata.clean_timestamp(t, start, tz=tz, name=name)
     t = cxdata.clean_timestamp(t, end, tz=tz, required=False, name=name)
     cxdata.check_not_empty(t, name=name)
@@ -63,8 +69,8 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     t = t.mutate(_s=_index(cxdata.period_start(t[start], period), period),
                  _e=_index(cxdata.period_start(t["_end"], period), period),
                  _sb=cxdata.period_start(t[start], period))
-    counts = cxdata.to_pandas(t.group_by(["_s", "_e", *by]).aggregate(n=t.count(), _first=t["_sb"].min()),
-                              name=name)
+    aggs = {"n": t.count(), "_first": t["_sb"].min(), **({"_mrr": t[mrr].fill_null(0).sum()} if mrr else {})}
+    counts = cxdata.to_pandas(t.group_by(["_s", "_e", *by]).aggregate(**aggs), name=name)
     first_index = int(counts["_s"].min())
     first_start = pd.Timestamp(counts.loc[counts["_s"].idxmin(), "_first"])
     last_index = first_index
@@ -77,8 +83,11 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
         s, e, n = g["_s"].to_numpy(), g["_e"].to_numpy(dtype=float), g["n"].to_numpy()
         for p in range(first_index + 1, last_index + 1):
             at_risk = (s < p) & (np.isnan(e) | (e >= p))
-            rows.append({**dict(zip(by, key)), "_p": p, "n": int(n[at_risk].sum()),
-                         "lost": int(n[at_risk & (e == p)].sum())})
+            row = {**dict(zip(by, key)), "_p": p, "n": int(n[at_risk].sum()), "lost": int(n[at_risk & (e == p)].sum())}
+            if mrr:
+                money = g["_mrr"].to_numpy(dtype=float)
+                row.update(mrr_start=float(money[at_risk].sum()), mrr_lost=float(money[at_risk & (e == p)].sum()))
+            rows.append(row)
     out = pd.DataFrame(rows)
     out["period"] = _offset(pd.Series([first_start] * len(out)), out["_p"] - first_index, period).to_numpy()
     end_of = _offset(out["period"], 1, period)
@@ -91,9 +100,14 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     out["ci_lower"], out["ci_upper"] = _wilson(out["lost"], out["n"], alpha)
     out["suppressed"] = out["n"] < min_n
     out.loc[out["suppressed"], ["estimate", "churn_rate", "ci_lower", "ci_upper"]] = np.nan
+    extra = []
+    if mrr:
+        out["revenue_retention"] = 1 - out["mrr_lost"] / out["mrr_start"].where(out["mrr_start"] > 0)
+        out.loc[out["suppressed"], "revenue_retention"] = np.nan
+        extra = ["mrr_start", "mrr_lost", "revenue_retention"]
     out.attrs.update(period=period, as_of=as_of)
     return out[[*by, "period", "n", "lost", "churn_rate", "estimate", "ci_lower", "ci_upper", "complete",
-                "suppressed", "metric"]]
+                "suppressed", "metric", *extra]]
 
 
 def retention_rate(subscriptions, **kwargs) -> pd.DataFrame:

@@ -121,6 +121,11 @@ def test_churn_rate_matches_hand_count():
     assert got.loc["2026-03-01", ["n", "lost"]].tolist() == [3, 2]
     ret = metrics.retention_rate(subs, as_of="2026-03-31", min_n=1).set_index("period")
     assert ret.loc["2026-03-01", "retention_rate"] == pytest.approx(1 / 3)
+    money = metrics.churn_rate(subs.assign(mrr=[10, 20, 30, 40, 50, 60]), as_of="2026-03-31", min_n=1,
+                               mrr="mrr").set_index("period")
+    # March: at start b (20), d (40), e (50); d and e lost
+    assert money.loc["2026-03-01", ["mrr_start", "mrr_lost"]].tolist() == [110, 90]
+    assert money.loc["2026-03-01", "revenue_retention"] == pytest.approx(20 / 110)
 
 
 def test_sample_planted_monthly_churn(sample_dir):
