@@ -45,7 +45,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 from cxlib import data as cxdata
 
 __all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
-           "sample_size", "minimum_detectable_effect", "days_needed", "summarize", "KINDS"]
+           "sample_size", "nps_sd", "minimum_detectable_effect", "days_needed", "summarize", "KINDS"]
 
 KINDS = ("proportion", "mean", "nps", "ratio")
 CORRECTIONS = ("holm", "bonferroni", "fdr_bh", "none")
@@ -480,7 +480,16 @@ def sample_size(baseline: float, mde: float, *, kind: str = "proportion", sd: fl
                 relative: bool = True, alpha: float = 0.05, power: float = 0.8) -> int:
     """Units per arm to detect ``mde`` (relative to ``baseline`` unless ``relative=False``), two-sided.
 
-    Proportions use Cohen's h (arcsine) effect size; means need ``sd``. statsmodels ``NormalIndPower``.
+    Proportions use Cohen's h (arcsine) effect size; means and NPS need ``sd`` (for NPS in points, e.g.
+    :func:`nps_sd` of the baseline promoter and detractor shares; NPS effects are usually given with
+    ``relative=False``, in points). statsmodels ``NormalIndPower``.
+
+    Examples
+    --------
+    >>> sample_size(0.10, 0.15)                                  # conversion 10% -> 11.5%
+    6687
+    >>> sample_size(20, 5, kind="nps", sd=nps_sd(0.45, 0.25), relative=False)  # NPS 20 -> 25 points
+    4145
     """
     target = baseline * (1 + mde) if relative else baseline + mde
     if kind == "proportion":
@@ -490,6 +499,11 @@ def sample_size(baseline: float, mde: float, *, kind: str = "proportion", sd: fl
             raise ValueError("means need sd= (the metric's standard deviation per unit)")
         es = abs(target - baseline) / sd
     return int(np.ceil(NormalIndPower().solve_power(effect_size=es, alpha=alpha, power=power, ratio=1.0)))
+
+
+def nps_sd(promoters: float, detractors: float) -> float:
+    """Standard deviation of one answer's NPS contribution, in points: 100 sqrt(p + d - (p - d)^2)."""
+    return float(100 * np.sqrt(promoters + detractors - (promoters - detractors) ** 2))
 
 
 def minimum_detectable_effect(n_per_arm: float, baseline: float, *, kind: str = "proportion",

@@ -243,3 +243,16 @@ def test_guardrail_margin_and_non_inferiority():
                                metrics=[Metric("csat", guardrail=True, margin=0.2)]).iloc[0]
     assert strict["guardrail_breach"] and not strict["non_inferior"]     # CI about -0.094 to -0.006
     assert not loose["guardrail_breach"] and loose["non_inferior"]       # harm beyond 0.2 ruled out
+
+
+def test_nps_sample_size_gives_about_80_percent_power_in_simulation():
+    n = ex.sample_size(20, 5, kind="nps", sd=ex.nps_sd(0.45, 0.25), relative=False)
+    rng = np.random.default_rng(3)
+    a = rng.multinomial(n, [0.45, 0.30, 0.25], size=1000)      # promoters, passives, detractors
+    b = rng.multinomial(n, [0.48, 0.29, 0.23], size=1000)      # NPS 25
+    def nps_var(c):
+        p, d = c[:, 0] / n, c[:, 2] / n
+        return 100 * (p - d), 1e4 * (p + d - (p - d) ** 2) / n
+    (na, va), (nb, vb) = nps_var(a), nps_var(b)
+    power = np.mean(np.abs(nb - na) / np.sqrt(va + vb) > 1.96)
+    assert 0.74 < power < 0.86
