@@ -537,7 +537,8 @@ def _fmt_diff(kind, d):
 
 
 def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> str:
-    """Plain-language Markdown summary of a :func:`compare` result (and the SRM check).
+    """Plain-language Markdown summary of a :func:`compare` result (and the SRM check): guardrail
+    breaches first, then wins, losses and inconclusive results.
 
     A failed SRM check is stated first and suppresses win / loss language: the numbers are shown as
     unreliable measurements only.
@@ -551,7 +552,9 @@ def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> s
                          "can be called a win or a loss until the cause is found.")
         else:
             lines.append(f"- Allocation check passed: unit counts match the plan (SRM p = {srm_result.p_value:.2f}).")
-    for _, r in result.iterrows():
+    order = {"guardrail breached": 0, "win": 1, "loss": 2, "inconclusive": 3}
+    ranked = result.assign(_o=result["decision"].map(order).fillna(4)).sort_values("_o", kind="mergesort")
+    for _, r in ranked.iterrows():
         what = f"**{r['variant']}** vs control on **{r['metric']}**"
         ci = (f"{_fmt_diff(r['kind'], r['abs_diff'])} (95% CI {_fmt_diff(r['kind'], r['abs_ci_lower'])} to "
               f"{_fmt_diff(r['kind'], r['abs_ci_upper'])}; relative {r['rel_lift']:+.1%}; "

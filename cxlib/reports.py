@@ -359,7 +359,30 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
         except Exception as exc:  # pragma: no cover - rendering problems are reported, not fatal
             status, error = "failed", f"HTML export: {exc}"
     return {"notebook": slug, "status": status, "error": error, "start": _iso(start), "end": _iso(end),
-            "duration_s": round(end - start, 2), "parameters": parameters}
+            "duration_s": round(end - start, 2), "parameters": parameters, "headline": _headline(output)}
+
+
+def _headline(ipynb_path) -> str | None:
+    """The first line of the notebook's first Markdown result (its plain-language answer), as plain text,
+    for the index page."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(ipynb_path), as_version=4)
+    except (OSError, ValueError):
+        return None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown")
+            if text:
+                lines = [ln for ln in text.splitlines() if ln.strip()]
+                # the first emphasised statement, skipping lead-ins such as "Week of 16 Nov:"
+                first = next((ln for ln in lines if "**" in ln and not ln.rstrip().endswith(":")),
+                             lines[0] if lines else "")
+                first = re.sub(r"^[-*]\s+", "", first)
+                plain = re.sub(r"\\(.)", r"\1", re.sub(r"\*\*|`", "", first))  # drop emphasis, keep escaped chars
+                return html.unescape(plain).strip()[:300] or None
+    return None
 
 
 def _iso(ts: float) -> str:
@@ -559,7 +582,8 @@ def write_index(reports_dir=None) -> Path:
             badge = '<span class="ok">ok</span>' if ok else '<span class="failed">failed</span>'
             title = html.escape(_page_title(manifest.parent / f"{n['notebook']}.html") or n["notebook"])
             link = f'<a href="{manifest.parent.name}/{slug}.html">{title}</a>'
-            items.append(f"<li>{link} {badge} <small>{n.get('duration_s', 0):.0f} s</small></li>")
+            head = f"<br><span class=\"head\">{html.escape(n['headline'])}</span>" if n.get("headline") else ""
+            items.append(f"<li>{link} {badge} <small>{n.get('duration_s', 0):.0f} s</small>{head}</li>")
         rows.append(f"<section><h2>{html.escape(manifest.parent.name)}</h2><ul>{''.join(items)}</ul>"
                     f"<p><small>tables and manifest: <a href=\"{manifest.parent.name}/manifest.json\">"
                     f"manifest.json</a></small></p></section>")
@@ -570,7 +594,8 @@ def write_index(reports_dir=None) -> Path:
 <style>
  body {{ font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}
  h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; border-bottom: 1px solid #ddd; }}
- ul {{ list-style: none; padding: 0; }} li {{ margin: 0.3rem 0; }}
+ ul {{ list-style: none; padding: 0; }} li {{ margin: 0.6rem 0; }}
+ .head {{ color: #444; font-size: 0.9em; }}
  .ok, .failed {{ font-size: 0.8em; padding: 0 0.4em; border-radius: 0.3em; color: white; }}
  .ok {{ background: #1b7e5f; }} .failed {{ background: #b03a00; }}
 </style></head>

@@ -221,3 +221,10 @@ def test_bad_data_in_a_notebook_shows_one_clear_message_not_a_traceback(tmp_path
     assert "Data problem — CXDataError: responses.csv: column &#x27;nps&#x27; has 1 value outside 0..10 (row 1: 11)." \
         in page or "column 'nps' has 1 value outside 0..10 (row 1: 11)" in page
     assert "Traceback" not in page and "site-packages" not in page and "cxlib/data.py" not in page
+
+
+def test_index_shows_each_page_headline(good_run):
+    out, _ = good_run
+    index = (out / "index.html").read_text()
+    # the fixture's first Markdown output, as plain escaped text
+    assert "flag is False (bool), grain week, comment: &lt;script&gt;" in index
