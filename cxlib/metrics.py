@@ -31,8 +31,8 @@ from cxlib import data as cxdata
 MIN_N = 30
 
 __all__ = ["nps", "csat", "ces", "nps_counts", "nps_from_counts", "csat_counts", "csat_from_counts",
-           "ces_counts", "ces_from_counts", "nps_change", "proportion_change", "mean_change",
-           "churn_rate", "retention_rate", "MIN_N"]
+           "ces_counts", "ces_from_counts", "nps_change", "nps_diff", "compare_periods", "proportion_change",
+           "mean_change", "wilson_interval", "churn_rate", "retention_rate", "MIN_N"]
 
 
 # ------------------------------------------------------------------------------------------ plumbing
@@ -70,6 +70,18 @@ def _z(alpha):
     return stats.norm.ppf(1 - alpha / 2)
 
 
+def wilson_interval(k, n, alpha: float = 0.05):
+    """Wilson score interval of ``k`` successes in ``n`` trials (statsmodels ``proportion_confint``).
+
+    Vectorised; rows with ``n == 0`` get NaN. Returns ``(lower, upper)`` arrays of shares 0-1.
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    safe = np.where(n > 0, n, 1)
+    lo, hi = proportion_confint(np.minimum(k, safe), safe, alpha=alpha, method="wilson")
+    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
+
+
 def _suppress(df, cols, min_n):
     small = df["n"] < min_n
     df["suppressed"] = small
@@ -92,12 +104,23 @@ def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, pe
         passives=lambda d: d["n"] - d["promoters"] - d["detractors"])
 
 
-def nps_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = MIN_N) -> pd.DataFrame:
+NPS_INTERVALS = ("wald", "adjusted_wald")
+
+
+def nps_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = MIN_N,
+                    interval: str = "wald") -> pd.DataFrame:
     """NPS in points with the trinomial-variance interval from ``n``/``promoters``/``detractors`` columns.
+
+    ``interval='wald'`` is the normal interval on the trinomial variance ``(p + d - (p - d)^2) / n``;
+    ``'adjusted_wald'`` (better coverage for small n, Rocks 2016 / Sauro) first adds z²/4 pseudo-answers
+    to promoters and to detractors and z²/2 to passives, then centres the interval on the adjusted NPS.
+    The point estimate ``nps`` is always the plain one.
 
     Returns the input columns plus ``promoter_share``, ``passive_share``, ``detractor_share``, ``nps``
     (= ``estimate``), ``se``, ``ci_lower``, ``ci_upper``, ``suppressed``, ``metric``.
     """
+    if interval not in NPS_INTERVALS:
+        raise cxdata.CXDataError(f"interval must be one of {', '.join(NPS_INTERVALS)}, not {interval!r}.")
     df = counts.copy()
     n = df["n"].astype(float)
     p = df["promoters"] / n.where(n > 0)
@@ -107,18 +130,26 @@ def nps_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = M
     est = 100 * (p - d)
     se = 100 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0) / n.where(n > 0))
     z = _z(alpha)
+    centre, width_se = est, se
+    if interval == "adjusted_wald":
+        n_adj = n + z ** 2
+        pa = (df["promoters"] + z ** 2 / 4) / n_adj
+        da = (df["detractors"] + z ** 2 / 4) / n_adj
+        centre = 100 * (pa - da)
+        width_se = 100 * np.sqrt(np.maximum(pa + da - (pa - da) ** 2, 0) / n_adj)
+        centre = centre.where(n > 0)
     df["metric"] = "nps"
     df["estimate"] = est
     df["se"] = se
-    df["ci_lower"] = np.clip(est - z * se, -100, 100)
-    df["ci_upper"] = np.clip(est + z * se, -100, 100)
+    df["ci_lower"] = np.clip(centre - z * width_se, -100, 100)
+    df["ci_upper"] = np.clip(centre + z * width_se, -100, 100)
     df["nps"] = est
     return _suppress(df, ["promoter_share", "passive_share", "detractor_share", "estimate", "se",
                           "ci_lower", "ci_upper", "nps"], min_n)
 
 
 def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: str | None = None,
-        alpha: float = 0.05, min_n: int = MIN_N, name: str | None = None) -> pd.DataFrame:
+        alpha: float = 0.05, min_n: int = MIN_N, interval: str = "wald", name: str | None = None) -> pd.DataFrame:
     """Net Promoter Score with n and a 95% interval, overall or per ``by`` segment and/or ``period``.
 
     Parameters
@@ -136,6 +167,9 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
         1 - confidence level of the interval.
     min_n : int
         Segments with fewer answers are kept with ``suppressed=True`` and no estimate.
+    interval : {'wald', 'adjusted_wald'}
+        Normal interval on the trinomial variance, or the adjusted Wald interval (see
+        :func:`nps_from_counts`) for small segments.
 
     Returns
     -------
@@ -152,7 +186,7 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
     0  6011  24.1      21.9      26.3
     """
     counts = nps_counts(data, score=score, by=by, time=time, period=period, name=name)
-    return nps_from_counts(counts, alpha=alpha, min_n=min_n)
+    return nps_from_counts(counts, alpha=alpha, min_n=min_n, interval=interval)
 
 
 # ------------------------------------------------------------------------------------------ CSAT
@@ -171,13 +205,12 @@ def csat_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 
     df = counts.copy()
     n = df["n"].to_numpy(dtype=float)
     k = df["satisfied"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        lo, hi = proportion_confint(k, np.where(n > 0, n, 1), alpha=alpha, method="wilson")
+    est = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    lo, hi = wilson_interval(k, n, alpha)
     df["metric"] = "csat"
     df["estimate"] = est
-    df["ci_lower"] = np.where(n > 0, lo, np.nan)
-    df["ci_upper"] = np.where(n > 0, hi, np.nan)
+    df["ci_lower"] = lo
+    df["ci_upper"] = hi
     df["csat"] = est
     return _suppress(df, ["estimate", "ci_lower", "ci_upper", "csat"], min_n)
 
@@ -205,13 +238,19 @@ def csat(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None,
 
 # ------------------------------------------------------------------------------------------ CES
 
-def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), by=None,
-               time: str | None = None, period: str | None = None, name: str | None = None) -> pd.DataFrame:
-    """Sufficient statistics for CES: ``n``, ``sum``, ``sum_squares`` per segment/period."""
+def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_easier: bool = True,
+               by=None, time: str | None = None, period: str | None = None, name: str | None = None) -> pd.DataFrame:
+    """Sufficient statistics for CES: ``n``, ``sum``, ``sum_squares``, ``easy`` per segment/period.
+
+    ``easy`` counts answers in the two easiest points of the scale (6-7 on 1-7 when 7 = very easy; 1-2
+    when ``higher_is_easier=False``).
+    """
     lo, hi = scale
     t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=False, name=name)
     s = t[score].cast("float64")
-    return _aggregate(t, keys, n=s.count(), sum=s.sum(), sum_squares=(s * s).sum())
+    easy = (s >= hi - 1) if higher_is_easier else (s <= lo + 1)
+    return _aggregate(t, keys, n=s.count(), sum=s.sum(), sum_squares=(s * s).sum(),
+                      easy=easy.cast("int64").sum())
 
 
 def ces_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = MIN_N) -> pd.DataFrame:
@@ -229,25 +268,36 @@ def ces_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = M
     df["ci_lower"] = mean - tq * se
     df["ci_upper"] = mean + tq * se
     df["ces"] = mean
-    return _suppress(df, ["estimate", "sd", "se", "ci_lower", "ci_upper", "ces"], min_n)
+    cols = ["estimate", "sd", "se", "ci_lower", "ci_upper", "ces"]
+    if "easy" in df:  # share of 'easy' answers with its Wilson interval
+        k = df["easy"].to_numpy(dtype=float)
+        df["easy_share"] = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        df["easy_ci_lower"], df["easy_ci_upper"] = wilson_interval(k, n.to_numpy(), alpha)
+        cols += ["easy_share", "easy_ci_lower", "easy_ci_upper"]
+    return _suppress(df, cols, min_n)
 
 
-def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), by=None, time: str | None = None,
-        period: str | None = None, alpha: float = 0.05, min_n: int = MIN_N,
+def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_easier: bool = True, by=None,
+        time: str | None = None, period: str | None = None, alpha: float = 0.05, min_n: int = MIN_N,
         name: str | None = None) -> pd.DataFrame:
     """Customer effort score: the mean rating (1-7, 7 = very easy) with n and a t 95% interval.
+
+    ``scale`` declares the rating scale and ``higher_is_easier`` its direction (only the '% easy' share
+    depends on it; the mean is reported on the scale as given).
 
     Returns
     -------
     pandas.DataFrame
-        Keys, ``n``, ``sum``, ``sum_squares``, ``ces`` (= ``estimate``), ``sd``, ``se``, ``ci_lower``,
-        ``ci_upper``, ``suppressed``, ``metric``.
+        Keys, ``n``, ``sum``, ``sum_squares``, ``easy``, ``ces`` (= ``estimate``), ``sd``, ``se``,
+        ``ci_lower``, ``ci_upper`` (Student t), ``easy_share`` with ``easy_ci_lower``/``easy_ci_upper``
+        (Wilson), ``suppressed``, ``metric``.
 
     Examples
     --------
     >>> ces("data/sample/responses.csv", time="response_time", period="month")  # doctest: +SKIP
     """
-    counts = ces_counts(data, score=score, scale=scale, by=by, time=time, period=period, name=name)
+    counts = ces_counts(data, score=score, scale=scale, higher_is_easier=higher_is_easier, by=by, time=time,
+                        period=period, name=name)
     return ces_from_counts(counts, alpha=alpha, min_n=min_n)
 
 
@@ -291,6 +341,84 @@ def mean_change(current, baseline, *, alpha: float = 0.05) -> dict:
         return m, v / n
     (a, va), (b, vb) = est(current), est(baseline)
     return {"current": a, "baseline": b, **_change_row(a - b, np.sqrt(va + vb), alpha)}
+
+
+def _counts_total(c) -> dict:
+    """A counts row (dict / Series) or a counts table (summed over its rows) as one dict."""
+    if isinstance(c, pd.DataFrame):
+        return {k: float(c[k].sum()) for k in ("n", "promoters", "detractors")}
+    return {k: float(c[k]) for k in ("n", "promoters", "detractors")}
+
+
+def nps_diff(a_counts, b_counts, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Is NPS ``a`` different from NPS ``b`` beyond noise? Difference in points with a 95% interval.
+
+    Parameters
+    ----------
+    a_counts, b_counts : DataFrame, Series or dict
+        ``n``, ``promoters``, ``detractors`` of two independent groups of answers (rows of
+        :func:`nps_counts`; a table is summed over its rows, e.g. the prior four weeks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``n_a``, ``nps_a``, ``n_b``, ``nps_b``, ``diff`` (a - b, points), ``se``, ``ci_lower``,
+        ``ci_upper``, ``p_value`` (two-sided z-test), ``beyond_noise`` (p < alpha). The variance of the
+        difference is the sum of the two trinomial variances.
+
+    Examples
+    --------
+    >>> w = nps_counts("data/sample/responses.csv", period="week").set_index("period")  # doctest: +SKIP
+    >>> nps_diff(w.loc["2026-11-16"], w.loc["2026-10-19":"2026-11-09"])  # doctest: +SKIP
+    """
+    a, b = _counts_total(a_counts), _counts_total(b_counts)
+    ch = nps_change(a, b, alpha=alpha)
+    se = (ch["ci_upper"] - ch["change"]) / _z(alpha)
+    return pd.DataFrame([{"n_a": int(a["n"]), "nps_a": ch["current"], "n_b": int(b["n"]), "nps_b": ch["baseline"],
+                          "diff": ch["change"], "se": se, "ci_lower": ch["ci_lower"], "ci_upper": ch["ci_upper"],
+                          "p_value": ch["p_value"], "beyond_noise": ch["beyond_noise"]}])
+
+
+def compare_periods(data, *, score: str = "nps", time: str = "response_time", period: str = "week",
+                    current=None, prior: int = 4, by=None, alpha: float = 0.05,
+                    name: str | None = None) -> pd.DataFrame:
+    """NPS of one period against the ``prior`` periods before it: is this week's change beyond noise?
+
+    ``current`` is the period's first day (str or date; default: the last period in the data). The
+    baseline pools the ``prior`` periods before it. With ``by=``, one comparison per segment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row (per segment): keys, ``period``, ``baseline_start``, and the columns of :func:`nps_diff`
+        with ``a`` = the current period and ``b`` = the baseline.
+
+    Examples
+    --------
+    >>> compare_periods("data/sample/responses.csv", current="2026-11-16")  # doctest: +SKIP
+    """
+    by = cxdata.as_list(by)
+    counts = nps_counts(data, score=score, by=by, time=time, period=period, name=name)
+    if counts.empty:
+        raise cxdata.CXDataError(f"{name or 'data'}: no answers in {score!r} to compare.")
+    periods = sorted(counts["period"].unique())
+    cur = pd.Timestamp(current) if current is not None else pd.Timestamp(periods[-1])
+    if cur not in set(pd.to_datetime(periods)):
+        raise cxdata.CXDataError(f"{name or 'data'}: no answers in the {period} starting {cur.date()} "
+                                 f"(periods run {pd.Timestamp(periods[0]).date()} to {pd.Timestamp(periods[-1]).date()}).")
+    before = [pd.Timestamp(p) for p in periods if pd.Timestamp(p) < cur][-prior:]
+    if not before:
+        raise cxdata.CXDataError(f"{name or 'data'}: no {period} before {cur.date()} to compare with.")
+    groups = counts.groupby(by) if by else [((), counts)]
+    rows = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        a, b = g[g["period"] == cur], g[g["period"].isin(before)]
+        if a["n"].sum() == 0 or b["n"].sum() == 0:
+            continue
+        rows.append({**dict(zip(by, key)), "period": cur, "baseline_start": before[0],
+                     **nps_diff(a, b, alpha=alpha).iloc[0].to_dict()})
+    return pd.DataFrame(rows)
 
 
 try:  # churn and retention rates live with the cohort analysis; re-exported here (DESIGN.md)

@@ -75,6 +75,19 @@ def _as_epoch(t) -> int:
     return int(np.datetime64(t, "s").astype("int64"))
 
 
+# Uniform draws times whole numbers (rng.random(n) * (hi - lo)) are correctly rounded IEEE products, the
+# same on every CPU; only values that went through exp / log need _whole.
+def _whole(x) -> np.ndarray:
+    """Float seconds -> whole seconds (int64), rounded to the millisecond before truncating.
+
+    exp/log (and so every log-normal draw) may differ in the last bits between CPUs (SIMD kernels); a
+    value that is a whole number in exact arithmetic (e.g. a journey compressed to end exactly at the
+    month's last second) would then truncate to n on one machine and n - 1 on another. Rounding first
+    makes the files byte-identical on any CPU.
+    """
+    return np.floor(np.round(np.asarray(x, dtype=float), 3)).astype("int64")
+
+
 # ------------------------------------------------------------------------------------------ events
 
 def _customers(rng, offset: int = 0) -> pd.DataFrame:
@@ -121,7 +134,7 @@ def _events(rng, c: pd.DataFrame):
     last = np.where(reached, offsets, 0).max(axis=1)
     room = (c["window_end"].to_numpy() - c["signup"].to_numpy() - 1).astype(float)
     factor = np.where(last > room, room / np.maximum(last, 1), 1.0)
-    times = c["signup"].to_numpy()[:, None] + np.floor(offsets * factor[:, None]).astype("int64")
+    times = c["signup"].to_numpy()[:, None] + _whole(offsets * factor[:, None])
     cust_idx, step = np.nonzero(reached)
     journey = pd.DataFrame({"i": cust_idx, "t": times[cust_idx, step],
                             "event_name": np.array([s for s, _ in FUNNEL])[step]})
@@ -184,7 +197,7 @@ def _subscriptions(rng, c: pd.DataFrame) -> pd.DataFrame:
     hazard = np.where(plan == "pro", 0.03, 0.06)
     months = rng.exponential(1.0, len(idx)) / -np.log1p(-hazard)
     start = c["signup"].to_numpy()[idx]
-    end = start + np.floor(months * _MONTH_DAYS * _DAY).astype("int64")
+    end = start + _whole(months * _MONTH_DAYS * _DAY)
     censored = end > _as_epoch(END)
     mrr = np.where(plan == "pro", 79.0, 29.0)
     return pd.DataFrame({
@@ -337,8 +350,8 @@ def _tickets(rng, customers: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
     week = (created - _as_epoch("2026-11-16T00:00:00")) // (7 * _DAY)
     first_median = np.where((channel == "email") & (week == 0), 2 * first_median, first_median)
     resolve_median = np.select([channel == "email", channel == "chat"], [24 * _HOUR, 3 * _HOUR], 2 * _HOUR)
-    first = created + np.floor(_lognormal(rng, 1.0, 0.8, n) * first_median).astype("int64")
-    resolved = first + np.floor(_lognormal(rng, 1.0, 0.9, n) * resolve_median).astype("int64")
+    first = created + _whole(_lognormal(rng, 1.0, 0.8, n) * first_median)
+    resolved = first + _whole(_lognormal(rng, 1.0, 0.9, n) * resolve_median)
     first_f = np.where(first > hi - 1, np.nan, first.astype(float))
     resolved_f = np.where(resolved > hi - 1, np.nan, resolved.astype(float))
     reopened = np.where(np.isnan(resolved_f), 0, (rng.random(n) < 0.08).astype(int))

@@ -136,3 +136,70 @@ def test_sample_planted_week_drop_is_beyond_noise_and_prior_week_is_not(sample_d
     planted = change("2026-11-16")
     assert planted["beyond_noise"] and -25 < planted["change"] < -8
     assert not change("2026-11-09")["beyond_noise"]
+
+
+def test_adjusted_wald_covers_better_than_wald_at_small_n():
+    # Coverage of the 95% interval over simulated samples of n=40 from a known trinomial.
+    rng = np.random.default_rng(3)
+    probs = np.array([0.10, 0.25, 0.65])  # detractor, passive, promoter: true NPS 55
+    sims = rng.multinomial(40, probs, size=4000)
+    counts = pd.DataFrame({"n": 40, "detractors": sims[:, 0], "promoters": sims[:, 2]})
+    truth = 100 * (probs[2] - probs[0])
+    cover = {}
+    for method in ("wald", "adjusted_wald"):
+        r = metrics.nps_from_counts(counts, interval=method, min_n=1)
+        cover[method] = ((r["ci_lower"] <= truth) & (truth <= r["ci_upper"])).mean()
+    assert 0.93 <= cover["adjusted_wald"] <= 0.975
+    assert cover["adjusted_wald"] >= cover["wald"]
+
+
+def test_nps_diff_false_alarm_rate_by_simulation():
+    # Two groups from the same distribution: 'beyond noise' should fire in about 5% of draws.
+    rng = np.random.default_rng(4)
+    probs = [0.3, 0.3, 0.4]
+    a = rng.multinomial(300, probs, size=1500)
+    b = rng.multinomial(900, probs, size=1500)
+    alarms = [metrics.nps_diff({"n": 300, "detractors": x[0], "promoters": x[2]},
+                               {"n": 900, "detractors": y[0], "promoters": y[2]})["beyond_noise"].iloc[0]
+              for x, y in zip(a, b)]
+    assert 0.03 <= np.mean(alarms) <= 0.07
+
+
+def test_nps_diff_sums_a_counts_table_and_matches_raw_rows(raw):
+    weekly = metrics.nps_counts(raw, time="when", period="week")
+    got = metrics.nps_diff(weekly.iloc[[-1]], weekly.iloc[:-1]).iloc[0]
+    last = raw["when"] >= weekly["period"].iloc[-1]
+    a, b = raw.loc[last, "nps"], raw.loc[~last, "nps"]
+    nps_of = lambda s: 100 * ((s >= 9).mean() - (s <= 6).mean())  # noqa: E731
+    assert got["n_a"] == len(a) and got["n_b"] == len(b)
+    assert got["diff"] == pytest.approx(nps_of(a) - nps_of(b))
+    # the SE of the difference: sum of the two trinomial variances from raw rows
+    var = lambda s: 1e4 * ((s >= 9).astype(float) - (s <= 6).astype(float)).var(ddof=0) / len(s)  # noqa: E731
+    assert got["se"] == pytest.approx(np.sqrt(var(a) + var(b)))
+
+
+def test_ces_easy_share_matches_statsmodels(raw):
+    got = metrics.ces(raw, by="seg", min_n=1).set_index("seg")
+    for seg, g in raw.groupby("seg"):
+        k, n = (g["ces"] >= 6).sum(), len(g)
+        assert got.loc[seg, "easy_share"] == pytest.approx(k / n)
+        assert (got.loc[seg, "easy_ci_lower"], got.loc[seg, "easy_ci_upper"]) == pytest.approx(
+            proportion_confint(k, n, method="wilson"))
+    rev = metrics.ces(raw, higher_is_easier=False).iloc[0]
+    assert rev["easy_share"] == pytest.approx((raw["ces"] <= 2).mean())
+
+
+def test_suppressed_rows_have_no_estimate_in_any_metric(raw):
+    for fn in (metrics.nps, metrics.csat, metrics.ces):
+        got = fn(raw, by="seg").set_index("seg").loc["tiny"]
+        assert got["suppressed"] and np.isnan(got["estimate"]) and np.isnan(got["ci_lower"]) and got["n"] > 0
+
+
+def test_sample_compare_periods_flags_planted_week_only(sample_dir):
+    planted = metrics.compare_periods(sample_dir / "responses.csv", current="2026-11-16").iloc[0]
+    assert planted["beyond_noise"] and -25 < planted["diff"] < -8
+    assert planted["baseline_start"] == pd.Timestamp("2026-10-19")
+    flat = metrics.compare_periods(sample_dir / "responses.csv", current="2026-11-09").iloc[0]
+    assert not flat["beyond_noise"]
+    with pytest.raises(CXDataError, match="no answers in the week starting 2030-01-07"):
+        metrics.compare_periods(sample_dir / "responses.csv", current="2030-01-07")

@@ -33,6 +33,25 @@ def test_generator_reproduces_committed_files_byte_for_byte(kind, regenerated, s
     assert sha(regenerated[kind]) == sha(committed)
 
 
+@pytest.mark.parametrize("toward", [np.inf, -np.inf], ids=["up", "down"])
+def test_files_do_not_depend_on_last_bits_of_exp_and_log(toward, monkeypatch, tmp_path, sample_dir):
+    """Another CPU's SIMD exp/log may differ from ours in the last bit: simulate that by moving every
+    exp / log / log1p result one ulp, and the CSV files must still be the committed ones byte for byte."""
+    for fn in ("exp", "log", "log1p"):
+        real = getattr(np, fn)
+        monkeypatch.setattr(np, fn, lambda x, *a, _f=real, **k: np.nextafter(_f(x, *a, **k), toward))
+    written = sample.write_sample(tmp_path, tables=("events", "subscriptions", "tickets"))
+    monkeypatch.undo()
+    for kind, path in written.items():
+        assert sha(path) == sha(sample_dir / f"{kind}.csv"), kind
+
+
+def test_whole_seconds_round_before_truncating():
+    just_below = np.nextafter(86399.0, 0.0)  # exactly 86399 in exact arithmetic, one ulp low here
+    assert sample._whole([just_below, 86399.0, 86399.4, 86399.9994])[0] == 86399
+    assert list(sample._whole([86399.0, 86399.4, 86399.9994])) == [86399, 86399, 86399]
+
+
 def test_sample_is_small_enough_for_git(sample_dir):
     total = sum((sample_dir / f"{k}.csv").stat().st_size for k in KINDS)
     assert total < 10 * 1024 * 1024
