@@ -1,7 +1,9 @@
 """The ``cx`` command: argument parsing only; the work is in :mod:`cxlib.reports`, ``data`` and ``sample``.
 
-Exit codes: 0 success; 1 a notebook failed (its page shows the error); 2 bad usage, parameter or data;
-3 another run holds the reports folder. No prompts: safe under cron, systemd and Airflow.
+Exit codes: 0 success; 1 a notebook failed while running (its last good page is kept); 2 bad usage,
+parameter or input data (found before anything runs; nothing written); 3 another run holds the reports
+folder; 4 the reports folder cannot be written; 130 / 143 stopped by SIGINT / SIGTERM. No prompts: safe
+under cron, systemd and Airflow.
 """
 from __future__ import annotations
 
@@ -10,12 +12,28 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_FILESYSTEM = 0, 1, 2, 3, 4
 
 
 def _log(msg: str) -> None:
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
-    print(f"cx [{stamp}] {msg}", file=sys.stderr, flush=True)
+    from cxlib.reports import log_line
+
+    log_line(msg)
+
+
+def _on_signal(signum, frame):  # pragma: no cover - exercised by the end-to-end kill tests
+    """SIGTERM / SIGINT: stop workers and kernels, drop the half-built folder, one line, exit 143 / 130."""
+    import os
+    import signal
+
+    from cxlib.reports import stop_run
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop_run(signum)
+    name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+    _log(f"stopped by {name}; earlier reports are untouched")
+    os._exit(128 + signum)
 
 
 def _pairs(items: list[str]) -> dict:
@@ -33,7 +51,12 @@ class _Usage(Exception):
 
 
 def _cmd_run(args) -> int:
+    import signal
+
     from cxlib import reports
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
 
     file_params = {}
     if args.params:
@@ -56,14 +79,18 @@ def _cmd_run(args) -> int:
     result = reports.run_reports(args.names, date=args.date, file_params=file_params,
                                  overrides=_pairs(args.param), reports_dir=args.reports_dir,
                                  notebooks_dir=args.notebooks_dir, jobs=args.jobs, log=_log,
-                                 progress=sys.stderr.isatty())
+                                 progress=sys.stderr.isatty(), logs_dir=args.logs_dir)
     for rec in result.notebooks:
         page = result.folder / f"{rec['notebook']}.html"
         print(f"{rec['status']:>6}  {rec['notebook']:<24} {page}")
     print(f"index: {result.index}")
     if result.failed:
         print("failed: " + ", ".join(r["notebook"] for r in result.failed)
-              + " (open the page to see where)", file=sys.stderr)
+              + " (see the index and the run log)", file=sys.stderr)
+        return EXIT_FAILED
+    if any(r.get("run_failed") for r in result.notebooks):
+        kept = [r["notebook"] for r in result.notebooks if r.get("run_failed")]
+        print("failed: " + ", ".join(kept) + " (their last good pages are kept; see the index)", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -122,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="execute notebooks into reports/DATE/ (HTML, tables, manifest)",
                          description="Execute notebooks with papermill into reports/DATE/ and rebuild the "
-                         "index. Exit 0 ok, 1 a notebook failed, 2 bad parameter, 3 locked.")
+                         "index. Exit 0 ok, 1 a notebook failed, 2 bad parameter or input data, 3 locked, "
+                         "4 reports folder not writable.")
     run.add_argument("names", nargs="*", help="notebooks to run (default: all in notebooks/)")
     run.add_argument("--date", help="report date YYYY-MM-DD (default: today)")
     run.add_argument("--params", help="YAML file of parameter values (shared, or per notebook name)")
@@ -130,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports-dir", help="reports folder (default: reports/)")
     run.add_argument("--notebooks-dir", help="notebooks folder (default: notebooks/)")
     run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default 2)")
+    run.add_argument("--logs-dir", help="private folder for logs and executed notebooks (default: logs/)")
     run.set_defaults(func=_cmd_run)
 
     ls = sub.add_parser("list", help="list notebooks and their parameters (type, default, help)")
@@ -164,17 +193,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cx`` console script."""
     from cxlib.data import CXDataError
-    from cxlib.reports import LockedError, ParameterError
+    from cxlib.reports import LockedError, ParameterError, PreflightError, ReportsDirError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CXDataError, ParameterError, _Usage, ValueError) as exc:
+    except PreflightError as exc:
+        print(f"cx {args.command}: bad input data, nothing was run or written "
+              f"({len(exc.problems)} problem{'s' if len(exc.problems) > 1 else ''}):", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  - {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except ReportsDirError as exc:
         print(f"cx {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FILESYSTEM
+    except (CXDataError, ParameterError, _Usage, ValueError) as exc:
+        from cxlib.data import redact_credentials
+
+        print(f"cx {args.command}: {redact_credentials(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except LockedError as exc:
         print(f"cx {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except OSError as exc:  # a folder that cannot be written, a full disk
+        print(f"cx {args.command}: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FILESYSTEM
     except KeyboardInterrupt:  # pragma: no cover
         print("cx: interrupted; earlier reports are untouched", file=sys.stderr)
         return 130

@@ -38,6 +38,7 @@ __all__ = [
     "CXDataError", "as_table", "source_name", "require_columns", "clean_timestamp", "clean_numeric",
     "clean_binary", "check_unique", "check_not_empty", "validate", "Validation", "to_pandas",
     "default_backend", "PERSONAL_DATA_DEFAULT", "drop_personal", "fingerprint", "NULL_STRINGS",
+    "redact_credentials", "is_sample",
 ]
 
 #: Cell values read as missing in CSV files.
@@ -174,6 +175,42 @@ def _friendly_engine_message(exc: Exception) -> str:
     return " ".join(keep[:3])[:400]
 
 
+_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):([^@\s]+)@")
+
+
+def redact_credentials(text: str) -> str:
+    """``postgres://analyst:S3cret@host/db`` -> ``postgres://analyst:***@host/db`` anywhere in a text
+    (``${VAR}`` references are kept: they name a secret, they are not one)."""
+    return _CREDENTIALS.sub(lambda m: m.group(0) if m.group(2).startswith("${") else f"{m.group(1)}:***@",
+                            str(text))
+
+
+def _expand_secrets(url: str) -> str:
+    """``${NAME}`` in a connection URL -> the environment variable's value (how `cx run` passes
+    passwords without writing them into the executed notebook)."""
+    import os
+
+    def sub(m):
+        if m.group(1) not in os.environ:
+            raise CXDataError(f"{redact_credentials(url)}: environment variable {m.group(1)} is not set.")
+        from urllib.parse import quote
+
+        return quote(os.environ[m.group(1)], safe="")
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, url)
+
+
+def is_sample(source: Any) -> bool:
+    """True when a source is a file of the bundled sample (``data/sample/``)."""
+    from cxlib.paths import SAMPLE_DIR
+
+    if isinstance(source, Mapping):
+        source = source.get("path")
+    if not isinstance(source, (str, Path)) or "://" in str(source):
+        return False
+    found = _resolve_path(str(source))
+    return bool(found) and all(Path(p).resolve().parent == SAMPLE_DIR.resolve() for p in found)
+
+
 def _read_csv(paths: list[str], label: str) -> ibis.Table:
     con = default_backend()
     size = sum(Path(p).stat().st_size for p in paths)
@@ -232,6 +269,10 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
         if name:
             _register(data, _Source(name, "ibis"))
         return data
+    if isinstance(data, Mapping):  # a source spec (DESIGN.md, "Sources")
+        from cxlib import sources
+
+        return sources.read(data)
     if isinstance(data, pd.DataFrame):
         label = name or "DataFrame"
         if data.shape[1] == 0:
@@ -244,16 +285,19 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
         if "::" in spec and table is None:
             spec, table = spec.rsplit("::", 1)
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", spec):
-            label = name or (f"{spec.split('://', 1)[0]}:{table}" if table else spec)
+            label = name or (f"{spec.split('://', 1)[0]}:{table}" if table else redact_credentials(spec))
             if not table:
                 raise CXDataError(f"{label}: a connection URL needs a table (table= or URL::table).",
                                   source=label)
             try:
-                con = _duckdb_file(spec.split("://", 1)[1]) if spec.startswith("duckdb://") else ibis.connect(spec)
+                con = (_duckdb_file(spec.split("://", 1)[1]) if spec.startswith("duckdb://")
+                       else _connect(_expand_secrets(spec)))
                 t = con.table(table)
             except Exception as exc:
+                if isinstance(exc, CXDataError):
+                    raise
                 raise CXDataError(f"{label}: could not open table {table!r}: "
-                                  f"{_friendly_engine_message(exc)}", source=label) from None
+                                  f"{redact_credentials(_friendly_engine_message(exc))}", source=label) from None
             return _register(t, _Source(label, "url"))
         paths = _resolve_path(spec)
         label = name or (Path(spec).name if len(paths) <= 1 else spec)
@@ -284,6 +328,16 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
                           ".parquet or .duckdb.", source=label)
     raise CXDataError(f"expected a pandas DataFrame, a file path or an Ibis table, got "
                       f"{type(data).__name__}.")
+
+
+_URL_CONNECTIONS: dict[str, Any] = {}
+
+
+def _connect(url: str):
+    """One connection per URL for the session (opening a database connection per call is slow)."""
+    if url not in _URL_CONNECTIONS:
+        _URL_CONNECTIONS[url] = ibis.connect(url)
+    return _URL_CONNECTIONS[url]
 
 
 def to_pandas(expr: Any, *, name: str | None = None) -> pd.DataFrame:

@@ -141,6 +141,20 @@ def coerce(param: Parameter, value: Any) -> Any:
     def fail(what):
         raise ParameterError(f"parameter '{param.name}' expects {what}, got {value!r}")
 
+    if param.name in SOURCE_PARAMETERS:  # a plain source (text) or a source spec (mapping, or YAML text)
+        if isinstance(value, str) and value.strip().startswith("{"):
+            import yaml
+
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError:
+                fail("a source: a path, URL::table, or a spec such as {path: file.csv, layout: qualtrics}")
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, str):
+            return value
+        fail("a source: a path, URL::table, or a spec such as {path: file.csv, layout: qualtrics}")
+
     if base == "bool":
         if isinstance(value, bool):
             out = value
@@ -186,6 +200,7 @@ def coerce(param: Parameter, value: Any) -> Any:
         out = value.isoformat() if isinstance(value, dt.date) else str(value)
     else:
         out = value
+    _check_bounds(param, out)
     if param.choices and out is not None:
         items = out if isinstance(out, list) else [out]
         bad = [v for v in items if str(v) not in param.choices]
@@ -193,6 +208,37 @@ def coerce(param: Parameter, value: Any) -> Any:
             raise ParameterError(f"parameter '{param.name}' must be one of {', '.join(param.choices)}; "
                                  f"got {', '.join(map(str, bad))}")
     return out
+
+
+_AT_LEAST = re.compile(r"\bAt least (-?\d+(?:\.\d+)?)", re.I)
+_BETWEEN = re.compile(r"\bBetween (-?\d+(?:\.\d+)?) and (-?\d+(?:\.\d+)?)", re.I)
+_DATE_HELP = re.compile(r"YYYY-MM-DD")
+
+
+def _check_bounds(param: Parameter, value: Any) -> None:
+    """Bounds a parameter's help declares ("At least 1.", "Between 0 and 1.", "YYYY-MM-DD"); whole-number
+    parameters are never negative (sizes, counts, seeds)."""
+    if value is None:
+        return
+    text = param.help or ""
+    if _DATE_HELP.search(text) and isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ParameterError(f"parameter '{param.name}' expects a date YYYY-MM-DD, got {value!r}") from None
+    size = len(value) if isinstance(value, (list, dict)) else None
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    m = _AT_LEAST.search(text)
+    lo = float(m.group(1)) if m else (0.0 if isinstance(number, int) else None)
+    b = _BETWEEN.search(text)
+    if size is not None and lo is not None and size < lo:
+        raise ParameterError(f"parameter '{param.name}' needs at least {lo:g} item{'s' if lo != 1 else ''}, "
+                             f"got {value!r}")
+    if number is not None and lo is not None and number < lo:
+        raise ParameterError(f"parameter '{param.name}' must be at least {lo:g}, got {value!r}")
+    if number is not None and b and not float(b.group(1)) <= number <= float(b.group(2)):
+        raise ParameterError(f"parameter '{param.name}' must be between {b.group(1)} and {b.group(2)}, "
+                             f"got {value!r}")
 
 
 def resolve_parameters(notebook, *, file_params: dict | None = None, overrides: dict | None = None) -> dict:
@@ -228,6 +274,7 @@ _CSS = """
   img { max-width: 100%; height: auto; }
   pre { white-space: pre-wrap; overflow-wrap: anywhere; }
   .jp-RenderedHTMLCommon table { display: block; overflow-x: auto; max-width: 100%; font-size: 0.9em; }
+  .cx-demo { background: #fff4d6; border: 1px solid #b38600; padding: 0.4rem 0.8rem; margin: 0.5rem 0; }
   .cx-footer { color: #555; font-size: 0.85em; border-top: 1px solid #ddd; margin-top: 2rem; padding: 0.5rem 0; }
   @media (max-width: 40rem) { body { font-size: 15px; padding: 0 0.5rem; } }
   @media print { body { max-width: none; } .jp-OutputArea-output img { page-break-inside: avoid; } }
@@ -261,7 +308,7 @@ def _figure_alts(nb, title: str) -> list[str]:
     return alts
 
 
-def render_html(ipynb_path, html_path, *, footer: str = "") -> None:
+def render_html(ipynb_path, html_path, *, footer: str = "", demo: bool = False) -> None:
     """Executed notebook -> self-contained HTML: code hidden, stderr dropped, figures inline with alt
     text, no script fetched from the network, readable on a phone and printed."""
     import nbformat
@@ -290,6 +337,9 @@ def render_html(ipynb_path, html_path, *, footer: str = "") -> None:
 
     body = re.sub(r"<img\b[^>]*>", alt, body)
     body = body.replace("</head>", _CSS + "</head>", 1)
+    if demo:
+        body = re.sub(r"(<body[^>]*>)", r'\1<div class="cx-demo" role="note"><strong>Demo data.</strong> This page '
+                      r"was made from the bundled sample data, not from your own sources.</div>", body, count=1)
     if footer:
         body = body.replace("</body>", f'<footer class="cx-footer">{footer}</footer></body>', 1)
     Path(html_path).write_text(body, encoding="utf-8")
@@ -302,6 +352,24 @@ def render_html(ipynb_path, html_path, *, footer: str = "") -> None:
 _KERNEL_NOISE = ("without encryption", "KeyboardInterrupt caught in kernel")
 
 
+class ReportsDirError(OSError):
+    """The reports (or logs) folder cannot be written: names the path and the reason."""
+
+
+class PreflightError(ValueError):
+    """Bad input data or an unreadable source found before any notebook started (one line per problem)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def log_line(msg: str) -> None:
+    """One log line on stderr as a single write() call, so parallel workers never merge lines."""
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    os.write(2, f"cx [{stamp}] {msg}\n".encode("utf-8", "replace"))
+
+
 @contextlib.contextmanager
 def _quiet_kernel_stderr():
     """Kernels inherit this process's stderr: capture it, so ipykernel's start-up notice ("running over
@@ -311,7 +379,7 @@ def _quiet_kernel_stderr():
     sys.stderr.flush()
     os.dup2(err_file.fileno(), 2)
     try:
-        yield
+        yield saved_fd
     finally:
         sys.stderr.flush()
         os.dup2(saved_fd, 2)
@@ -321,23 +389,69 @@ def _quiet_kernel_stderr():
                 if ln.strip() and not any(k in ln for k in _KERNEL_NOISE)]
         err_file.close()
         if rest:
-            print("\n".join(rest), file=sys.stderr)
+            os.write(2, ("\n".join(rest) + "\n").encode("utf-8", "replace"))
+
+
+def _worker_init() -> None:
+    """Workers die with the run: SIGKILL when the parent dies (even by kill -9), default signals."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us on Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+    except OSError:  # pragma: no cover - not Linux: kernels still stop via ipykernel's parent poller
+        pass
+
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s'\"/:]+)+/([^\s'\"/:]+)")
+
+
+def people_message(error: str) -> str:
+    """An error for the shared page: no machine paths (file names only), no credentials, one line."""
+    from cxlib.data import redact_credentials
+
+    text = redact_credentials(re.sub(r"\x1b\[[0-9;]*m", "", error or "")).strip()
+    text = _PATH.sub(lambda m: m.group(1), text)
+    return (text.splitlines()[0] if text else "unknown error")[:400]
+
+
+def _error_text(exc: Exception) -> tuple[str, str]:
+    """(one-line message, details for the log) of a notebook failure."""
+    import traceback
+
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        short = f"{evalue}" if ename == "CXDataError" else f"{ename}: {evalue}"
+        details = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(getattr(exc, "traceback", []) or [])) or str(exc)
+    else:
+        lines = str(exc).strip().splitlines()
+        short = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
+        details = "".join(traceback.format_exception(exc))
+    return short, details
 
 
 def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: str, cwd: str,
-             progress: bool) -> dict:
-    """Worker (own process): execute one notebook with papermill, then render its HTML."""
+             progress: bool, secrets: dict, log_path: str) -> dict:
+    """Worker (own process): execute one notebook with papermill into ``output`` (private folder)."""
     import logging
 
     import papermill as pm
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    os.environ.update(secrets)  # connection passwords reach the kernel by environment, never the notebook
     # logged here, in the worker, so the line appears when the notebook really starts (jobs are queued)
-    print(f"cx [{dt.datetime.now():%H:%M:%S}] {slug}: started", file=sys.stderr, flush=True)
+    log_line(f"{slug}: started")
     os.environ[TABLES_ENV] = tables
     os.environ.setdefault("MPLBACKEND", "Agg")
     start = time.time()
-    status, error = "ok", None
+    status, error, details = "ok", None, ""
     try:
         quiet = contextlib.nullcontext() if progress else _quiet_kernel_stderr()  # tqdm writes to stderr
         with quiet, contextlib.redirect_stdout(io.StringIO()):
@@ -345,26 +459,31 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
                                 progress_bar=progress, log_output=False, request_save_on_cell_execute=False)
     except Exception as exc:  # a failing notebook is reported, the run goes on
         status = "failed"
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-        error = re.sub(r"\x1b\[[0-9;]*m", "", error)[:500]
+        error, details = _error_text(exc)
     end = time.time()
-    html_path = str(Path(output).with_suffix(".html"))
-    if Path(output).exists():
-        stamp = dt.datetime.fromtimestamp(end, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        footer = f"Generated {stamp} by cx-workbook from {html.escape(Path(notebook).name)}"
-        if status != "ok":
-            footer += f" &middot; <strong>this run failed</strong>: {html.escape(error or '')}"
-        try:
-            render_html(output, html_path, footer=footer)
-        except Exception as exc:  # pragma: no cover - rendering problems are reported, not fatal
-            status, error = "failed", f"HTML export: {exc}"
-    return {"notebook": slug, "status": status, "error": error, "start": _iso(start), "end": _iso(end),
-            "duration_s": round(end - start, 2), "parameters": parameters, "headline": _headline(output)}
+    with contextlib.suppress(OSError):
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(log_path).write_text(f"{slug}: {status} at {_iso(end)}\n{error or ''}\n\n{details}\n", encoding="utf-8")
+    return {"notebook": slug, "status": status, "error": people_message(error) if error else None,
+            "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 2),
+            "parameters": _redacted(parameters), "headline": _headline(output) if status == "ok" else None}
+
+
+def _redacted(value):
+    from cxlib.data import redact_credentials
+
+    if isinstance(value, str):
+        return redact_credentials(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _headline(ipynb_path) -> str | None:
-    """The first line of the notebook's first Markdown result (its plain-language answer), as plain text,
-    for the index page."""
+    """The notebook's plain-language answer for the index: the first output marked as an answer
+    (``cx-answer``), else its first Markdown result's first emphasised line, as plain text."""
     import nbformat
 
     try:
@@ -373,7 +492,16 @@ def _headline(ipynb_path) -> str | None:
         return None
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/markdown")
+            data = out.get("data", {})
+            htm = data.get("text/html")
+            if isinstance(htm, list):
+                htm = "".join(htm)
+            if htm and "cx-answer" in htm:
+                m = re.search(r'class="[^"]*cx-answer[^"]*"[^>]*>(.*?)</(?:p|div|li)>', htm, re.S)
+                if m:
+                    plain = html.unescape(re.sub(r"<[^>]+>", "", m.group(1)))
+                    return re.sub(r"\s+", " ", plain).strip()[:300] or None
+            text = data.get("text/markdown")
             if text:
                 lines = [ln for ln in text.splitlines() if ln.strip()]
                 # the first emphasised statement, skipping lead-ins such as "Week of 16 Nov:"
@@ -381,7 +509,8 @@ def _headline(ipynb_path) -> str | None:
                              lines[0] if lines else "")
                 first = re.sub(r"^[-*]\s+", "", first)
                 plain = re.sub(r"\\(.)", r"\1", re.sub(r"\*\*|`", "", first))  # drop emphasis, keep escaped chars
-                return html.unescape(plain).strip()[:300] or None
+                plain = html.unescape(re.sub(r"<[^>]+>", "", plain))  # tags out first: escaped text stays text
+                return plain.strip()[:300] or None
     return None
 
 
@@ -394,7 +523,7 @@ def _versions() -> dict:
 
     out = {"python": sys.version.split()[0]}
     for pkg in ("cxlib", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "ibis-framework",
-                "duckdb", "papermill", "nbconvert"):
+                "duckdb", "papermill", "nbconvert", "great-tables"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -417,12 +546,22 @@ def _fingerprints(parameters: dict) -> dict:
     out = {}
     for key in SOURCE_PARAMETERS:
         value = parameters.get(key)
-        if isinstance(value, str) and value:
-            try:
-                out[key] = {"source": value, **cxdata.fingerprint(value)}
-            except Exception as exc:  # the notebook reports bad data itself; keep the manifest honest
-                out[key] = {"source": value, "error": str(exc).splitlines()[0]}
+        if not value:
+            continue
+        shown = _redacted(value)
+        try:
+            out[key] = {"source": shown, **cxdata.fingerprint(value)}
+        except Exception as exc:  # the notebook reports bad data itself; keep the manifest honest
+            out[key] = {"source": shown, "error": people_message(str(exc))}
     return out
+
+
+def _is_demo(parameters: dict) -> bool:
+    """True when every data source of the notebook is the bundled sample (pages then say 'Demo data')."""
+    from cxlib import data as cxdata
+
+    values = [parameters.get(k) for k in SOURCE_PARAMETERS if parameters.get(k)]
+    return bool(values) and all(cxdata.is_sample(v) for v in values)
 
 
 def find_notebooks(names=None, *, notebooks_dir=None) -> list[Path]:
@@ -438,6 +577,104 @@ def find_notebooks(names=None, *, notebooks_dir=None) -> list[Path]:
     return [available[Path(n).stem] for n in names]
 
 
+# ------------------------------------------------------------------------------------------ pre-flight
+
+#: Notebook parameter -> the validate() role it names, per source kind (a parameter named like a role
+#: of the table maps that role; ``score`` is the responses' NPS column).
+_ROLE_PARAMETERS = {
+    "events": {"customer": "customer", "time": "time", "value": "value", "event": "event"},
+    "subscriptions": {"customer": "customer", "start": "start", "end": "end", "mrr": "mrr"},
+    "responses": {"score": "nps", "time": "time", "comment": "comment", "respondent": "respondent"},
+    "tickets": {"ticket": "ticket", "channel": "channel"},
+    "experiment": {"unit": "unit", "variant": "variant"},
+}
+
+
+def _validate_arguments(kind: str, params: dict) -> dict:
+    """The keyword arguments of :func:`cxlib.data.validate` that a notebook's parameters imply."""
+    kw = {}
+    for param, role in _ROLE_PARAMETERS[kind].items():
+        value = params.get(param)
+        if isinstance(value, str) and value:
+            kw[role] = value
+    if kind == "events" and "customer" in kw and "time" not in kw and "time" in params:
+        pass
+    if kind == "responses" and "drivers" in params:
+        kw["drivers"] = params["drivers"] or None
+    if kind == "responses" and "drivers" not in params:
+        kw["drivers"] = None
+    if kind == "experiment":
+        metric_cols = list((params.get("metrics") or {}).keys())
+        for num, den in (params.get("ratios") or {}).items():
+            metric_cols += [num, den]
+        metric_cols += [c for c in (params.get("covariates") or {}).values() if isinstance(c, str)]
+        kw["metrics"] = list(dict.fromkeys(metric_cols))
+    return kw
+
+
+def preflight(resolved: dict[str, dict]) -> list[str]:
+    """Resolve and validate every data source of every notebook about to run; one line per problem.
+
+    Each source goes through :func:`cxlib.data.validate` (the checks ``cx validate`` and the notebooks
+    make) with the column roles the notebook's parameters name; a source used by several notebooks with
+    the same roles is checked once.
+    """
+    from cxlib import data as cxdata
+
+    problems, seen = [], {}
+    for slug, params in resolved.items():
+        for kind in SOURCE_PARAMETERS:
+            if kind not in params:
+                continue
+            value = params[kind]
+            if value is None or value == "":
+                continue
+            kw = _validate_arguments(kind, params)
+            key = json.dumps([kind, value, kw], sort_keys=True, default=str)
+            if key not in seen:
+                try:
+                    cxdata.validate(value, kind=kind, **kw)
+                    seen[key] = None
+                except (cxdata.CXDataError, ValueError, TypeError) as exc:
+                    lines = getattr(exc, "problems", None) or [str(exc)]
+                    seen[key] = [people_message(ln) if "/" in ln else cxdata.redact_credentials(ln)
+                                 for ln in lines]
+                except Exception as exc:  # an unreadable URL, a driver error: still one line, no traceback
+                    seen[key] = [f"could not read the source: {people_message(str(exc))}"]
+            for line in seen[key] or []:
+                problems.append(f"{slug}: parameter '{kind}': {line}")
+    return problems
+
+
+def _protect_secrets(resolved: dict[str, dict]) -> dict[str, str]:
+    """Move passwords out of connection URLs: the notebook gets ``${CX_SECRET_n}`` (expanded by
+    cxlib.data at connect time) and the worker's environment holds the value."""
+    secrets: dict[str, str] = {}
+    pattern = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):([^@\s]+)@")
+
+    def fix(value):
+        if isinstance(value, str):
+            m = pattern.match(value)
+            if m and not m.group(2).startswith("${"):
+                name = next((k for k, v in secrets.items() if v == m.group(2)), None)
+                if name is None:
+                    name = f"CX_SECRET_{len(secrets) + 1}"
+                    secrets[name] = m.group(2)
+                return f"{m.group(1)}:${{{name}}}@" + value[m.end():]
+            return value
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        return value
+
+    for slug, params in resolved.items():
+        resolved[slug] = {k: fix(v) for k, v in params.items()}
+    return secrets
+
+
+# ------------------------------------------------------------------------------------------ the run
+
 @dataclass
 class RunResult:
     """Outcome of :func:`run_reports`: the dated folder, the index and one record per notebook."""
@@ -451,19 +688,40 @@ class RunResult:
         return [n for n in self.notebooks if n["status"] != "ok"]
 
 
+def default_logs_dir(reports_dir=None) -> Path:
+    """Private folder for logs and executed notebooks (never shared): ``logs/`` beside the default
+    reports folder, else ``<reports>-logs`` beside a custom one."""
+    reports = Path(reports_dir or paths.REPORTS_DIR)
+    if reports.resolve() == paths.REPORTS_DIR.resolve():
+        return paths.PROJECT_ROOT / "logs"
+    return reports.parent / f"{reports.name}-logs"
+
+
+def _fs_error(path, exc: OSError) -> ReportsDirError:
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, FileExistsError) or (isinstance(exc, NotADirectoryError)):
+        reason = f"{reason} (a file is where a folder should be)"
+    return ReportsDirError(f"cannot write {path}: {reason}")
+
+
 def run_reports(names=None, *, date: str | dt.date | None = None, file_params: dict | None = None,
                 overrides: dict | None = None, reports_dir=None, notebooks_dir=None, jobs: int = 2,
-                log=None, progress: bool = False) -> RunResult:
-    """Execute notebooks into ``reports_dir/DATE/`` atomically and rebuild the index.
+                log=None, progress: bool = False, logs_dir=None) -> RunResult:
+    """Execute notebooks into ``reports_dir/DATE/`` and rebuild the index, never losing a good page.
 
-    Raises :class:`ParameterError` (nothing written) for unknown notebooks or parameters and bad values,
-    :class:`LockedError` when another run holds the reports folder.
+    Order: parameters (:class:`ParameterError`), pre-flight of every data source
+    (:class:`PreflightError`), lock (:class:`LockedError`), then the run. Each run builds a new version
+    folder ``reports/.runs/DATE.<stamp>`` (a copy of the date's current pages plus the new ones) and
+    switches the ``reports/DATE`` link to it with one atomic rename: there is no moment without a
+    complete folder. A failed notebook keeps its last good page; the attempt is recorded in the
+    manifest and index with its own error page. Filesystem problems raise :class:`ReportsDirError`.
     """
     from filelock import FileLock, Timeout
 
     log = log or (lambda msg: None)
     day = dt.date.fromisoformat(str(date)) if date else dt.date.today()
     reports = Path(reports_dir or paths.REPORTS_DIR)
+    logs = Path(logs_dir) if logs_dir else default_logs_dir(reports)
     nb_dir = Path(notebooks_dir or paths.NOTEBOOKS_DIR)
     notebooks = find_notebooks(names, notebooks_dir=nb_dir)
     overrides = dict(overrides or {})
@@ -480,85 +738,225 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             raise ParameterError(f"parameters file: unknown name {', '.join(repr(s) for s in stray)}; neither a "
                                  f"parameter nor a notebook (notebooks: {', '.join(nb.stem for nb in every)})")
     resolved = {nb.stem: resolve_parameters(nb, file_params=file_params, overrides=overrides) for nb in notebooks}
+    for params in resolved.values():  # analyses default their as_of to the report date
+        if "as_of" in params and params["as_of"] is None and date:
+            params["as_of"] = day.isoformat()
+    problems = preflight(resolved)
+    if problems:
+        raise PreflightError(problems)
+    secrets = _protect_secrets(resolved)
 
-    reports.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(reports / ".cx.lock"))
     try:
+        reports.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(reports / ".cx.lock"))
         lock.acquire(timeout=0)
     except Timeout:
         raise LockedError(f"another `cx run` is writing to {reports} (lock {reports / '.cx.lock'}); "
                           "try again when it has finished") from None
+    except OSError as exc:
+        raise _fs_error(reports, exc) from None
     try:
-        final = reports / day.isoformat()
-        tmp = reports / f".tmp-{day.isoformat()}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
-            records = []
-            with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(notebooks) or 1))) as pool:
-                futures = {}
-                for nb in notebooks:
-                    futures[nb.stem] = pool.submit(
-                        _execute, nb.stem, str(nb), str(tmp / f"{nb.stem}.ipynb"), resolved[nb.stem],
-                        str(tmp / "tables" / nb.stem), str(nb_dir), progress)
-                for slug, fut in futures.items():
-                    rec = fut.result()
-                    rec["inputs"] = _fingerprints(rec["parameters"])
-                    records.append(rec)
-                    log(f"{slug}: {rec['status']} ({rec['duration_s']:.1f} s)"
-                        + (f" - {rec['error']}" if rec["error"] else ""))
-            _carry_forward(final, tmp, {r["notebook"] for r in records})
-            manifest = _merge_manifest(final, records, day)
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-            _swap(tmp, final)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        index = write_index(reports)
+        _clean_stale(reports)
+        return _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress)
     finally:
         lock.release()
+
+
+def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress) -> RunResult:
+    final = reports / day.isoformat()
+    runs = reports / ".runs"
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    version = runs / f"{day.isoformat()}.{stamp}-{uuid.uuid4().hex[:6]}"
+    private = logs / day.isoformat()
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        private.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            shutil.copytree(final, version, symlinks=False)
+            shutil.rmtree(version / ".staging", ignore_errors=True)
+        else:
+            version.mkdir()
+        staging = version / ".staging"
+        staging.mkdir()
+    except OSError as exc:
+        shutil.rmtree(version, ignore_errors=True)
+        raise _fs_error(getattr(exc, "filename", None) or reports, exc) from None
+    _ACTIVE_RUN["version"] = version
+    old_manifest = _read_manifest(final)
+    records = []
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(notebooks) or 1)),
+                                 initializer=_worker_init) as pool:
+            futures = {}
+            for nb in notebooks:
+                slug = nb.stem
+                futures[slug] = pool.submit(
+                    _execute, slug, str(nb), str(private / f"{slug}-{stamp}.ipynb"), resolved[slug],
+                    str(staging / "tables" / slug), str(nb_dir), progress, secrets,
+                    str(private / f"{slug}-{stamp}.log"))
+            for slug, fut in futures.items():
+                rec = fut.result()
+                rec["inputs"] = _fingerprints(resolved[slug])
+                rec["demo"] = _is_demo(resolved[slug])
+                rec["log"] = str(Path(os.path.relpath(private / f"{slug}-{stamp}.log", reports)))
+                _place(rec, version, staging, private / f"{slug}-{stamp}.ipynb", old_manifest.get(slug), nb, day)
+                records.append(rec)
+                log(f"{slug}: {rec['status']} ({rec['duration_s']:.1f} s)"
+                    + (f" - {rec['error']}" if rec["error"] else ""))
+        shutil.rmtree(staging, ignore_errors=True)
+        manifest = _merge_manifest(old_manifest, records, day)
+        (version / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        _point(final, version)
+    except OSError as exc:
+        shutil.rmtree(version, ignore_errors=True)
+        raise _fs_error(getattr(exc, "filename", None) or reports, exc) from None
+    finally:
+        _ACTIVE_RUN.pop("version", None)
+    _clean_versions(reports, final)
+    index = write_index(reports)
     return RunResult(folder=final, index=index, notebooks=records)
 
 
-def _carry_forward(final: Path, tmp: Path, rerun: set[str]) -> None:
-    """Keep the pages of notebooks not re-run in this date's folder (re-run ones are replaced whole)."""
-    if not final.exists():
+#: The version folder being built, for the signal handler (cleaned when a run is stopped).
+_ACTIVE_RUN: dict = {}
+
+
+def _place(rec: dict, version: Path, staging: Path, ipynb: Path, previous: dict | None, nb: Path,
+           day: dt.date) -> None:
+    """Move one notebook's new page and tables into the version folder, or keep its last good page."""
+    slug = rec["notebook"]
+    end = dt.datetime.fromisoformat(rec["end"])
+    stamp_text = end.strftime("%Y-%m-%d %H:%M UTC")
+    if rec["status"] == "ok":
+        footer = f"Generated {stamp_text} by cx-workbook from {html.escape(nb.name)}"
+        if rec.get("demo"):
+            footer += " &middot; Demo data (the bundled sample)"
+        page = staging / f"{slug}.html"
+        render_html(ipynb, page, footer=footer, demo=rec.get("demo", False))
+        page.replace(version / f"{slug}.html")
+        new_tables = staging / "tables" / slug
+        if (version / "tables" / slug).exists():
+            shutil.rmtree(version / "tables" / slug)
+        if new_tables.exists():
+            (version / "tables").mkdir(exist_ok=True)
+            new_tables.rename(version / "tables" / slug)
         return
-    for item in final.iterdir():
-        if item.name == "manifest.json" or item.name == "tables":
-            continue
-        if item.stem not in rerun:
-            shutil.copy2(item, tmp / item.name)
-    if (final / "tables").exists():
-        for item in (final / "tables").iterdir():
-            if item.name not in rerun:
-                shutil.copytree(item, tmp / "tables" / item.name)
+    # failed: its own error page; the shared page stays the last good one when there is one
+    (version / "failed").mkdir(exist_ok=True)
+    error_page = f"failed/{slug}-{end:%H%M%S}.html"
+    title = _notebook_title_of(nb)
+    write_failure_page(version / error_page, title=title, slug=slug, message=rec["error"] or "",
+                       when=stamp_text, log=rec["log"])
+    attempt = {"time": rec["end"], "status": "failed", "message": rec["error"], "page": error_page,
+               "log": rec["log"]}
+    good = previous if previous and previous.get("status") == "ok" and (version / f"{slug}.html").exists() else None
+    if good:
+        keep = {k: v for k, v in good.items() if k not in ("attempts",)}
+        keep["attempts"] = (good.get("attempts") or []) + [attempt]
+        keep["last_attempt"] = attempt
+        rec.clear()
+        rec.update(keep)
+        rec["status_of_last_attempt"] = "failed"
+        rec["run_failed"] = True
+    else:
+        (version / error_page).replace(version / f"{slug}.html") if False else shutil.copy2(
+            version / error_page, version / f"{slug}.html")
+        rec["attempts"] = [attempt]
+        rec["last_attempt"] = attempt
+        rec["run_failed"] = True
 
 
-def _merge_manifest(final: Path, records: list[dict], day: dt.date) -> dict:
-    old = {}
-    if (final / "manifest.json").exists():
-        with contextlib.suppress(ValueError, OSError):
-            old = {n["notebook"]: n for n in json.loads((final / "manifest.json").read_text())["notebooks"]}
-    for rec in records:
-        old[rec["notebook"]] = rec
-    return {"date": day.isoformat(), "generated": _iso(time.time()), "git_commit": _git_commit(),
-            "versions": _versions(), "notebooks": sorted(old.values(), key=lambda r: r["notebook"])}
+def _notebook_title_of(nb: Path) -> str:
+    import nbformat
 
-
-def _swap(tmp: Path, final: Path) -> None:
-    """Move the complete new folder into place; the old one is removed only afterwards."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
-        final.rename(old)
     try:
-        tmp.rename(final)
-    except OSError:
-        if old is not None:
-            old.rename(final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        return notebook_title(nbformat.read(str(nb), as_version=4))
+    except (OSError, ValueError):
+        return nb.stem
+
+
+def write_failure_page(path: Path, *, title: str, slug: str, message: str, when: str, log: str) -> None:
+    """A short page for people: what failed, what to do, where the details are (no traceback)."""
+    e = html.escape
+    body = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}: not updated</title>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem;
+line-height: 1.5; }} .msg {{ background: #fff4e5; border-left: 4px solid #b35900; padding: 0.5rem 1rem; }}</style>
+</head><body>
+<h1>{e(title)}</h1>
+<p><strong>This report could not be produced</strong> in the run of {e(when)}.</p>
+<p class="msg">{e(message)}</p>
+<p>What to do: fix the input or parameter named above, then run <code>cx run {e(slug)}</code> again.
+The technical details are in the run log <code>{e(log)}</code> on the machine that ran the report.</p>
+</body></html>
+"""
+    path.write_text(body, encoding="utf-8")
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        return {n["notebook"]: n for n in json.loads((folder / "manifest.json").read_text())["notebooks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _merge_manifest(old: dict, records: list[dict], day: dt.date) -> dict:
+    merged = dict(old)
+    for rec in records:
+        merged[rec["notebook"]] = rec
+    return {"date": day.isoformat(), "generated": _iso(time.time()), "git_commit": _git_commit(),
+            "versions": _versions(), "notebooks": sorted(merged.values(), key=lambda r: r["notebook"])}
+
+
+def _point(final: Path, version: Path) -> None:
+    """Make ``final`` (reports/DATE) point at ``version`` with one atomic rename of a symlink."""
+    link = final.with_name(f".link-{final.name}-{uuid.uuid4().hex[:6]}")
+    link.symlink_to(os.path.relpath(version, final.parent), target_is_directory=True)
+    if final.exists() and not final.is_symlink():  # a folder from an older cx: keep it as a version
+        final.rename(version.parent / f"{final.name}.legacy-{uuid.uuid4().hex[:6]}")
+    os.replace(link, final)
+
+
+def _clean_versions(reports: Path, final: Path) -> None:
+    """Remove this date's older version folders (the link now points at the new one)."""
+    current = final.resolve()
+    for old in (reports / ".runs").glob(f"{final.name}.*"):
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_stale(reports: Path) -> None:
+    """Leftovers of killed runs (called under the lock): temporary links and unreferenced versions."""
+    for item in list(reports.glob(".tmp-*")) + list(reports.glob(".old-*")) + list(reports.glob(".link-*")):
+        if item.is_symlink() or item.is_file():
+            item.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(item, ignore_errors=True)
+    runs = reports / ".runs"
+    if runs.is_dir():
+        live = {p.resolve() for p in reports.iterdir() if p.is_symlink()}
+        for v in runs.iterdir():
+            if v.resolve() not in live:
+                shutil.rmtree(v, ignore_errors=True)
+
+
+def stop_run(signum: int) -> None:
+    """Signal handler body: kill every worker and kernel of this run, remove the half-built version."""
+    try:
+        import psutil
+
+        me = psutil.Process()
+        kids = me.children(recursive=True)
+        for k in kids:
+            with contextlib.suppress(psutil.Error):
+                k.kill()
+        psutil.wait_procs(kids, timeout=5)
+    except ImportError:  # pragma: no cover
+        pass
+    version = _ACTIVE_RUN.get("version")
+    if version is not None:
+        shutil.rmtree(version, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------ index
@@ -576,14 +974,25 @@ def write_index(reports_dir=None) -> Path:
         except (ValueError, OSError):
             continue
         items = []
+        folder = manifest.parent.name
         for n in m.get("notebooks", []):
             slug = html.escape(n["notebook"])
             ok = n.get("status") == "ok"
             badge = '<span class="ok">ok</span>' if ok else '<span class="failed">failed</span>'
+            demo = ' <span class="demo">Demo data</span>' if n.get("demo") else ""
             title = html.escape(_page_title(manifest.parent / f"{n['notebook']}.html") or n["notebook"])
-            link = f'<a href="{manifest.parent.name}/{slug}.html">{title}</a>'
-            head = f"<br><span class=\"head\">{html.escape(n['headline'])}</span>" if n.get("headline") else ""
-            items.append(f"<li>{link} {badge} <small>{n.get('duration_s', 0):.0f} s</small>{head}</li>")
+            link = f'<a href="{folder}/{slug}.html">{title}</a>'
+            head = f"<br><span class=\"head\">{html.escape(n['headline'])}</span>" if ok and n.get("headline") else ""
+            attempt = n.get("last_attempt")
+            note = ""
+            if attempt and attempt.get("status") == "failed":
+                when = html.escape(str(attempt.get("time", ""))[11:16])
+                what = "a later attempt" if ok else "the run"
+                note = (f'<br><span class="attempt">{what} at {when} UTC failed: '
+                        f'{html.escape(attempt.get("message") or "")} '
+                        f'(<a href="{folder}/{html.escape(attempt.get("page", ""))}">error page</a>, '
+                        f'<a href="{html.escape(attempt.get("log", ""))}">log</a>)</span>')
+            items.append(f"<li>{link} {badge}{demo} <small>{n.get('duration_s', 0):.0f} s</small>{head}{note}</li>")
         rows.append(f"<section><h2>{html.escape(manifest.parent.name)}</h2><ul>{''.join(items)}</ul>"
                     f"<p><small>tables and manifest: <a href=\"{manifest.parent.name}/manifest.json\">"
                     f"manifest.json</a></small></p></section>")
@@ -598,6 +1007,8 @@ def write_index(reports_dir=None) -> Path:
  .head {{ color: #444; font-size: 0.9em; }}
  .ok, .failed {{ font-size: 0.8em; padding: 0 0.4em; border-radius: 0.3em; color: white; }}
  .ok {{ background: #1b7e5f; }} .failed {{ background: #b03a00; }}
+ .demo {{ font-size: 0.8em; padding: 0 0.4em; border: 1px solid #555; border-radius: 0.3em; }}
+ .attempt {{ color: #8a3b00; font-size: 0.9em; }}
 </style></head>
 <body><h1>CX reports</h1>
 <p>Each dated run of the workbook, newest first. Every page states its question, answer, method and caveats.</p>

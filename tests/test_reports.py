@@ -78,7 +78,10 @@ def test_run_writes_dated_folder_with_html_tables_manifest_and_index(good_run):
     out, r = good_run
     assert r.returncode == 0, r.stderr
     day = out / "2026-11-23"
-    assert {p.name for p in day.iterdir()} >= {"good.ipynb", "good.html", "manifest.json", "tables"}
+    assert {p.name for p in day.iterdir()} >= {"good.html", "manifest.json", "tables"}
+    # the executed notebook (it holds parameters and any traceback) stays in the private logs folder
+    assert "good.ipynb" not in {p.name for p in day.iterdir()}
+    assert list((out.parent / f"{out.name}-logs" / "2026-11-23").glob("good-*.ipynb"))
     assert (day / "tables" / "good" / "nps_by_channel.csv").read_text().startswith("channel,n,nps")
     manifest = json.loads((day / "manifest.json").read_text())
     rec = manifest["notebooks"][0]
@@ -211,16 +214,16 @@ def test_unknown_name_in_parameters_file_is_an_error(tmp_path):
     assert r.returncode == 2 and "unknown name 'min_nn'" in r.stderr
 
 
-def test_bad_data_in_a_notebook_shows_one_clear_message_not_a_traceback(tmp_path):
+def test_bad_data_is_found_before_anything_runs_exit_2_one_clear_message(tmp_path):
     bad = tmp_path / "responses.csv"
     bad.write_text("respondent_id,response_time,nps,channel\nR1,2026-03-01,11,web\nR2,2026-03-02,5,web\n")
     r = cx("run", "good", "--notebooks-dir", str(FIXTURES), "--reports-dir", str(tmp_path / "rep"),
            "-p", f"responses={bad}", "--date", "2026-11-23")
-    assert r.returncode == 1
-    page = (tmp_path / "rep" / "2026-11-23" / "good.html").read_text()
-    assert "Data problem — CXDataError: responses.csv: column &#x27;nps&#x27; has 1 value outside 0..10 (row 1: 11)." \
-        in page or "column 'nps' has 1 value outside 0..10 (row 1: 11)" in page
-    assert "Traceback" not in page and "site-packages" not in page and "cxlib/data.py" not in page
+    assert r.returncode == 2, r.stderr
+    assert "good: parameter 'responses': responses.csv: column 'nps' has 1 value outside 0..10 (row 1: 11)" \
+        in r.stderr
+    assert "Traceback" not in r.stderr and "site-packages" not in r.stderr
+    assert not (tmp_path / "rep" / "2026-11-23").exists()
 
 
 def test_index_shows_each_page_headline(good_run):
