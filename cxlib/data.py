@@ -199,6 +199,63 @@ def _expand_secrets(url: str) -> str:
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, url)
 
 
+def _header_fields(path: str) -> tuple[list[str], str] | None:
+    """The raw header names of a CSV file and its separator (DuckDB renames duplicates to 'x_1')."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            first = fh.readline()
+    except OSError:
+        return None
+    sep = max([",", ";", "\t", "|"], key=first.count)
+    return next(csv.reader([first], delimiter=sep)), sep
+
+
+def _duplicated_header(t: ibis.Table) -> str | None:
+    """'the header names column 'nps' twice (columns 3 and 9)', for CSV sources; else None."""
+    src = _source_of(t)
+    if src is None or src.kind != "csv":
+        return None
+    got = _header_fields(src.paths[0])
+    if not got:
+        return None
+    names = [n.strip() for n in got[0]]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names, start=1):
+        key = n.lower()
+        if key in seen and n:
+            return (f"the header names column '{n}' twice (columns {seen[key]} and {i}); rename one of them "
+                    "in the file, or map the one you mean with columns:.")
+        seen[key] = i
+    return None
+
+
+def _ragged(paths: list[str], label: str, columns: list[str]) -> str | None:
+    """A message when DuckDB fell back to one column: a ragged row, or a separator it could not detect."""
+    import csv
+
+    if len(columns) != 1:
+        return None
+    got = _header_fields(paths[0])
+    if not got:
+        return None
+    header, sep = got
+    if len(header) < 2:
+        return None
+    with open(paths[0], encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for line_no, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+            if line_no > 1 and row and len(row) != len(header):
+                shown = sep if sep != "\t" else "tab"
+                return (f"{label}: line {line_no} has {len(row)} fields but the header has {len(header)} "
+                        f"(separator {shown!r}): a ragged row, e.g. an unquoted separator inside a text. Quote "
+                        "that text or fix the row.")
+    return (f"{label}: could not detect the column separator (the header reads as one column: "
+            f"{columns[0][:60]!r}). Give the separator, e.g. a spec with sep: ';'.")
+
+
 def is_sample(source: Any) -> bool:
     """True when a source is a file of the bundled sample (``data/sample/``)."""
     from cxlib.paths import SAMPLE_DIR
@@ -220,7 +277,17 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
     try:
         t = con.read_csv(paths if len(paths) > 1 else paths[0], **opts)
     except Exception as exc:
+        msg = _friendly_engine_message(exc)
+        m = re.search(r"Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)", msg)
+        line = re.search(r"(?:Line|line)[: ]\s*(\d+)", msg)
+        if m:
+            raise CXDataError(f"{label}: line {line.group(1) if line else '?'} has {m.group(2)} fields but the "
+                              f"header has {m.group(1)}: a ragged row, e.g. an unquoted separator inside a text. "
+                              "Quote that text or fix the row.", source=label) from None
         raise CXDataError(_read_error(label, exc), source=label) from None
+    ragged = _ragged(paths, label, list(t.columns))
+    if ragged:
+        raise CXDataError(ragged, source=label)
     return _register(t, _Source(label, "csv", tuple(paths), tuple(sorted(opts.items(), key=str))))
 
 
@@ -269,10 +336,11 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
         if name:
             _register(data, _Source(name, "ibis"))
         return data
-    if isinstance(data, Mapping):  # a source spec (DESIGN.md, "Sources")
-        from cxlib import sources
+    if isinstance(data, Mapping) or (isinstance(data, str) and data.strip().startswith("{")):
+        from cxlib import sources  # a source spec (DESIGN.md, "Sources")
 
-        return sources.read(data)
+        if sources.is_spec(data):
+            return sources.read(data)
     if isinstance(data, pd.DataFrame):
         label = name or "DataFrame"
         if data.shape[1] == 0:
@@ -622,14 +690,20 @@ def _check_mixed_tz(t: ibis.Table, column: str, aware, label: str) -> None:
 
 
 def drop_personal(data, columns: Iterable[str] | None = None):
-    """Drop personal-data columns (default :data:`PERSONAL_DATA_DEFAULT`, case-insensitive).
+    """Drop personal-data columns: by the rules of DESIGN.md "Personal data" (name words, case- and
+    separator-insensitive), plus what the source's spec or layout declared, plus ``columns``.
 
     Works on an Ibis table or a pandas DataFrame and returns the same kind (a new object; the input is
     untouched).
     """
-    personal = {c.lower() for c in (PERSONAL_DATA_DEFAULT if columns is None else columns)}
+    from cxlib import sources
+
     cols = list(data.columns)
-    drop = [c for c in cols if str(c).lower() in personal]
+    declared = set(columns or ())
+    if isinstance(data, ibis.Table):
+        declared |= set(sources.metadata(data).get("personal") or ())
+    lowered = {c.lower() for c in declared}
+    drop = [c for c in cols if str(c).lower() in lowered or sources.is_personal(str(c))]
     if not drop:
         return data
     if isinstance(data, pd.DataFrame):
@@ -644,6 +718,15 @@ def fingerprint(source: Any, *, table: str | None = None) -> dict:
     other sources (databases) get ``sha256=None``.
     """
     sha = None
+    if isinstance(source, Mapping) or (isinstance(source, str) and source.strip().startswith("{")):
+        from cxlib import sources
+
+        spec = sources.spec_from(source)
+        if spec.get("path"):
+            out = fingerprint(spec["path"]) if "://" not in str(spec["path"]) else {"sha256": None}
+            out["rows"] = int(to_pandas(sources.read(spec).count()))
+            return out
+        return {"sha256": None, "rows": int(to_pandas(sources.read(spec).count()))}
     if isinstance(source, pd.DataFrame):
         sha = hashlib.sha256(pd.util.hash_pandas_object(source, index=True).values.tobytes()).hexdigest()
     elif isinstance(source, (str, Path)) and "://" not in str(source):
@@ -682,7 +765,7 @@ _SPECS: dict[str, dict[str, tuple[str, str, bool]]] = {
     "responses": {
         "respondent": ("respondent_id", "uid", True),
         "time": ("response_time", "ts", True),
-        "nps": ("nps", "score:0:10", True),
+        "nps": ("nps", "score:0:10", "present"),  # the column must exist; blank answers are counted
         "csat": ("csat", "score:1:5", False),
         "ces": ("ces", "score:1:7", False),
         "comment": ("comment", "text", False),
@@ -778,8 +861,16 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
     if unknown:
         raise CXDataError(f"unknown column role(s) for {kind}: {', '.join(sorted(unknown))}; "
                           f"roles are {', '.join(spec)}.")
-    t = as_table(data, table=table, name=name)
+    from cxlib import sources
+
+    t = sources.read(data, kind=kind) if sources.is_spec(data) else as_table(data, table=table, name=name)
     label = source_name(t, name)
+    meta = sources.metadata(t)
+    if kind == "responses" and drivers == "drv_" and meta.get("drivers"):
+        drivers = list(meta["drivers"])  # the spec's / layout's driver columns
+        if meta.get("driver_scale"):
+            lo_s, hi_s = meta["driver_scale"]
+            scales = {**{d: (lo_s, hi_s) for d in drivers}, **(scales or {})}
     problems: list[str] = []
     columns_hit: list[str | None] = []
     notes: list[str] = []
@@ -817,11 +908,22 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
             problems.append(str(exc))
             columns_hit.append(exc.column)
 
+    score_columns: list[tuple[str, str]] = []
+    dup_header = _duplicated_header(t)
+    if dup_header:
+        problems.append(f"{label}: {dup_header}")
     for role, (default, check, req) in spec.items():
         col = columns.get(role, default)
         if col not in t.columns:
             continue
         used[role] = col
+        if kind == "experiment" and role == "variant":
+            n_blank, ex = _examples(t, lambda y, col=col: y[col].isnull() | (y[col].cast("string").strip() == ""),
+                                    col, name=label)
+            if n_blank:
+                notes.append(f"{n_blank:,} unit{'s have' if n_blank > 1 else ' has'} no variant {ex}; they are "
+                             "left out of every comparison and counted on the page.")
+            continue
         if check in ("id", "uid"):
             def _nonnull(x, col=col):
                 n, ex = _examples(x, lambda y: y[col].isnull(), col, name=label)
@@ -840,12 +942,31 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
             run(lambda x, col=col: clean_binary(x, col, name=label))
         elif check.startswith("score"):
             lo, hi = score_ranges.get(role, tuple(float(v) for v in check.split(":")[1:]))
-            run(lambda x, col=col, lo=lo, hi=hi, req=req: clean_numeric(
-                x, col, lo=lo, hi=hi, integer=True, required=req, name=label))
+            run(lambda x, col=col, lo=lo, hi=hi: clean_numeric(x, col, lo=lo, hi=hi, integer=True, name=label))
+            score_columns.append((role, col))
 
+    if score_columns and not any(c in (columns_hit or []) for _, c in score_columns):
+        blank = to_pandas(t.aggregate(**{c: t[c].isnull().sum() for _, c in score_columns}), name=label)
+        for role, c in score_columns:
+            k = int(blank[c].iloc[0] or 0)
+            if k == n_rows and role == "nps":
+                problems.append(f"{label}: column '{c}' (the {role.upper()} score) has no answers at all: every "
+                                f"one of the {n_rows:,} rows is blank. Map the score column with "
+                                f"columns: {{nps: <your column>}}.")
+            elif k == n_rows:
+                notes.append(f"'{c}' has no answers at all; the {role.upper()} sections will say so.")
+            elif k:
+                notes.append(f"'{c}' is unanswered in {k:,} of {n_rows:,} rows; those rows are not counted for "
+                             f"{role.upper()}.")
+                missing_counts[c] = k
     if kind == "responses":
         drv_cols = ([c for c in t.columns if c.startswith(drivers)] if isinstance(drivers, str)
                     else list(drivers or []))
+        twice = sorted({c for c in drv_cols if drv_cols.count(c) > 1})
+        if twice:
+            problems.append(f"{label}: driver column{'s' if len(twice) > 1 else ''} "
+                            f"{', '.join(repr(c) for c in twice)} listed more than once in drivers.")
+            drv_cols = list(dict.fromkeys(drv_cols))
         try:
             require_columns(t, drv_cols, name=label)
         except CXDataError as exc:
@@ -867,16 +988,30 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
                     problems.append(f"{label}: driver column '{c}' has no answers at all (every row is "
                                     "blank or N/A).")
             used["drivers"] = ", ".join(drv_cols)
-        personal = [c for c in t.columns if c.lower() in PERSONAL_DATA_DEFAULT]
+        personal = sources.personal_columns(t.columns)
         if personal:
             notes.append("personal-data column(s) " + ", ".join(personal) +
                          " present: they are dropped before anything reaches a report.")
     if kind == "experiment":
-        for col in metrics or []:
+        metric_cols = [c for c in dict.fromkeys(metrics or [])]
+        try:
+            require_columns(t, metric_cols, name=label)
+        except CXDataError as exc:
+            problems.append(str(exc))
+            columns_hit.append(exc.column)
+            metric_cols = [c for c in metric_cols if c in t.columns]
+        for col in metric_cols:
             run(lambda x, col=col: clean_numeric(x, col, name=label))
+        if metric_cols and not problems:
+            blank = to_pandas(t.aggregate(**{c: t[c].isnull().sum() for c in metric_cols}), name=label)
+            for c in metric_cols:
+                if int(blank[c].iloc[0] or 0) == n_rows:
+                    problems.append(f"{label}: metric column '{c}' is blank in every one of the {n_rows:,} rows.")
         if not problems:
             vcol = used["variant"]
-            k = int(to_pandas(t.select(vcol).distinct().count(), name=label))
+            trimmed = t[vcol].cast("string").strip()
+            k = int(to_pandas(t.filter(trimmed.notnull() & (trimmed != "")).select(v=trimmed).distinct().count(),
+                              name=label))
             if k < 2:
                 problems.append(f"{label}: column '{vcol}' has {k} variant; an experiment needs a control "
                                 "and at least one treatment.")

@@ -157,9 +157,15 @@ def test_all_na_driver_is_an_error(tmp_path):
         data.validate(p, kind="responses")
 
 
-def test_required_score_blank(tmp_path):
+def test_blank_score_is_an_unanswered_question_counted_not_an_error(tmp_path):
     p = write(tmp_path, "responses.csv", "respondent_id,response_time,nps\nR1,2026-03-01,\nR2,2026-03-01,7\n")
-    with pytest.raises(CXDataError, match=r"column 'nps' is required but 1 row is blank \(row 1: blank\)"):
+    v = data.validate(p, kind="responses")
+    assert v.missing == {"nps": 1} and any("unanswered in 1 of 2 rows" in n for n in v.notes)
+
+
+def test_all_blank_score_column_is_an_error(tmp_path):
+    p = write(tmp_path, "responses.csv", "respondent_id,response_time,nps\nR1,2026-03-01,\nR2,2026-03-01,\n")
+    with pytest.raises(CXDataError, match=r"column 'nps' \(the NPS score\) has no answers at all"):
         data.validate(p, kind="responses")
 
 

@@ -1,0 +1,136 @@
+"""How data gets in: plain sources and source specs, reader options, known export layouts.
+
+Public API
+----------
+``read(source, *, kind=None) -> ibis.Table``
+    A plain source (path / glob / URL::table / DataFrame / Ibis table, see :func:`cxlib.data.as_table`)
+    or a source spec (a mapping, or its YAML text): the table with the contract's column names.
+``detect_layout(path) -> str | None``
+    The known export layout a file's header rows match.
+``metadata(table) -> dict``
+    What the spec and layout said about a table: labels, drivers, driver scale, personal columns,
+    layout, tz, notes.
+``spec_from(value) -> dict`` / ``is_spec(value) -> bool``
+    Parse and check a spec given as a mapping or YAML text (``-p 'responses={path: q3.csv}'``).
+
+Example
+-------
+>>> from cxlib import sources
+>>> t = sources.read({"path": "tests/fixtures/exports/qualtrics.csv"}, kind="responses")
+>>> sources.metadata(t)["layout"], "nps" in t.columns
+('qualtrics', True)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from cxlib.data import CXDataError, as_table
+from cxlib.sources import files, layouts
+from cxlib.sources.personal import is_personal, looks_like_contact, personal_columns, pseudonymize
+from cxlib.sources.reader import metadata_of, read_spec
+from cxlib.sources.spec import READER_OPTIONS, SPEC_KEYS, is_spec, spec_from
+
+__all__ = ["read", "detect_layout", "metadata", "spec_from", "is_spec", "SPEC_KEYS", "READER_OPTIONS",
+           "LAYOUTS", "is_personal", "personal_columns", "looks_like_contact", "pseudonymize"]
+
+#: Names of the known export layouts (a spec's ``layout:``).
+LAYOUTS = layouts.NAMES
+
+
+def read(source: Any, *, kind: str | None = None, base: str | Path | None = None) -> ibis.Table:
+    """Open a plain source or a source spec as an Ibis table with the contract's column names.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path, pandas.DataFrame, ibis.Table or mapping
+        A plain source (delegated to :func:`cxlib.data.as_table`) or a source spec: ``path`` or
+        ``url``; ``layout``; reader options ``sep``, ``decimal``, ``thousands``, ``encoding``,
+        ``date_format``, ``skip_rows``, ``sheet``, ``currency``; ``columns`` (contract column <- your
+        column); ``drivers`` (list, prefix or {column: label}); ``driver_scale`` ([low, high]);
+        ``labels``; ``personal``; ``tz``. A string holding a YAML mapping (``'{path: q3.csv}'``) is a
+        spec too.
+    kind : {'events', 'subscriptions', 'responses', 'tickets', 'experiment'}, optional
+        The contract table the source is read as (default: the layout's).
+    base : path, optional
+        Folder a relative ``path:`` is resolved against first (a spec file's folder).
+
+    Returns
+    -------
+    ibis.Table
+        On the embedded DuckDB for files (read once per session and spec). Timestamps are naive UTC;
+        personal columns are dropped and contact-like ids hashed (see :func:`metadata`).
+
+    Raises
+    ------
+    CXDataError
+        Unknown spec keys, missing files or columns, unreadable text (naming the option that fixes it).
+
+    Example
+    -------
+    >>> t = read({"path": "tests/fixtures/exports/european.csv", "sep": ";", "decimal": ",",
+    ...           "encoding": "latin-1", "date_format": "%d.%m.%Y",
+    ...           "columns": {"respondent_id": "Antwort-ID", "response_time": "Datum", "nps": "Empfehlung"}})
+    >>> t.nps.max().execute() <= 10
+    True
+    """
+    if is_spec(source):
+        return read_spec(spec_from(source), kind=kind, base=base)
+    if isinstance(source, (str, Path, pd.DataFrame, ibis.Table)):
+        return as_table(source)
+    raise CXDataError(f"expected a path, a DataFrame, an Ibis table or a source spec (mapping), got "
+                      f"{type(source).__name__}.")
+
+
+def detect_layout(path: str | Path, *, encoding: str | None = None, sep: str | None = None,
+                  sheet: Any = None) -> str | None:
+    """The known export layout whose header signature the file matches, or None.
+
+    Example
+    -------
+    >>> detect_layout("tests/fixtures/exports/zendesk.csv")
+    'zendesk'
+    """
+    paths = files.resolve(path)
+    if not paths:
+        raise CXDataError(f"{Path(str(path)).name}: file not found.", source=str(path))
+    opts = {k: v for k, v in (("encoding", encoding), ("sep", sep), ("sheet", sheet)) if v is not None}
+    try:
+        header, _ = files.read_grid(paths[0], opts, max_rows=4)
+    except CXDataError:
+        if encoding is not None:
+            raise
+        # the header of a Latin-1 / cp1252 export is still recognisable
+        header, _ = files.read_grid(paths[0], {**opts, "encoding": "latin-1"}, max_rows=4)
+    return layouts.detect(header)
+
+
+def metadata(table: ibis.Table) -> dict:
+    """What is known about a table beyond its columns.
+
+    Returns
+    -------
+    dict
+        ``layout`` (name or None), ``kind``, ``labels`` ({column or value: display label}),
+        ``questions`` (full question texts), ``drivers`` (list), ``driver_scale`` ([low, high] or None)
+        and ``driver_scale_source`` ('declared' / 'data'), ``personal`` (personal columns dropped on
+        read, or for a plain source those present by name), ``pseudonymized`` (id columns hashed),
+        ``tz`` (reporting time zone), ``columns`` (the mapping applied), ``notes``, ``source``.
+
+    Example
+    -------
+    >>> metadata(read("data/sample/responses.csv"))["layout"] is None
+    True
+    """
+    meta = metadata_of(table)
+    if meta is not None:
+        out = dict(meta)
+        out["labels"] = dict(meta["labels"])
+        out["drivers"] = list(meta["drivers"])
+        return out
+    return {"layout": None, "kind": None, "labels": {}, "questions": {}, "drivers": [], "driver_scale": None,
+            "personal": personal_columns(table.columns), "pseudonymized": [], "tz": "UTC", "columns": {},
+            "notes": [], "source": None}
