@@ -59,10 +59,11 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     t = cxdata.clean_timestamp(t, start, tz=tz, name=name)
     t = cxdata.clean_timestamp(t, end, tz=tz, required=False, name=name)
     cxdata.check_not_empty(t, name=name)
-    as_of = _as_of(as_of)
-    if as_of is None:
-        last = cxdata.to_pandas(t.aggregate(a=t[start].max(), b=t[end].max()), name=name).iloc[0]
-        as_of = pd.Timestamp(max(v for v in (last["a"], last["b"]) if pd.notna(v)))
+    cxdata.check_order(t, start, end, name=name)
+    if customer in t.columns:  # one row per customer lifetime: a duplicate would be counted twice
+        cxdata.check_unique(t, customer, name=name)
+    as_of = cxdata.default_as_of(as_of, subscriptions)
+    late = cxdata.after_as_of(t, [start, end], as_of, name=name)
     cut = as_of.to_pydatetime()
     t = t.filter(t[start] <= cut)
     t = t.mutate(_end=(t[end].notnull() & (t[end] <= cut)).ifelse(t[end], None))
@@ -105,7 +106,7 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
         out["revenue_retention"] = 1 - out["mrr_lost"] / out["mrr_start"].where(out["mrr_start"] > 0)
         out.loc[out["suppressed"], "revenue_retention"] = np.nan
         extra = ["mrr_start", "mrr_lost", "revenue_retention"]
-    out.attrs.update(period=period, as_of=as_of)
+    out.attrs.update(period=period, as_of=as_of, notes=[late] if late else [])
     return out[[*by, "period", "n", "lost", "churn_rate", "estimate", "ci_lower", "ci_upper", "complete",
                 "suppressed", "metric", *extra]]
 
@@ -128,20 +129,12 @@ def retention_rate(subscriptions, **kwargs) -> pd.DataFrame:
 
 
 def summarize(table: pd.DataFrame, *, by: str | None = None, last: int = 6) -> str:
-    """Plain-language Markdown summary of a :func:`churn_rate` table: the pooled rate of the last
-    ``last`` complete periods per segment (lost / at risk, Wilson 95% interval)."""
-    period = table.attrs.get("period", "month")
-    done = table[table["complete"]]
-    recent = sorted(done["period"].unique())[-last:]
-    done = done[done["period"].isin(recent)]
-    groups = [("all customers", done)] if not by else [(f"{by} = {k}", g) for k, g in done.groupby(by)]
-    lines = []
-    for label, g in groups:
-        lost, n = int(g["lost"].sum()), int(g["n"].sum())
-        if n == 0:
-            continue
-        lo, hi = _wilson([lost], [n], 0.05)
-        lines.append(f"- {label}: **{lost / n:.1%}** of customers cancel per {period} (95% CI "
-                     f"{lo[0]:.1%}–{hi[0]:.1%}; {lost:,} lost of {n:,} customer-{period}s over the last "
-                     f"{len(recent)} complete {period}s).")
-    return "\n".join(lines)
+    """Plain-language summary of a :func:`churn_rate` table: the pooled rate of the last ``last`` complete
+    periods per segment (lost / at risk, Wilson 95% interval).
+
+    Returns :class:`cxlib.present.Text`: safe HTML in which every data value is escaped (wording in
+    :func:`cxlib.present.churn_summary`).
+    """
+    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+
+    return present.churn_summary(table, by=by, last=last)

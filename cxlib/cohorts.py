@@ -134,11 +134,9 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     if value:
         t = cxdata.clean_numeric(t, value, lo=0, name=name)
     cxdata.check_not_empty(t, name=name)
-    as_of = _as_of(as_of)
-    if as_of is None:
-        as_of = pd.Timestamp(cxdata.to_pandas(t[time].max(), name=name))
-    else:
-        t = t.filter(t[time] <= as_of.to_pydatetime())
+    as_of = cxdata.default_as_of(as_of, events)
+    late = cxdata.after_as_of(t, [time], as_of, name=name)
+    t = t.filter(t[time] <= as_of.to_pydatetime())
     t = t.filter(t[customer].notnull())
     if week_start not in ("monday", "sunday"):
         raise cxdata.CXDataError(f"week_start must be 'monday' or 'sunday', not {week_start!r}.")
@@ -239,7 +237,7 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     cols = [*by, "cohort", "period", "period_start", "cohort_size", "active", "retention", "ci_lower",
             "ci_upper", "mature", "suppressed"] + (["revenue", "revenue_retention"] if value else [])
     out = out[cols].sort_values([*by, "cohort", "period"], kind="mergesort").reset_index(drop=True)
-    out.attrs.update(grain=grain, definition=definition, as_of=as_of, min_n=min_n)
+    out.attrs.update(grain=grain, definition=definition, as_of=as_of, min_n=min_n, notes=[late] if late else [])
     return out
 
 
@@ -264,26 +262,15 @@ def retention_curve(table: pd.DataFrame, *, by=None, alpha: float = 0.05, mature
 
 
 def summarize(table: pd.DataFrame, *, by: str | None = None, period: int = 1) -> str:
-    """A plain-language Markdown summary of a retention table (period-``period`` retention, intervals)."""
-    grain = table.attrs.get("grain", "month")
-    curve = retention_curve(table, by=by)
-    lines = []
-    overall = retention_curve(table)
-    row = overall[overall["period"] == period]
-    if not row.empty and not row["suppressed"].iloc[0]:
-        r = row.iloc[0]
-        lines.append(f"- **{r['retention']:.0%}** of customers are active again in {grain} {period} after "
-                     f"joining (95% CI {r['ci_lower']:.0%}–{r['ci_upper']:.0%}, n = {int(r['customers']):,} "
-                     f"customers in {int(r['cohorts'])} cohorts).")
-    if by:
-        sub = curve[(curve["period"] == period) & ~curve["suppressed"]]
-        for _, r in sub.iterrows():
-            lines.append(f"- {by} = {r[by]}: {r['retention']:.0%} ({r['ci_lower']:.0%}–{r['ci_upper']:.0%}, "
-                         f"n = {int(r['customers']):,}).")
-    immature = int((~table["mature"]).sum())
-    lines.append(f"- {immature} cells are still open (their {grain} has not ended) and are shown hatched / "
-                 "left out of averages: they are not drops.")
-    return "\n".join(lines)
+    """Plain-language summary of a retention table (period-``period`` retention, intervals).
+
+    Returns :class:`cxlib.present.Text`: safe HTML (a ``markupsafe.Markup`` str) in which every data
+    value is escaped; notebooks display it as HTML. The wording lives in
+    :func:`cxlib.present.retention_summary`.
+    """
+    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+
+    return present.retention_summary(table, by=by, period=period)
 
 
 def repeat_business(events, *, customer: str = "customer_id", time: str = "event_time", value: str = "revenue",

@@ -38,7 +38,7 @@ __all__ = [
     "CXDataError", "as_table", "source_name", "require_columns", "clean_timestamp", "clean_numeric",
     "clean_binary", "check_unique", "check_not_empty", "validate", "Validation", "to_pandas",
     "default_backend", "PERSONAL_DATA_DEFAULT", "drop_personal", "fingerprint", "NULL_STRINGS",
-    "redact_credentials", "is_sample",
+    "redact_credentials", "is_sample", "check_order", "check_segments", "default_as_of", "after_as_of", "RUN_DATE_ENV", "SAMPLE_AS_OF",
 ]
 
 #: Cell values read as missing in CSV files.
@@ -266,6 +266,57 @@ def is_sample(source: Any) -> bool:
         return False
     found = _resolve_path(str(source))
     return bool(found) and all(Path(p).resolve().parent == SAMPLE_DIR.resolve() for p in found)
+
+
+#: Set by `cx run` in every notebook's environment: the report date (``--date``, else today).
+RUN_DATE_ENV = "CX_RUN_DATE"
+#: The bundled sample is a snapshot taken at the end of this day (cxlib.sample.END).
+SAMPLE_AS_OF = pd.Timestamp("2026-11-22 23:59:59")
+
+
+def default_as_of(as_of=None, *sources) -> pd.Timestamp:
+    """The analysis date: ``as_of`` when given; else the sample's snapshot when every source is the
+    bundled demo data; else the end of the report date (``cx run --date``, else today, UTC).
+
+    Never the latest timestamp in the data: one row dated 2099 must not stretch a table to 900 periods
+    or a lifetime to 888 months. A date without a time is the start of that day (as given).
+    """
+    import datetime as _dt
+    import os
+
+    if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
+        if isinstance(as_of, pd.Timestamp):
+            return as_of
+        try:
+            return pd.Timestamp(as_of.isoformat() if isinstance(as_of, (_dt.date, _dt.datetime)) else str(as_of))
+        except (ValueError, TypeError):
+            raise CXDataError(f"as_of must be a date YYYY-MM-DD, got {as_of!r}.") from None
+    known = [s for s in sources if s is not None]
+    if known and all(is_sample(s) for s in known):
+        return SAMPLE_AS_OF
+    day = os.environ.get(RUN_DATE_ENV) or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
+def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None = None) -> str | None:
+    """A note on rows dated after ``as_of`` in any of ``columns`` (count and example rows), else None.
+
+    The analyses leave those rows out (or treat a later end as 'still active'); the note says so.
+    """
+    cut = as_of.to_pydatetime()
+    cols = [c for c in columns if c in t.columns]
+    if not cols:
+        return None
+    label = source_name(t, name)
+    notes = []
+    for c in cols:
+        n, ex = _examples(t, lambda x, c=c: x[c].notnull() & (x[c] > cut), c, name=label)
+        if n:
+            notes.append(f"{n:,} row{'s' if n > 1 else ''} with '{c}' after {as_of:%Y-%m-%d %H:%M} {ex}")
+    if not notes:
+        return None
+    return (f"{label}: " + "; ".join(notes) + f". The analysis date is {as_of:%Y-%m-%d}: later rows are left out "
+            "(a later end counts as still active).")
 
 
 def _read_csv(paths: list[str], label: str) -> ibis.Table:
@@ -501,6 +552,31 @@ def check_unique(t: ibis.Table, column: str, *, name: str | None = None) -> None
                f"{label}: column '{column}' must be unique, but {n_dup} value{'s' if n_dup > 1 else ''} "
                f"appear more than once ({shown}; {_fmt(first)} at rows "
                f"{', '.join(str(int(r)) for r in rows)}).")
+
+
+def check_segments(t: ibis.Table, by, *, name: str | None = None) -> None:
+    """Refuse personal-data columns as segments (a segment value is printed on the page)."""
+    from cxlib import sources
+
+    declared = set(sources.metadata(t).get("personal") or ())
+    bad = [b for b in as_list(by) if b in declared or sources.is_personal(str(b))]
+    if bad:
+        label = source_name(t, name)
+        _raise(label, bad[0], f"{label}: column '{bad[0]}' is personal data and cannot be used as a segment "
+                              "(its values would be printed on the page).")
+
+
+def check_order(t: ibis.Table, before: str, after: str, *, name: str | None = None) -> None:
+    """Raise when ``after`` is earlier than ``before`` in any row (an end before its start), with rows.
+
+    Both columns must already be cleaned timestamps (:func:`clean_timestamp`).
+    """
+    label = source_name(t, name)
+    n, ex = _examples(t, lambda x: x[after].notnull() & x[before].notnull() & (x[after] < x[before]), after,
+                      name=label)
+    if n:
+        _raise(label, after, f"{label}: column '{after}' is before '{before}' in {n} row{'s' if n > 1 else ''} "
+                             f"{ex}.")
 
 
 def _is_missing_text(col):

@@ -131,13 +131,22 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     if method not in METHODS:
         raise cxdata.CXDataError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
     t = cxdata.as_table(responses, name=name)
+    from cxlib import sources
+
+    declared = sources.metadata(t).get("drivers") or []
+    if isinstance(drivers, str) and declared and not any(c.startswith(drivers) for c in t.columns):
+        drivers = list(declared)  # the spec's / layout's driver columns
     if isinstance(drivers, str):
         cols = [c for c in t.columns if c.startswith(drivers)]
         if not cols:
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no driver columns start with {drivers!r}; "
                                      f"columns: {', '.join(t.columns)}.")
     else:
-        cols = list(drivers)
+        cols = list(drivers)  # a list, or a {column: label} mapping
+        twice = sorted({c for c in cols if cols.count(c) > 1})
+        if twice:
+            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: driver column "
+                                     f"{', '.join(repr(c) for c in twice)} is listed more than once.")
     if len(cols) < 2:
         raise cxdata.CXDataError("key-driver analysis needs at least two driver columns.")
     by_cols = cxdata.as_list(by)
@@ -280,20 +289,11 @@ def _label(driver: str) -> str:
 
 
 def summarize(table: pd.DataFrame) -> str:
-    """Plain-language Markdown summary of a :func:`key_drivers` result (top drivers, fix-first list)."""
-    q = quadrant(table)
-    r2 = table.attrs.get("r2")
-    lines = []
-    top = q.head(3)
-    parts = [f"**{_label(r.driver)}** {r.importance:.0%} ({r.ci_lower:.0%}–{r.ci_upper:.0%})" for r in top.itertuples()]
-    lines.append(f"- The strongest drivers of the {table.attrs.get('outcome', 'score')} score are " + ", ".join(parts)
-                 + " of the explained variation (95% bootstrap intervals).")
-    if isinstance(r2, float) and np.isfinite(r2):
-        lines.append(f"- Together the {len(table)} ratings explain R² = {r2:.2f} of the score's variation, from "
-                     f"{table.attrs.get('n_model', 0):,} respondents who rated every driver "
-                     f"({table.attrs.get('n_straightliners', 0):,} straight-liners left out).")
-    fix = q[q["quadrant"] == "fix first"]
-    if not fix.empty:
-        lines.append("- **Fix first** (important but rated below average): " + ", ".join(
-            f"{_label(r.driver)} (mean {r.mean:.1f}/10)" for r in fix.itertuples()) + ".")
-    return "\n".join(lines)
+    """Plain-language summary of a :func:`key_drivers` result (top drivers, fix-first list).
+
+    Returns :class:`cxlib.present.Text`: safe HTML in which every driver label is escaped (wording in
+    :func:`cxlib.present.drivers_summary`).
+    """
+    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+
+    return present.drivers_summary(table)

@@ -145,7 +145,11 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     cxdata.check_not_empty(t, name=name)
     if check_units:
         cxdata.check_unique(t, unit, name=name)
-    t = t.filter(t[variant].notnull())
+    # "control " and "control" are one arm: compare trimmed names; units without a variant are counted
+    t = t.mutate(**{variant: t[variant].cast("string").strip()})
+    no_arm = t[variant].isnull() | (t[variant] == "")
+    n_no_arm = int(cxdata.to_pandas(no_arm.cast("int64").sum(), name=name) or 0)
+    t = t.filter(~no_arm)
     parts = []
     for m in ms:
         tm = t
@@ -180,13 +184,21 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
             aggs.update(pre_sum=tm["_x"].sum(), pre_sum_squares=(tm["_x"] * tm["_x"]).sum(),
                         pre_sum_products=(tm["_y"] * tm["_x"]).sum())
         part = cxdata.to_pandas(tm.group_by([*by, variant]).aggregate(**aggs), name=name)
+        if part.empty or int(part["n"].sum()) == 0:
+            label = cxdata.source_name(t, name)
+            raise cxdata.CXDataError(f"{label}: metric column '{m.column}' has no values in any unit (every "
+                                     "row is blank).", source=label, column=m.column)
         part = part.rename(columns={variant: "variant"})
         part.insert(len(by) + 1, "metric", m.name)
         part.insert(len(by) + 2, "kind", m.kind)
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out["n"] = out["n"].astype("int64")
-    return out.sort_values([*by, "metric", "variant"], kind="mergesort").reset_index(drop=True)
+    out = out.sort_values([*by, "metric", "variant"], kind="mergesort").reset_index(drop=True)
+    out.attrs["units_without_variant"] = n_no_arm
+    out.attrs["notes"] = ([f"{n_no_arm:,} unit{'s have' if n_no_arm > 1 else ' has'} no variant and "
+                           f"{'are' if n_no_arm > 1 else 'is'} left out of every comparison."] if n_no_arm else [])
+    return out
 
 
 def _arm(row, kind, theta=None, pre_mean=None):
@@ -371,7 +383,11 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     ms = _normalize(metrics, covariates)
     summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
                                  name=name)
-    return compare_summary(summary, control=control, metrics=ms, alpha=alpha, correction=correction, by=by)
+    out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
+                          by=by)
+    out.attrs["notes"] = summary.attrs.get("notes", [])
+    out.attrs["units_without_variant"] = summary.attrs.get("units_without_variant", 0)
+    return out
 
 
 def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", variant: str = "variant",
@@ -455,8 +471,10 @@ def srm(counts, *, expected=None, variant: str = "variant", threshold: float = 0
     if not isinstance(counts, dict):
         t = cxdata.as_table(counts)
         cxdata.require_columns(t, [variant])
-        df = cxdata.to_pandas(t.group_by(variant).aggregate(n=t.count()))
-        counts = dict(zip(df[variant].astype(str), df["n"].astype(int)))
+        arm = t[variant].cast("string").strip()  # the same trimmed arms as compare()
+        t = t.filter(arm.notnull() & (arm != "")).mutate(_arm=arm)
+        df = cxdata.to_pandas(t.group_by("_arm").aggregate(n=t.count()))
+        counts = dict(zip(df["_arm"].astype(str), df["n"].astype(int)))
     names = sorted(counts)
     n = np.array([counts[k] for k in names], dtype=float)
     if expected is None:
@@ -537,36 +555,13 @@ def _fmt_diff(kind, d):
 
 
 def summarize(result: pd.DataFrame, *, srm_result: SRMResult | None = None) -> str:
-    """Plain-language Markdown summary of a :func:`compare` result (and the SRM check): guardrail
-    breaches first, then wins, losses and inconclusive results.
+    """Plain-language summary of a :func:`compare` result (and the SRM check): guardrail breaches
+    first, then wins, losses and inconclusive results.
 
     A failed SRM check is stated first and suppresses win / loss language: the numbers are shown as
-    unreliable measurements only.
+    unreliable measurements only. Returns :class:`cxlib.present.Text`: safe HTML in which every data
+    value (variant and metric names) is escaped (wording in :func:`cxlib.present.experiment_summary`).
     """
-    lines = []
-    broken = srm_result is not None and srm_result.mismatch
-    if srm_result is not None:
-        if broken:
-            lines.append(f"- **Warning: sample ratio mismatch** (p = {srm_result.p_value:.2g}): the arms did not "
-                         "receive the planned shares of units. Assignment or logging is broken; no result below "
-                         "can be called a win or a loss until the cause is found.")
-        else:
-            lines.append(f"- Allocation check passed: unit counts match the plan (SRM p = {srm_result.p_value:.2f}).")
-    order = {"guardrail breached": 0, "win": 1, "loss": 2, "inconclusive": 3}
-    ranked = result.assign(_o=result["decision"].map(order).fillna(4)).sort_values("_o", kind="mergesort")
-    for _, r in ranked.iterrows():
-        what = f"**{r['variant']}** vs control on **{r['metric']}**"
-        ci = (f"{_fmt_diff(r['kind'], r['abs_diff'])} (95% CI {_fmt_diff(r['kind'], r['abs_ci_lower'])} to "
-              f"{_fmt_diff(r['kind'], r['abs_ci_upper'])}; relative {r['rel_lift']:+.1%}; "
-              f"adjusted p = {r['p_adjusted']:.3g}; n = {r['n_variant']:,} vs {r['n_control']:,})")
-        if broken:
-            lines.append(f"- {what}: {ci} (not interpretable: SRM).")
-        elif r["decision"] == "guardrail breached":
-            lines.append(f"- **Guardrail breached**: {what} got worse: {ci}.")
-        elif r["decision"] == "win":
-            lines.append(f"- **Win**: {what}, {ci}.")
-        elif r["decision"] == "loss":
-            lines.append(f"- **Loss**: {what}, {ci}.")
-        else:
-            lines.append(f"- Inconclusive: {what}, {ci}.")
-    return "\n".join(lines)
+    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+
+    return present.experiment_summary(result, srm_result=srm_result)

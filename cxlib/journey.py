@@ -221,7 +221,8 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     for step, k in ((start, head["_ns"]), (end, head["_ne"])):
         if not (pd.notna(k) and int(k) > 0):
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{event}' has no step {step!r}.")
-    data_end = _as_of(as_of) if as_of is not None else pd.Timestamp(head["_last"])
+    data_end = (_as_of(as_of) if as_of is not None
+                else min(pd.Timestamp(head["_last"]), cxdata.default_as_of(None, events)))
     end_sec = float(data_end.timestamp())  # naive timestamps are UTC
 
     if cohort:
@@ -452,10 +453,7 @@ def _subscriptions(subscriptions, customer, start, end, as_of, name):
                            roles={customer: "customer", start: "start", end: "end"})
     s = cxdata.clean_timestamp(s, start, name=name)
     s = cxdata.clean_timestamp(s, end, required=False, name=name)
-    as_of = _as_of(as_of)
-    if as_of is None:
-        last = cxdata.to_pandas(s.aggregate(a=s[start].max(), b=s[end].max()), name=name).iloc[0]
-        as_of = pd.Timestamp(max(v for v in last.to_numpy() if pd.notna(v)))
+    as_of = cxdata.default_as_of(as_of, subscriptions)
     s = s.select(_cid=s[customer].cast("string"), _s=_seconds(s[start]), _e=_seconds(s[end]))
     return s, as_of, float(as_of.timestamp())
 

@@ -48,6 +48,9 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None):
         time = "response_time"
     need = [score, *by] + ([time] if period else [])
     cxdata.require_columns(t, need, name=name)
+    cxdata.check_segments(t, by, name=name)
+    if "respondent_id" in t.columns:  # one answer per respondent: a duplicated export would count twice
+        cxdata.check_unique(t, "respondent_id", name=name)
     t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
     keys = list(by)
     if period:

@@ -43,6 +43,8 @@ from cxlib import paths
 
 #: Set by the runner for each notebook run: where published result tables go.
 TABLES_ENV = "CX_TABLES_DIR"
+#: Set by the runner for each notebook run: the report date (cxlib.data.default_as_of reads it).
+RUN_DATE_ENV = "CX_RUN_DATE"
 #: Data-source parameter names (fingerprinted in the manifest).
 SOURCE_PARAMETERS = paths.KINDS
 
@@ -438,7 +440,7 @@ def _error_text(exc: Exception) -> tuple[str, str]:
 
 
 def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: str, cwd: str,
-             progress: bool, secrets: dict, log_path: str) -> dict:
+             progress: bool, secrets: dict, log_path: str, run_date: str) -> dict:
     """Worker (own process): execute one notebook with papermill into ``output`` (private folder)."""
     import logging
 
@@ -446,6 +448,7 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     os.environ.update(secrets)  # connection passwords reach the kernel by environment, never the notebook
+    os.environ[RUN_DATE_ENV] = run_date  # analyses default their as_of to the report date
     # logged here, in the worker, so the line appears when the notebook really starts (jobs are queued)
     log_line(f"{slug}: started")
     os.environ[TABLES_ENV] = tables
@@ -738,9 +741,6 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             raise ParameterError(f"parameters file: unknown name {', '.join(repr(s) for s in stray)}; neither a "
                                  f"parameter nor a notebook (notebooks: {', '.join(nb.stem for nb in every)})")
     resolved = {nb.stem: resolve_parameters(nb, file_params=file_params, overrides=overrides) for nb in notebooks}
-    for params in resolved.values():  # analyses default their as_of to the report date
-        if "as_of" in params and params["as_of"] is None and date:
-            params["as_of"] = day.isoformat()
     problems = preflight(resolved)
     if problems:
         raise PreflightError(problems)
@@ -793,7 +793,7 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
                 futures[slug] = pool.submit(
                     _execute, slug, str(nb), str(private / f"{slug}-{stamp}.ipynb"), resolved[slug],
                     str(staging / "tables" / slug), str(nb_dir), progress, secrets,
-                    str(private / f"{slug}-{stamp}.log"))
+                    str(private / f"{slug}-{stamp}.log"), day.isoformat())
             for slug, fut in futures.items():
                 rec = fut.result()
                 rec["inputs"] = _fingerprints(resolved[slug])

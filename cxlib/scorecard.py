@@ -43,7 +43,9 @@ def _week(week, data, time, name):
         return w
     t = cxdata.as_table(data, name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
-    return last_complete_week(cxdata.to_pandas(t[time].max(), name=name))
+    # the last complete week of the data, but never after the analysis date (a row dated 2099 is a typo)
+    last = cxdata.to_pandas(t[time].max(), name=name)
+    return last_complete_week(min(pd.Timestamp(last), cxdata.default_as_of(None, data)))
 
 
 def headline(responses, *, week=None, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
@@ -190,42 +192,14 @@ def _value(label, v):
 
 def summarize(head: pd.DataFrame, *, support_table: pd.DataFrame | None = None,
               rising: pd.DataFrame | None = None, stages: pd.DataFrame | None = None) -> str:
-    """The scorecard's plain-language summary (Markdown): each headline metric, what changed beyond noise."""
-    w = head.attrs.get("week")
-    names = {"nps": "NPS", "csat": "CSAT (satisfied share)", "ces": "CES (ease, 1-7)"}
-    lines = [f"Week of **{pd.Timestamp(w):%d %b %Y}**:"] if w is not None else []
-    for metric, g in head.groupby("metric", sort=False):
-        r = g.iloc[0]
-        prior = g[g["comparison"] != "previous week"].iloc[0]
-        text = (f"- **{names.get(metric, metric)} {_value(metric, r['value'])}** (95% CI {_value(metric, r['ci_lower'])} "
-                f"to {_value(metric, r['ci_upper'])}, n = {r['n']:,})")
-        if np.isfinite(prior["change"]):
-            verdict = "**beyond noise**" if prior["beyond_noise"] else "within noise"
-            text += (f": {_pct_points(metric, prior['change'])} vs the {prior['comparison']} "
-                     f"(CI {_pct_points(metric, prior['change_ci_lower'])} to {_pct_points(metric, prior['change_ci_upper'])}, "
-                     f"p = {prior['p_value']:.3f}, {verdict}).")
-        lines.append(text)
-    if support_table is not None and not support_table.empty:
-        for _, s in support_table[support_table["beyond_noise"]].iterrows():
-            direction = "slower" if s["ratio"] > 1 else "faster"
-            lines.append(f"- Support: **{s.iloc[0]}** first responses got {direction}: median "
-                         f"**{_duration(s['median_hours'])}** against {_duration(s['prior_median_hours'])} in the prior "
-                         f"weeks ({s['ratio']:.1f}×; {s['slower_share']:.0%} of tickets slower than the usual median; "
-                         f"Mann-Whitney p = {s['p_value']:.3g}).")
-        if not support_table["beyond_noise"].any():
-            lines.append("- Support response times: no channel changed beyond noise.")
-    if rising is not None and not rising.empty:
-        up = rising[rising["rising"]]
-        for _, r in up.iterrows():
-            lines.append(f"- Rising theme: **{themes.escape_text(r['label'])}** in {r['share']:.0%} of comments "
-                         f"(prior weeks {r['prior_share']:.0%}).")
-        if up.empty:
-            lines.append("- No comment theme rose beyond noise.")
-    if stages is not None and stages["weakest"].any():
-        s = stages[stages["weakest"]].iloc[0]
-        lines.append(f"- Weakest journey stage: **{s.iloc[0]}** (NPS {s['nps']:+.1f}, "
-                     f"95% CI {s['ci_lower']:+.1f} to {s['ci_upper']:+.1f}, n = {s['n']:,}, all weeks).")
-    return "\n".join(lines)
+    """The scorecard's plain-language summary: each headline metric, what changed beyond noise.
+
+    Returns :class:`cxlib.present.Text`: safe HTML in which every data value (channels, themes, stages)
+    is escaped (wording in :func:`cxlib.present.scorecard_summary`).
+    """
+    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+
+    return present.scorecard_summary(head, support_table=support_table, rising=rising, stages=stages)
 
 
 def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",

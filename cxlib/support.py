@@ -38,6 +38,9 @@ def _open(tickets, columns: dict, by, name):
         col = columns.get(role)
         if col and col in t.columns:
             t = cxdata.clean_timestamp(t, col, required=False, name=name)
+            cxdata.check_order(t, columns["created"], col, name=name)
+    if "ticket_id" in t.columns:
+        cxdata.check_unique(t, "ticket_id", name=name)
     return t, by
 
 
@@ -148,8 +151,8 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
     w = ibis.window(group_by=t[customer], order_by=t[created])
     t = t.mutate(_next=t[created].lead().over(w))
     gap = t["_next"].epoch_seconds() - t[created].epoch_seconds()
-    last = cxdata.to_pandas(t[created].max(), name=name)
-    horizon = pd.Timestamp(last) - pd.Timedelta(days=within_days)
+    last = min(pd.Timestamp(cxdata.to_pandas(t[created].max(), name=name)), cxdata.default_as_of(None, tickets))
+    horizon = last - pd.Timedelta(days=within_days)
     t = t.filter(t[created] <= horizon.to_pydatetime())
     t = t.mutate(_repeat=(t["_next"].notnull() & (gap <= within_days * 86400)).cast("int64"))
     keys = list(by)

@@ -35,15 +35,20 @@ UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375, "year": 365.25}
 
 
 def lifetimes(data, *, duration: str | None = None, event: str | None = None, start: str | None = None,
-              end: str | None = None, as_of=None, unit: str = "month", by=None,
+              end: str | None = None, as_of=None, unit: str = "month", by=None, customer: str | None = "customer_id",
               name: str | None = None) -> pd.DataFrame:
     """Counts per (segment, ``time``, ``event``): the sufficient statistics of the survival analyses.
+
+    With ``start``/``end``, ``as_of`` defaults to :func:`cxlib.data.default_as_of` (the report date,
+    never the latest timestamp in the data); rows after it are left out or censored and described in
+    ``.attrs['notes']``. An end before its start, or a ``customer`` id listed twice, is an error.
 
     Either ``duration`` (in ``unit``) and ``event`` (1 = churned, 0 = censored) columns, or ``start`` and
     ``end`` timestamps (end blank = still active; censored at ``as_of``, default the latest timestamp).
     """
     by = cxdata.as_list(by)
     t = cxdata.as_table(data, name=name)
+    late = None
     if unit not in UNITS:
         raise cxdata.CXDataError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}.")
     if duration is not None:
@@ -61,11 +66,12 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
         t = cxdata.clean_timestamp(t, start, name=name)
         if end:
             t = cxdata.clean_timestamp(t, end, required=False, name=name)
-        as_of = _as_of(as_of)
-        if as_of is None:
-            aggs = {"a": t[start].max(), **({"b": t[end].max()} if end else {})}
-            last = cxdata.to_pandas(t.aggregate(**aggs), name=name).iloc[0]
-            as_of = pd.Timestamp(max(v for v in last.to_numpy() if pd.notna(v)))
+        if end:
+            cxdata.check_order(t, start, end, name=name)
+        if customer and customer in t.columns:
+            cxdata.check_unique(t, customer, name=name)
+        as_of = cxdata.default_as_of(as_of, data)
+        late = cxdata.after_as_of(t, [start, end] if end else [start], as_of, name=name)
         cut = as_of.to_pydatetime()
         t = t.filter(t[start] <= cut)
         cut_lit = ibis.literal(cut, type="timestamp")
@@ -81,7 +87,9 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
     counts = counts.rename(columns={"_time": "time", "_event": "event"})
     if (counts["time"] < 0).any():
         raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: some lifetimes are negative (end before start).")
-    return counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
+    counts = counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
+    counts.attrs["notes"] = [late] if late else []
+    return counts
 
 
 def _groups(counts, by):
@@ -151,6 +159,7 @@ def kaplan_meier(data, *, duration: str | None = None, event: str | None = None,
     out["events"] = out["events"].round().astype("int64")
     out.attrs["medians"] = _medians(counts, by, alpha)
     out.attrs["unit"] = unit
+    out.attrs["notes"] = counts.attrs.get("notes", [])
     return out
 
 
@@ -220,22 +229,11 @@ def logrank(data, *, by, **kwargs) -> dict:
 
 def summarize(medians: pd.DataFrame, *, by: str | None = None, test: dict | None = None,
               unit: str = "month") -> str:
-    """Plain-language Markdown summary of median lifetimes (and a log-rank test result)."""
-    lines = []
-    for _, r in medians.iterrows():
-        label = f"{by} = {r[by]}" if by else "all customers"
-        if r["reached"]:
-            hi = f"{r['ci_upper']:.1f}" if pd.notna(r["ci_upper"]) else "beyond the follow-up"
-            lo = f"{r['ci_lower']:.1f}" if pd.notna(r["ci_lower"]) else "?"
-            lines.append(f"- {label}: half of the customers have cancelled after **{r['median']:.1f} {unit}s** "
-                         f"(95% CI {lo}–{hi}; n = {int(r['n']):,}, {int(r['events']):,} cancelled).")
-        else:
-            lines.append(f"- {label}: median lifetime **not reached** — more than half are still subscribed "
-                         f"at the end of the follow-up (n = {int(r['n']):,}, {int(r['events']):,} cancelled).")
-    if test is not None:
-        p = test["p_value"]
-        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-        verdict = "differ" if p < 0.05 else "are not distinguishable from each other"
-        lines.append(f"- The lifetime curves {verdict} (log-rank χ² = {test['statistic']:.1f}, "
-                     f"df = {test['df']}, {ptxt}).")
-    return "\n".join(lines)
+    """Plain-language summary of median lifetimes (and a log-rank test result).
+
+    Returns :class:`cxlib.present.Text`: safe HTML in which every data value is escaped (wording in
+    :func:`cxlib.present.lifetime_summary`).
+    """
+    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+
+    return present.lifetime_summary(medians, by=by, test=test, unit=unit)

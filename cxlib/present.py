@@ -1,0 +1,1543 @@
+"""What a stakeholder reads: formatted values, escaped plain-language text and Great Tables tables.
+
+Analyses return tidy DataFrames of raw floats; this module alone turns them into words and cells. Three
+layers, each built on the one before:
+
+1. **Formatting rules** (pure functions, usable anywhere): :func:`share` ("63%"), :func:`points`
+   ("+13.2"), :func:`pp` ("+1.7 pp"), :func:`lift` ("+16.6%"), :func:`count` ("1,234"), :func:`number`,
+   :func:`money`, :func:`duration` ("45 min", "6.1 h", "2.3 days"), :func:`p_value` ("< 0.001"),
+   :func:`date`, :func:`yes_no`, :func:`interval` ("63% (57–69%)", "+13.2 (+3.2 to +23.1)") and
+   :func:`label` (``in_app`` -> "In-app"). Missing, NaN, infinite or suppressed values become "—"; the
+   output never contains NaN, None, True, False, NaT or scientific notation.
+2. **Escaped text**: :func:`text` fills a trusted HTML template with values that are HTML-escaped by
+   construction (``markupsafe.Markup.format``) and returns :class:`Text`, a ``Markup`` string that
+   notebooks display as HTML (``_repr_html_``). A segment value, variant name, driver label, stage or
+   comment is data, never markup: ``<script>`` or ``**bold**`` in a value is shown literally.
+   :func:`paragraph`, :func:`bullets`, :func:`answer` and :func:`key_figures` build on it; the
+   ``*_summary`` functions are the plain-language answers behind each analysis' ``summarize``.
+3. **Tables**: :func:`table` renders a DataFrame with Great Tables (no index, human headers, merged
+   "estimate (low–high)" cells, "—" for suppressed rows, text escaped, wraps on a 390 px phone); one
+   ``*_table`` helper per result of the analyses builds on it.
+
+Examples
+--------
+>>> from cxlib import present
+>>> present.share(0.634), present.points(13.16), present.p_value(1.45e-15)
+('63%', '+13.2', '< 0.001')
+>>> present.interval(0.63, 0.57, 0.69, kind="share")
+'63% (57–69%)'
+>>> str(present.text("Plan <strong>{plan}</strong>", plan="<b>pro</b>"))
+'Plan <strong>&lt;b&gt;pro&lt;/b&gt;</strong>'
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+__all__ = [
+    # formatting rules
+    "MISSING", "share", "points", "pp", "lift", "count", "number", "money", "duration", "p_value", "date",
+    "yes_no", "interval", "interval_range", "label", "format_value", "ROLES",
+    # escaped text
+    "Text", "escape", "text", "paragraph", "bullets", "answer", "Figure", "figure", "change_sentence",
+    "key_figures",
+    # tables
+    "table", "score_table", "retention_table", "retention_curve_table", "churn_table", "lifetime_table",
+    "drivers_table", "themes_table", "theme_impact_table", "rising_themes_table", "experiment_table",
+    "srm_table", "headline_table", "headline_figures", "segment_table", "support_changes_table",
+    "close_the_loop_table", "response_times_table", "target_attainment_table", "funnel_table",
+    "stage_table",
+    # plain-language answers (behind the analyses' summarize functions)
+    "retention_summary", "churn_summary", "lifetime_summary", "experiment_summary", "scorecard_summary",
+    "drivers_summary",
+]
+
+MISSING = "—"  # em dash: missing, not applicable or suppressed
+MINUS = "\u2212"  # typographic minus sign for negative numbers
+CI_NOTE = "Ranges in brackets are 95% confidence intervals."
+SUPPRESSED_NOTE = "— : too few answers to show reliably (suppressed), or not available."
+
+
+# ============================================================================ 1. formatting rules
+
+def _num(x) -> float | None:
+    """``x`` as a finite float, or None (missing, NaN, infinite, boolean or not a number)."""
+    if x is None or isinstance(x, (bool, np.bool_)):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _fixed(v: float, digits: int, *, sign: bool = False) -> str:
+    """Fixed-point with thousands separators (never scientific), a real minus sign, no "-0"."""
+    digits = max(int(digits), 0)
+    if round(v, digits) == 0:
+        return f"{0:.{digits}f}"
+    body = f"{abs(v):,.{digits}f}"
+    return (MINUS if v < 0 else ("+" if sign else "")) + body
+
+
+def _auto_digits(v: float) -> int:
+    """Decimals that show about three significant figures (at most 4 decimals, 0 from 100 up)."""
+    a = abs(v)
+    if a >= 100 or a == 0:
+        return 0
+    if a >= 10:
+        return 1
+    if a >= 1:
+        return 2
+    return min(4, 1 - math.floor(math.log10(a)))
+
+
+def share(x, digits: int = 0) -> str:
+    """A proportion (0..1) as a percentage.
+
+    Parameters
+    ----------
+    x : float
+        The share, 0.63 for 63%.
+    digits : int, default 0
+        Decimals of the percentage.
+
+    Returns
+    -------
+    str
+        "63%"; "< 1%" / "> 99%" for non-zero shares that would round to 0% / 100%; "—" when missing.
+
+    Examples
+    --------
+    >>> share(0.634), share(0.0004), share(float("nan"))
+    ('63%', '< 1%', '—')
+    """
+    v = _num(x)
+    if v is None:
+        return MISSING
+    pct, step = 100 * v, 10.0 ** -digits
+    if 0 < abs(pct) < step / 2:
+        return f"< {step:.{digits}f}%" if pct > 0 else f"> {MINUS}{step:.{digits}f}%"
+    if 100 - step / 2 <= pct < 100:
+        return f"> {100 - step:.{digits}f}%"
+    return _fixed(pct, digits) + "%"
+
+
+def points(x, digits: int = 1) -> str:
+    """A signed score or difference in points (NPS), one decimal: "+13.2", "−4.0", "0.0".
+
+    Examples
+    --------
+    >>> points(13.157), points(-4), points(None)
+    ('+13.2', '−4.0', '—')
+    """
+    v = _num(x)
+    return MISSING if v is None else _fixed(v, digits, sign=True)
+
+
+def pp(x, digits: int = 1) -> str:
+    """A difference of two shares (0..1 scale) in percentage points: 0.017 -> "+1.7 pp".
+
+    Examples
+    --------
+    >>> pp(0.0165)
+    '+1.7 pp'
+    """
+    v = _num(x)
+    return MISSING if v is None else _fixed(100 * v, digits, sign=True) + " pp"
+
+
+def lift(x, digits: int = 1) -> str:
+    """A relative change (0.166 = 16.6% more) as a signed percentage: "+16.6%".
+
+    Examples
+    --------
+    >>> lift(0.1657), lift(-0.05)
+    ('+16.6%', '−5.0%')
+    """
+    v = _num(x)
+    return MISSING if v is None else _fixed(100 * v, digits, sign=True) + "%"
+
+
+def count(n) -> str:
+    """A whole number with thousands separators: 1234 -> "1,234" (20000.0 -> "20,000").
+
+    Examples
+    --------
+    >>> count(1234), count(20000.0), count(float("nan"))
+    ('1,234', '20,000', '—')
+    """
+    v = _num(n)
+    return MISSING if v is None else _fixed(round(v), 0)
+
+
+def number(x, digits: int | None = None, *, sign: bool = False) -> str:
+    """A plain number with about three significant figures (``digits`` fixes the decimals).
+
+    Never scientific notation: a non-zero value below 0.001 in size shows as "< 0.001".
+
+    Examples
+    --------
+    >>> number(5.1486), number(1234.6), number(0.00327), number(1.45e-15), number(0.52, sign=True)
+    ('5.15', '1,235', '0.0033', '< 0.001', '+0.52')
+    """
+    v = _num(x)
+    if v is None:
+        return MISSING
+    if digits is None:
+        if 0 < abs(v) < 0.001:
+            return f"< {'+' if sign else ''}0.001" if v > 0 else f"> {MINUS}0.001"
+        digits = _auto_digits(v)
+    return _fixed(v, digits, sign=sign)
+
+
+_PREFIX_CURRENCIES = {"$", "£", "¥", "₹", "€", "US$", "A$", "C$", "R$", "NZ$", "HK$"}
+
+
+def money(x, currency: str = "$", digits: int | None = None) -> str:
+    """An amount of money: "$1,234", "$12.50", "−$3.20", "1,234 kr".
+
+    Parameters
+    ----------
+    x : float
+    currency : str, default "$"
+        A symbol ($, £, €, ¥ ...) goes before the amount, a code or word ("EUR", "kr") after it.
+    digits : int, optional
+        Decimals; default 2 below 1,000 and 0 from 1,000 up.
+
+    Examples
+    --------
+    >>> money(1234.5), money(12.5), money(-3.2), money(1234, "kr")
+    ('$1,234', '$12.50', '−$3.20', '1,234 kr')
+    """
+    v = _num(x)
+    if v is None:
+        return MISSING
+    body = _fixed(abs(v), (2 if abs(v) < 1000 else 0) if digits is None else digits)
+    sign = MINUS if v < 0 and body.strip("0.,") else ""
+    return f"{sign}{currency}{body}" if currency in _PREFIX_CURRENCIES else f"{sign}{body} {currency}"
+
+
+_HOURS_PER = {"second": 1 / 3600, "s": 1 / 3600, "sec": 1 / 3600, "minute": 1 / 60, "min": 1 / 60, "m": 1 / 60,
+              "hour": 1.0, "h": 1.0, "hr": 1.0, "day": 24.0, "d": 24.0, "week": 168.0, "w": 168.0}
+
+
+def duration(x, unit: str = "hour") -> str:
+    """A duration with automatic units: "40 s", "4.2 min", "45 min", "6.1 h", "2.3 days", "12 days".
+
+    Parameters
+    ----------
+    x : float
+        The duration, in ``unit``.
+    unit : str, default "hour"
+        second, minute, hour, day or week (plural and short forms accepted).
+
+    Examples
+    --------
+    >>> duration(0.75), duration(6.07), duration(55), duration(0.07), duration(40, unit="second")
+    ('45 min', '6.1 h', '2.3 days', '4.2 min', '40 s')
+    """
+    v = _num(x)
+    if v is None:
+        return MISSING
+    per = _HOURS_PER.get(str(unit).lower().rstrip("s") or "s", _HOURS_PER.get(str(unit).lower()))
+    if per is None:
+        raise ValueError(f"unknown duration unit {unit!r}; use second, minute, hour, day or week")
+    h, sign = abs(v) * per, (MINUS if v < 0 else "")
+    if h == 0:
+        return "0 min"
+    if h < 1 / 60:
+        secs = round(h * 3600)
+        return f"{sign}{secs} s" if secs >= 1 else "< 1 s"
+    if round(h * 60, 1) < 10:
+        return f"{sign}{h * 60:.1f} min"
+    if round(h * 60) < 60:
+        return f"{sign}{round(h * 60)} min"
+    if round(h, 1) < 48:
+        return f"{sign}{h:.1f} h"
+    days = h / 24
+    return f"{sign}{days:.1f} days" if days < 10 else f"{sign}{days:,.0f} days"
+
+
+def p_value(p) -> str:
+    """A p-value with three decimals, "< 0.001" below that; never scientific notation.
+
+    Examples
+    --------
+    >>> p_value(1.45e-15), p_value(0.0321), p_value(1.0), p_value(float("nan"))
+    ('< 0.001', '0.032', '1.000', '—')
+    """
+    v = _num(p)
+    if v is None or v < 0 or v > 1 + 1e-9:
+        return MISSING
+    return "< 0.001" if v < 0.001 else f"{min(v, 1.0):.3f}"
+
+
+def date(x, grain: str | None = None) -> str:
+    """A date for people: "16 Nov 2026"; by ``grain``: "Nov 2026" (month), "2026 Q4" (quarter), "2026".
+
+    With no grain a time of day is added when there is one ("19 Nov 2026 13:04").
+
+    Examples
+    --------
+    >>> date("2026-11-16"), date("2026-11-01", grain="month"), date(None)
+    ('16 Nov 2026', 'Nov 2026', '—')
+    """
+    if x is None or isinstance(x, (bool, np.bool_)):
+        return MISSING
+    try:
+        ts = pd.Timestamp(x)
+    except (TypeError, ValueError):
+        return MISSING
+    if pd.isna(ts):
+        return MISSING
+    g = (grain or "").lower()
+    if g == "month":
+        return f"{ts:%b %Y}"
+    if g == "quarter":
+        return f"{ts.year} Q{ts.quarter}"
+    if g == "year":
+        return f"{ts.year}"
+    if g in ("week", "day", "date"):
+        return f"{ts.day} {ts:%b %Y}"
+    if g == "" and (ts.hour or ts.minute or ts.second):
+        return f"{ts.day} {ts:%b %Y %H:%M}"
+    return f"{ts.day} {ts:%b %Y}"
+
+
+def yes_no(x, yes: str = "Yes", no: str = "No") -> str:
+    """A flag in words: "Yes" / "No" ("—" when missing); accepts bools, 0/1 and "true"/"false".
+
+    Examples
+    --------
+    >>> yes_no(True), yes_no(np.False_), yes_no(None), yes_no("true")
+    ('Yes', 'No', '—', 'Yes')
+    """
+    if isinstance(x, str):
+        s = x.strip().lower()
+        return yes if s in ("true", "yes", "y", "1") else (no if s in ("false", "no", "n", "0") else MISSING)
+    if isinstance(x, (bool, np.bool_)):
+        return yes if x else no
+    v = _num(x)
+    return MISSING if v is None else (yes if v else no)
+
+
+def _text(x) -> str:
+    """Any cell value as display text: flags in words, numbers without NaN / scientific notation."""
+    if isinstance(x, (bool, np.bool_)):
+        return yes_no(x)
+    if isinstance(x, (pd.Timestamp, dt.date, np.datetime64)):
+        return date(x)
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return number(x) if not float(x).is_integer() else count(x)
+    if x is None or x is pd.NA or x is pd.NaT:
+        return MISSING
+    s = str(x)
+    if s.strip() in _MISSING_WORDS:
+        return MISSING
+    if s.strip() in ("True", "False"):
+        return yes_no(s)
+    return s  # "" stays blank on purpose (e.g. a period that has not ended)
+
+
+_MISSING_WORDS = {"nan", "NaN", "None", "NaT", "<NA>", "null", "NULL"}
+
+
+# words that are spelled as acronyms, and pairs that are one hyphenated word
+_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "ci": "CI", "id": "ID", "ids": "IDs", "mrr": "MRR",
+          "arr": "ARR", "ltv": "LTV", "clv": "CLV", "srm": "SRM", "cuped": "CUPED", "url": "URL", "utm": "UTM",
+          "vif": "VIF", "sms": "SMS", "faq": "FAQ", "api": "API", "ios": "iOS", "ai": "AI", "ux": "UX",
+          "ui": "UI", "kpi": "KPI", "sla": "SLA", "roi": "ROI", "b2b": "B2B", "b2c": "B2C", "eu": "EU",
+          "us": "US", "uk": "UK", "apac": "APAC", "emea": "EMEA", "latam": "LATAM", "na": "NA", "r2": "R²",
+          "pp": "pp", "p50": "median", "p90": "90th percentile", "q1": "Q1", "q2": "Q2", "q3": "Q3", "q4": "Q4"}
+_COMPOUNDS = {("in", "app"): "in-app", ("one", "click"): "one-click", ("drop", "off"): "drop-off",
+              ("follow", "up"): "follow-up", ("self", "serve"): "self-serve", ("e", "mail"): "email",
+              ("sign", "up"): "sign-up", ("log", "in"): "log-in", ("add", "on"): "add-on",
+              ("opt", "in"): "opt-in", ("opt", "out"): "opt-out", ("check", "out"): "checkout",
+              ("on", "prem"): "on-prem", ("non", "inferior"): "non-inferior", ("pre", "period"): "pre-period"}
+# common result columns whose word-by-word reading is not what a reader expects
+_COLUMNS = {"n": "Count", "ci_lower": "Lower 95% limit", "ci_upper": "Upper 95% limit", "p_value": "p-value",
+            "p_adjusted": "Adjusted p-value", "abs_diff": "Difference", "rel_lift": "Relative lift",
+            "n_control": "Units in control", "n_variant": "Units in variant", "prob_better": "Chance better",
+            "beyond_noise": "Beyond noise", "std_beta": "Standardised beta", "raw_weight": "Raw weight",
+            "se": "Standard error", "sd": "Standard deviation", "p50": "Median", "p90": "90th percentile"}
+_IDENT = re.compile(r"^[a-z][a-z0-9]*(?:[_\-\s][a-z0-9]+)*$")
+_RATIO = re.compile(r"^([A-Za-z][\w\-]*)\s*/\s*([A-Za-z][\w\-]*)$")
+
+
+def _words(name: str) -> list[str]:
+    words = [w for w in re.split(r"[_\-\s]+", name) if w]
+    out, i = [], 0
+    while i < len(words):
+        pair = tuple(words[i:i + 2])
+        if pair in _COMPOUNDS:
+            out.append(_COMPOUNDS[pair])
+            i += 2
+        else:
+            out.append(_WORDS.get(words[i], words[i]))
+            i += 1
+    return out
+
+
+def _sentence(words: list[str]) -> str:
+    s = " ".join(words)
+    return s[:1].upper() + s[1:] if words and words[0] not in _WORDS.values() else s
+
+
+def label(name, labels: dict | None = None) -> str:
+    """A human label for a column name or a category value.
+
+    ``labels`` (e.g. a source spec's ``labels:``) wins; then common result columns; then a snake_case or
+    kebab-case identifier is read as words in sentence case with acronyms and hyphenated compounds;
+    "a/b" reads "A per b". Anything else (already human text, an export's own id) is returned as it is.
+
+    Parameters
+    ----------
+    name : str or any
+        Column name or value.
+    labels : mapping, optional
+        Display names, ``{name: label}``.
+
+    Returns
+    -------
+    str
+        Plain text (escape it before putting it into HTML; :func:`text` and :func:`table` do).
+
+    Examples
+    --------
+    >>> label("in_app"), label("clicks/sessions"), label("nps_with"), label("Q2_1", {"Q2_1": "Speed"})
+    ('In-app', 'Clicks per session', 'NPS with', 'Speed')
+    """
+    if labels and name in labels:
+        return str(labels[name])
+    if name is None or isinstance(name, (bool, np.bool_, float, int, np.number)):
+        return _text(name)
+    s = str(name).strip()
+    if not s:
+        return MISSING
+    if s in _COLUMNS:
+        return _COLUMNS[s]
+    if _IDENT.match(s):
+        return _sentence(_words(s))
+    m = _RATIO.match(s)
+    if m:
+        num, den = (label(part).lower() if _IDENT.match(part) else part for part in m.groups())
+        if den.endswith("s") and not den.endswith("ss") and len(den) > 3:
+            den = den[:-1]
+        return _sentence([*num.split(" "), "per", den]) if _IDENT.match(m.group(1)) else f"{num} per {den}"
+    return s
+
+
+ROLES = {
+    "share": share, "points": points, "pp": pp, "lift": lift, "count": count, "number": number,
+    "signed": lambda x, **kw: number(x, sign=True, **kw), "money": money, "duration": duration,
+    "p_value": p_value, "date": date, "yes_no": yes_no, "text": _text, "label": label,
+}
+"""Cell roles of :func:`table` and their formatting rule."""
+
+
+def format_value(x, role: str = "text", **options) -> str:
+    """Format one value by its role (a key of :data:`ROLES`), e.g. ``format_value(0.63, "share")``.
+
+    Examples
+    --------
+    >>> format_value(0.25, "share"), format_value(True, "yes_no")
+    ('25%', 'Yes')
+    """
+    try:
+        fmt = ROLES[role]
+    except KeyError:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}") from None
+    return fmt(x, **options)
+
+
+_SIGNED_KINDS = {"points", "pp", "lift", "signed"}
+
+
+def interval(est, lo, hi, kind: str = "number", **options) -> str:
+    """An estimate and its interval in one string.
+
+    Unsigned kinds use an en dash and one unit ("63% (57–69%)"), signed kinds or a negative bound use
+    "to" ("+13.2 (+3.2 to +23.1)"). A missing bound reads "from x" / "up to y"; a missing estimate "—".
+
+    Parameters
+    ----------
+    est, lo, hi : float
+    kind : str, default "number"
+        share, points, pp, lift, number, signed, count, money or duration.
+    **options
+        Passed to the formatter (``digits=``, ``unit=``, ``currency=``).
+
+    Examples
+    --------
+    >>> interval(0.63, 0.57, 0.69, kind="share"), interval(13.16, 3.2, 23.11, kind="points")
+    ('63% (57–69%)', '+13.2 (+3.2 to +23.1)')
+    """
+    e = format_value(est, kind, **_est_options(est, kind, options))
+    if e == MISSING:
+        return MISSING
+    inner = interval_range(est, lo, hi, kind=kind, **options)
+    return e if inner is None else f"{e} ({inner})"
+
+
+def _est_options(est, kind, options) -> dict:
+    """Numbers without fixed digits: the bounds get the estimate's precision."""
+    if kind in ("number", "signed") and options.get("digits") is None and _num(est) is not None:
+        return {**options, "digits": _auto_digits(_num(est))}
+    return dict(options)
+
+
+def interval_range(est, lo, hi, kind: str = "number", **options) -> str | None:
+    """Only the bracketed part of :func:`interval` ("57–69%", "+3.2 to +23.1"), None without bounds.
+
+    Examples
+    --------
+    >>> interval_range(0.63, 0.57, 0.69, kind="share")
+    '57–69%'
+    """
+    options = _est_options(est, kind, options)
+    if kind == "pp":  # the unit is said once, after the estimate
+        lo_t, hi_t = (points(100 * _num(v), options.get("digits", 1)) if _num(v) is not None else MISSING
+                      for v in (lo, hi))
+    elif kind == "share":  # bounds are plain rounded shares, never "< 1%"
+        lo_t, hi_t = (_fixed(100 * _num(v), options.get("digits", 0)) + "%" if _num(v) is not None else MISSING
+                      for v in (lo, hi))
+    else:
+        lo_t, hi_t = format_value(lo, kind, **options), format_value(hi, kind, **options)
+    if lo_t == MISSING and hi_t == MISSING:
+        return None
+    if lo_t == MISSING:
+        return f"up to {hi_t}"
+    if hi_t == MISSING:
+        return f"from {lo_t}"
+    negative = any(v is not None and v < 0 for v in (_num(lo), _num(hi)))
+    if kind in _SIGNED_KINDS or negative:
+        return f"{lo_t} to {hi_t}"
+    unit = lo_t.rpartition(" ")[2] if kind == "duration" else "%"
+    if kind in ("share", "duration") and lo_t.endswith(unit) and hi_t.endswith(unit) and lo_t[0].isdigit():
+        lo_t = lo_t[:-len(unit)].rstrip()  # say the unit once: "57–69%", "5.8–6.2 h"
+    return f"{lo_t}–{hi_t}"
+
+
+# ============================================================================ 2. escaped text
+
+class Text(Markup):
+    """Safe HTML: a ``markupsafe.Markup`` string that notebooks display as HTML.
+
+    Build it with :func:`text` (values escaped by construction), never from a string that contains data.
+    ``str(t)`` is the HTML; ``t.plain`` the same content as plain text (for the index page, logs or
+    ``text/plain`` output).
+
+    Examples
+    --------
+    >>> t = text("<strong>{v}</strong> said {c}", v="63%", c="<script>x</script>")
+    >>> t.plain
+    '63% said <script>x</script>'
+    """
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    @property
+    def plain(self) -> str:
+        """The text without tags, entities unescaped; list items start lines with "- "."""
+        s = re.sub(r"<style\b.*?</style>", "", str(self), flags=re.S | re.I)
+        s = re.sub(r"<li\b[^>]*>", "\n- ", s, flags=re.I)
+        s = re.sub(r"</(p|div|ul|h\d)>|<br\s*/?>", "\n", s, flags=re.I)
+        s = html.unescape(re.sub(r"<[^>]+>", "", s))
+        return "\n".join(line.strip() for line in s.splitlines() if line.strip())
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's text/plain
+        p.text(self.plain)
+
+
+def text(template: str, /, *args, **values) -> Text:
+    """Fill a trusted HTML template with escaped values.
+
+    Parameters
+    ----------
+    template : str
+        A literal written by the programmer (may contain tags such as ``<strong>``); never data.
+    *args, **values
+        Values for ``{}`` / ``{name}`` fields: escaped unless they are already :class:`Text` / ``Markup``.
+
+    Returns
+    -------
+    Text
+
+    Examples
+    --------
+    >>> str(text("Variant <strong>{}</strong>", "<img src=x onerror=alert(1)>"))
+    'Variant <strong>&lt;img src=x onerror=alert(1)&gt;</strong>'
+    """
+    return Text(template).format(*args, **values)
+
+
+def _safe(item) -> Markup:
+    """Markup kept as it is, anything else escaped as plain text."""
+    return item if isinstance(item, Markup) else escape(_text(item) if not isinstance(item, str) else item)
+
+
+def paragraph(template: str, /, *args, **values) -> Text:
+    """A ``<p class="cx-text">`` paragraph built by :func:`text`.
+
+    Examples
+    --------
+    >>> str(paragraph("NPS is {v}.", v="+23.5"))
+    '<p class="cx-text">NPS is +23.5.</p>'
+    """
+    return text('<p class="cx-text">{}</p>', text(template, *args, **values))
+
+
+def bullets(items, *, cls: str = "cx-list") -> Text:
+    """A bullet list; items are :class:`Text` (kept) or plain strings (escaped).
+
+    Examples
+    --------
+    >>> str(bullets(["a < b", text("<em>{}</em>", "c")]))
+    '<ul class="cx-list"><li>a &lt; b</li><li><em>c</em></li></ul>'
+    """
+    lis = Markup("").join(text("<li>{}</li>", _safe(i)) for i in items)
+    return text('<ul class="{}">{}</ul>', cls, lis)
+
+
+def answer(items, *, lead=None) -> Text:
+    """A page's plain-language answer: an optional lead sentence and a bullet list, in ``div.cx-answer``.
+
+    Examples
+    --------
+    >>> print(answer(["NPS is +23.5."], lead="Week of 16 Nov 2026:").plain)
+    Week of 16 Nov 2026:
+    - NPS is +23.5.
+    """
+    items = list(items)
+    head = text('<p class="cx-lead">{}</p>', _safe(lead)) if lead is not None else Markup("")
+    body = bullets(items) if items else Markup("")
+    return text('<div class="cx-answer">{}{}</div>', head, body)
+
+
+_STYLE = Markup(
+    "<style>"
+    ".cx-tiles{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0 12px;max-width:100%}"
+    ".cx-tile{flex:1 1 150px;min-width:0;box-sizing:border-box;border:1px solid #c8ccd0;border-radius:6px;"
+    "padding:8px 10px;background:#fff;color:#222}"
+    ".cx-tile-label{font-size:13px;color:#444}"
+    ".cx-tile-value{font-size:24px;font-weight:600;line-height:1.25}"
+    ".cx-tile-interval,.cx-tile-change,.cx-tile-note{font-size:13px;line-height:1.35;overflow-wrap:break-word}"
+    ".cx-answer ul{padding-left:1.2em;margin:4px 0}.cx-answer li{margin:2px 0}"
+    "</style>")
+
+
+@dataclass
+class Figure:
+    """One key-figure tile: formatted strings (plain text is escaped when rendered)."""
+
+    label: str
+    value: str
+    interval: str = ""
+    change: str = ""
+    note: str = ""
+
+
+_CHANGE_UNITS = {"share": "percentage points", "pp": "percentage points", "points": "points"}
+
+
+def change_sentence(change, lo=None, hi=None, *, kind: str = "points", versus: str = "the previous period",
+                    beyond_noise=None, digits: int | None = None) -> str:
+    """A change in words, with its interval and whether it is beyond noise.
+
+    ``kind`` is the kind of the metric (share changes are read as percentage points).
+
+    Examples
+    --------
+    >>> change_sentence(-13.34, -24.4, -2.28, kind="points", versus="the prior 4 weeks", beyond_noise=True)
+    '▼ Down 13.3 points vs the prior 4 weeks (95% CI −24.4 to −2.3): beyond noise.'
+    """
+    v = _num(change)
+    if v is None:
+        return f"No comparison with {versus}."
+    scale = 100 if kind in ("share", "pp") else 1
+    d = 1 if digits is None and kind in ("share", "pp", "points") else digits
+    amount = number(abs(v) * scale, d)
+    unit = _CHANGE_UNITS.get(kind, "")
+    move = "▲ Up" if v > 0 else "▼ Down"
+    s = f"{move} {amount}{' ' + unit if unit else ''} vs {versus}" if amount.strip("0.") else f"No change vs {versus}"
+    if _num(lo) is not None and _num(hi) is not None:
+        dd = d if d is not None else _auto_digits(v * scale)
+        s += f" (95% CI {number(_num(lo) * scale, dd, sign=True)} to {number(_num(hi) * scale, dd, sign=True)})"
+    if beyond_noise is not None and not (isinstance(beyond_noise, float) and math.isnan(beyond_noise)):
+        s += ": beyond noise." if bool(beyond_noise) else ": within noise (could be chance)."
+    else:
+        s += "."
+    return s
+
+
+def figure(name, estimate, lo=None, hi=None, *, kind: str = "number", change=None, change_lo=None,
+           change_hi=None, versus: str = "the previous period", beyond_noise=None, note: str = "",
+           labels: dict | None = None, **options) -> Figure:
+    """A :class:`Figure` from numbers: value, "95% CI" range and change sentence formatted by the rules.
+
+    Examples
+    --------
+    >>> f = figure("nps", 13.16, 3.2, 23.1, kind="points", change=-13.3, change_lo=-24.4, change_hi=-2.3,
+    ...            versus="the prior 4 weeks", beyond_noise=True)
+    >>> f.label, f.value, f.interval
+    ('NPS', '+13.2', '95% CI +3.2 to +23.1')
+    """
+    value = format_value(estimate, kind, **_est_options(estimate, kind, options))
+    inner = interval_range(estimate, lo, hi, kind=kind, **options) if value != MISSING else None
+    ci = f"95% CI {inner}" if inner else ""
+    chg = "" if change is None and beyond_noise is None else change_sentence(
+        change, change_lo, change_hi, kind=kind, versus=versus, beyond_noise=beyond_noise)
+    return Figure(label(name, labels), value, ci, chg, note)
+
+
+def key_figures(figures) -> Text:
+    """Three to five key-figure tiles (``div.cx-tiles`` > ``div.cx-tile``) that wrap on a 390 px phone.
+
+    Parameters
+    ----------
+    figures : iterable of Figure or mapping
+        Each with ``label``, ``value`` and optionally ``interval``, ``change`` (a sentence that says in
+        words whether the change is beyond noise) and ``note``. Plain strings are escaped.
+
+    Examples
+    --------
+    >>> html_ = key_figures([Figure("NPS", "+13.2", "95% CI +3.2 to +23.1", "Down 13.3 points: beyond noise.")])
+    >>> 'class="cx-tiles"' in html_ and "beyond noise" in html_
+    True
+    """
+    tiles = []
+    for f in figures:
+        f = f if isinstance(f, Figure) else Figure(**f)
+        parts = [text('<div class="cx-tile-label">{}</div>', _safe(f.label)),
+                 text('<div class="cx-tile-value">{}</div>', _safe(f.value))]
+        for cls, val in (("interval", f.interval), ("change", f.change), ("note", f.note)):
+            if val:
+                parts.append(text('<div class="cx-tile-{}">{}</div>', cls, _safe(val)))
+        tiles.append(text('<div class="cx-tile" role="group">{}</div>', Markup("").join(parts)))
+    return text('{}<div class="cx-tiles">{}</div>', _STYLE, Markup("").join(tiles))
+
+
+# ============================================================================ 3. tables
+
+def _infer_role(name, s: pd.Series) -> str:
+    n = str(name)
+    if n in ("p_value", "p_adjusted") or n.endswith("_p_value"):
+        return "p_value"
+    if pd.api.types.is_bool_dtype(s):
+        return "yes_no"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "date"
+    if pd.api.types.is_integer_dtype(s):
+        return "count"
+    if pd.api.types.is_float_dtype(s):
+        if n.endswith(("_share", "_rate")) or n in ("share", "retention", "conversion", "attainment", "csat"):
+            return "share"
+        if n.endswith("_hours"):
+            return "duration"
+        return "number"
+    return "text"
+
+
+def _gt_text(x):
+    """Title / note text for Great Tables: Markup stays HTML, anything else is escaped by GT."""
+    from great_tables import html as gt_html
+
+    return gt_html(str(x)) if isinstance(x, Markup) else _text(x)
+
+
+_TEXT_ROLES = {"text", "label", "date"}
+
+
+def table(df: pd.DataFrame, *, columns=None, labels: dict | None = None, title=None, subtitle=None,
+          intervals: dict | None = None, spanners: dict | None = None, notes=(), groups: str | None = None,
+          suppressed: str = "suppressed", keep_suppressed=("n",), options: dict | None = None,
+          fills=None):
+    """A stakeholder table rendered by Great Tables.
+
+    Every cell is formatted into text by the rules of this module (so no NaN, True/False or scientific
+    notation can reach the page) and handed to Great Tables, which escapes it and lays the table out: no
+    index, human headers, title and notes, small type, full width, wrapping cells for a 390 px phone.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A result table (raw numbers).
+    columns : mapping or list, optional
+        ``{column: role}`` in display order, roles from :data:`ROLES` ('text', 'label', 'share', 'points',
+        'pp', 'lift', 'count', 'number', 'signed', 'money', 'duration', 'p_value', 'date', 'yes_no');
+        a list infers roles from dtypes; default every column.
+    labels : mapping, optional
+        Header labels ``{column: label}`` (default :func:`label` of the name); also used for the values
+        of 'label' columns.
+    title, subtitle : str, optional
+        Plain text (escaped) or :class:`Text`.
+    intervals : mapping, optional
+        ``{estimate_column: (low_column, high_column)}``: one cell "63% (57–69%)".
+    spanners : mapping, optional
+        ``{spanner label: [columns]}``.
+    notes : iterable of str
+        Source notes under the table; notes on intervals and suppression are added when they apply.
+    groups : str, optional
+        A column whose values become row-group headings.
+    suppressed : str, default "suppressed"
+        Boolean column: those rows show "—" in every non-text cell except ``keep_suppressed``.
+    options : mapping, optional
+        Formatter options per column, e.g. ``{"share": {"digits": 1}, "duration": {"unit": "minute"}}``.
+    fills : DataFrame, optional
+        Background colours per displayed cell (same index, displayed column names; None for none).
+
+    Returns
+    -------
+    great_tables.GT
+        Displays itself in a notebook (``_repr_html_``); ``.as_raw_html()`` gives the HTML.
+
+    Examples
+    --------
+    >>> t = table(pd.DataFrame({"plan": ["basic"], "retention": [0.63], "ci_lower": [0.57],
+    ...                         "ci_upper": [0.69]}), columns={"plan": "label", "retention": "share"},
+    ...           intervals={"retention": ("ci_lower", "ci_upper")})
+    >>> "63% (57–69%)" in t.as_raw_html()
+    True
+    """
+    from great_tables import GT, loc, style
+
+    intervals, options, labels = dict(intervals or {}), dict(options or {}), dict(labels or {})
+    hidden = {suppressed, *(c for pair in intervals.values() for c in pair)}
+    if columns is None:
+        columns = [c for c in df.columns if c not in hidden]
+    missing = [c for c in [*columns, *(c for p in intervals.values() for c in p)] if c not in df.columns]
+    if missing:
+        raise ValueError(f"table has no column(s) {', '.join(map(str, missing))}")
+    if not isinstance(columns, dict):
+        columns = {c: _infer_role(c, df[c]) for c in columns}
+    df = df.reset_index(drop=True)
+    sup = (df[suppressed].fillna(False).astype(bool) if suppressed in df.columns
+           else pd.Series(False, index=df.index))
+    ids = {c: f"c{i}" for i, c in enumerate(columns)}  # internal names: data never becomes an id
+    out = {}
+    for col, role in columns.items():
+        opts = options.get(col, {})
+        if role == "label":
+            cells = [label(v, labels) for v in df[col]]
+        elif col in intervals:
+            lo, hi = intervals[col]
+            cells = [interval(e, a, b, kind=role, **opts) for e, a, b in zip(df[col], df[lo], df[hi])]
+        else:
+            cells = [format_value(v, role, **opts) for v in df[col]]
+        if role not in _TEXT_ROLES and col not in keep_suppressed:
+            cells = [MISSING if s else c for c, s in zip(cells, sup)]
+        out[ids[col]] = pd.Series(cells, dtype=object)
+    shown = pd.DataFrame(out, index=df.index)
+    digest = hashlib.sha1(repr((shown.to_numpy().tolist(), list(map(str, columns)), str(title))).encode())
+    gid = "cx-" + digest.hexdigest()[:10]  # stable id: re-running a notebook gives the same HTML
+    g = GT(shown, groupname_col=ids[groups] if groups else None).with_id(gid)
+    g = g.cols_label(**{ids[c]: label(c, labels) for c in columns if c != groups})
+    numeric = [ids[c] for c, r in columns.items() if r not in _TEXT_ROLES and c != groups]
+    text_cols = [ids[c] for c, r in columns.items() if r in _TEXT_ROLES and c != groups]
+    if numeric:
+        g = g.cols_align("right", columns=numeric)
+    if text_cols:
+        g = g.cols_align("left", columns=text_cols)
+    if title is not None:
+        g = g.tab_header(title=_gt_text(title), subtitle=_gt_text(subtitle) if subtitle is not None else None)
+    for i, (name, cols) in enumerate((spanners or {}).items()):
+        g = g.tab_spanner(label=_gt_text(name), columns=[ids[c] for c in cols], id=f"s{i}")
+    if fills is not None:
+        for col in columns:
+            for row, colour in fills[col].items() if col in fills else ():
+                if isinstance(colour, str):
+                    g = g.tab_style(style.fill(colour), loc.body(columns=ids[col], rows=[df.index.get_loc(row)]))
+    auto = [CI_NOTE] if intervals and any(c in columns for c in intervals) else []
+    auto += [SUPPRESSED_NOTE] if bool(sup.any()) else []
+    for note in [*notes, *auto]:
+        g = g.tab_source_note(_gt_text(note))
+    g = g.tab_options(container_width="100%", table_width="100%", table_font_size="14px",
+                      heading_align="left", heading_title_font_size="16px", heading_subtitle_font_size="13px",
+                      column_labels_font_weight="bold", data_row_padding="4px", column_labels_padding="4px",
+                      row_group_padding="4px", source_notes_font_size="12px", table_margin_left="0px")
+    return g.opt_css(
+        f"#{gid} .gt_table {{ max-width: 100%; }}\n"
+        f"#{gid} .gt_row, #{gid} .gt_col_heading, #{gid} .gt_group_heading, #{gid} .gt_sourcenote "
+        "{ white-space: normal; overflow-wrap: break-word; padding-left: 4px; padding-right: 4px; }\n"
+        f"#{gid} .gt_right {{ font-variant-numeric: tabular-nums; }}")
+
+
+# ------------------------------------------------------------------ one helper per result table
+
+def _keys(df: pd.DataFrame, first: str, by=None) -> list[str]:
+    """Segment columns: ``by`` if given, else the columns before ``first`` (where the results put them)."""
+    if by is not None:
+        return [by] if isinstance(by, str) else list(by)
+    return list(df.columns[:list(df.columns).index(first)]) if first in df.columns else []
+
+
+def _key_roles(df, keys, grain=None) -> dict:
+    return {k: ("date" if pd.api.types.is_datetime64_any_dtype(df[k]) else "label") for k in keys}
+
+
+def _period_opts(df, keys, grain):
+    return {k: {"grain": grain} for k in keys if pd.api.types.is_datetime64_any_dtype(df[k])}
+
+
+_SCORE_NAMES = {"nps": "NPS", "csat": "CSAT (satisfied)", "ces": "CES (ease, 1–7)"}
+
+
+def score_table(result: pd.DataFrame, *, by=None, grain: str = "month", labels: dict | None = None, title=None,
+                subtitle=None):
+    """NPS, CSAT or CES results of :mod:`cxlib.metrics` (overall, ``by=`` segments or ``period=``).
+
+    Examples
+    --------
+    >>> score_table(metrics.nps("data/sample/responses.csv", by="plan"))  # doctest: +SKIP
+    """
+    metric = str(result["metric"].iloc[0]) if len(result) and "metric" in result else "nps"
+    keys = _keys(result, "n", by)
+    cols = {**_key_roles(result, keys), "n": "count"}
+    names = {"n": "Answers", **_SCORE_NAMES}
+    if metric == "nps":
+        cols.update(nps="points", promoter_share="share", detractor_share="share")
+        names.update(promoter_share="Promoters", detractor_share="Detractors")
+    elif metric == "csat":
+        cols.update(csat="share")
+    else:
+        cols.update(ces="number", easy_share="share")
+        names.update(easy_share="Found it easy")
+    cols = {c: r for c, r in cols.items() if c in result.columns}
+    iv = {metric: ("ci_lower", "ci_upper")}
+    if "easy_share" in cols:
+        iv["easy_share"] = ("easy_ci_lower", "easy_ci_upper")
+    return table(result, columns=cols, intervals=iv, labels={**names, **(labels or {})}, title=title,
+                 subtitle=subtitle, options={**_period_opts(result, keys, grain), "ces": {"digits": 2}})
+
+
+_SHADES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"]
+
+
+def _shade(v) -> str | None:
+    """A single-hue (colour-blind-safe) fill for a share; the number is always printed in the cell."""
+    x = _num(v)
+    return None if x is None else _SHADES[min(int(max(x, 0) * len(_SHADES)), len(_SHADES) - 1)]
+
+
+def retention_table(table_: pd.DataFrame, *, by: str | None = None, periods: int = 6, labels: dict | None = None,
+                    title=None, subtitle=None, value: str = "retention"):
+    """A :func:`cxlib.cohorts.retention_table` as a cohort x period grid of shares.
+
+    Cells of periods that have not ended yet are blank (open, not a drop); suppressed cohorts show "—".
+    Cells are shaded by value (one hue), the share is printed in each.
+
+    Examples
+    --------
+    >>> retention_table(cohorts.retention_table("data/sample/events.csv"))  # doctest: +SKIP
+    """
+    grain = table_.attrs.get("grain", "month")
+    t = table_[(table_["period"] >= 1) & (table_["period"] <= periods)]
+    keys = [*([by] if by else []), "cohort"]
+    t = t.assign(_cell=[("" if not m else (MISSING if s else share(v)))
+                        for v, m, s in zip(t[value], t["mature"], t["suppressed"])],
+                 _v=t[value].where(t["mature"] & ~t["suppressed"]))
+    grid = t.pivot_table(index=keys, columns="period", values="_cell", aggfunc="first")
+    grid = grid.reindex(columns=sorted(grid.columns)).fillna("")
+    nums = t.pivot_table(index=keys, columns="period", values="_v", aggfunc="first").reindex(
+        index=grid.index, columns=grid.columns)
+    names = {p: str(p) for p in grid.columns}  # under the spanner "Months since joining"
+    sizes = table_.groupby(keys)["cohort_size"].first().rename("size").reset_index()
+    wide = grid.rename(columns=names).reset_index().merge(sizes, on=keys, how="left")
+    wide.columns.name = None
+    fills = nums.rename(columns=names).reset_index(drop=True).map(_shade)
+    cols = {**({by: "label"} if by else {}), "cohort": "date", "size": "count", **{n: "text" for n in names.values()}}
+    nt = table(wide, columns=cols, labels={"cohort": "Cohort", "size": "Customers", **(labels or {})},
+               title=title, subtitle=subtitle, options={"cohort": {"grain": grain}}, fills=fills,
+               spanners={f"{grain.capitalize()}s since joining": list(names.values())}, groups=by,
+               notes=[f"Share of each cohort active again in {grain} k after joining; blank: that {grain} "
+                      "has not ended yet."])
+    return nt.cols_align("right", columns=[f"c{i}" for i in range(len(keys) + 1, len(cols))])
+
+
+def retention_curve_table(curve: pd.DataFrame, *, by: str | None = None, periods: int = 12, grain: str = "month",
+                          labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.cohorts.retention_curve` (pooled retention by period since joining, with intervals).
+
+    Examples
+    --------
+    >>> retention_curve_table(cohorts.retention_curve(table))  # doctest: +SKIP
+    """
+    c = curve[(curve["period"] >= 1) & (curve["period"] <= periods)].assign(
+        _period=lambda d: [f"{grain.capitalize()} {int(p)}" for p in d["period"]])
+    keys = _keys(c, "period", by)
+    cols = {**_key_roles(c, keys), "_period": "text", "retention": "share", "customers": "count",
+            "cohorts": "count"}
+    return table(c, columns=cols, intervals={"retention": ("ci_lower", "ci_upper")},
+                 labels={"_period": "Since joining", "customers": "Customers", "cohorts": "Cohorts", **(labels or {})},
+                 title=title, subtitle=subtitle, keep_suppressed=("customers", "cohorts"))
+
+
+def churn_table(result: pd.DataFrame, *, by: str | None = None, last: int = 3, labels: dict | None = None,
+                title=None, subtitle=None):
+    """A :func:`cxlib.metrics.churn_rate` table: the last ``last`` complete periods per segment.
+
+    Examples
+    --------
+    >>> churn_table(metrics.churn_rate("data/sample/subscriptions.csv", by="plan"))  # doctest: +SKIP
+    """
+    keys = _keys(result, "period", by)
+    done = result[result["complete"]]
+    recent = done.groupby(keys, sort=False).tail(last) if keys else done.tail(last)
+    cols = {**_key_roles(recent, keys), "period": "date", "churn_rate": "share", "lost": "count", "n": "count"}
+    if "revenue_retention" in recent:
+        cols["revenue_retention"] = "share"
+    names = {"churn_rate": "Cancelled", "lost": "Lost", "n": "Customers at start",
+             "revenue_retention": "Revenue kept"}
+    return table(recent, columns=cols, intervals={"churn_rate": ("ci_lower", "ci_upper")},
+                 labels={**names, **(labels or {})}, title=title, subtitle=subtitle,
+                 options={"period": {"grain": result.attrs.get("period", "month")}, "churn_rate": {"digits": 1}})
+
+
+def lifetime_table(medians: pd.DataFrame, *, by: str | None = None, unit: str = "month", labels: dict | None = None,
+                   title=None, subtitle=None):
+    """Median lifetimes (``kaplan_meier(...).attrs['medians']`` or :func:`cxlib.survival.median_survival`).
+
+    Examples
+    --------
+    >>> lifetime_table(km.attrs["medians"], by="plan")  # doctest: +SKIP
+    """
+    def cell(r):
+        if not r["reached"]:
+            return "Not reached (over half still subscribed)"
+        lo, hi = number(r["ci_lower"], 1), number(r["ci_upper"], 1)
+        hi = hi if hi != MISSING else "beyond the follow-up"
+        return f"{number(r['median'], 1)} {unit}s ({lo} to {hi})"
+
+    m = medians.assign(_median=[cell(r) for _, r in medians.iterrows()])
+    keys = _keys(m, "n", by)
+    return table(m, columns={**_key_roles(m, keys), "_median": "text", "n": "count", "events": "count"},
+                 labels={"_median": "Median lifetime", "n": "Customers", "events": "Cancelled", **(labels or {})},
+                 title=title, subtitle=subtitle, notes=[CI_NOTE])
+
+
+_QUADRANTS = {"fix first": "Fix first", "keep up": "Keep up", "monitor": "Monitor", "maintain": "Maintain"}
+
+
+def drivers_table(result: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_", title=None,
+                  subtitle=None):
+    """A :func:`cxlib.drivers.key_drivers` (or :func:`~cxlib.drivers.quadrant`) result.
+
+    Examples
+    --------
+    >>> drivers_table(drivers.key_drivers("data/sample/responses.csv", outcome="nps"))  # doctest: +SKIP
+    """
+    if "quadrant" not in result.columns:
+        from cxlib.drivers import quadrant
+
+        result = quadrant(result)
+    labels = dict(labels or {})
+    names = {d: labels.get(d, label(str(d).removeprefix(prefix), labels)) for d in result["driver"]}
+    q = result.assign(_quadrant=result["quadrant"].map(_QUADRANTS).fillna(result["quadrant"]))
+    return table(q, columns={"driver": "label", "importance": "share", "mean": "number", "_quadrant": "text",
+                             "n": "count"},
+                 intervals={"importance": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={**names, "driver": "Driver", "importance": "Share of explained variation",
+                         "mean": "Average rating", "_quadrant": "Priority", "n": "Ratings"},
+                 options={"mean": {"digits": 1}})
+
+
+def themes_table(counts: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.themes.theme_counts` result (share of comments mentioning each theme).
+
+    Examples
+    --------
+    >>> themes_table(themes.theme_counts("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    keys = [k for k in _keys(counts, "theme") if k != "theme"]
+    cols = {**_key_roles(counts, keys), "label": "text", "mentions": "count", "share": "share"}
+    return table(counts, columns=cols, intervals={"share": ("ci_lower", "ci_upper")}, title=title,
+                 subtitle=subtitle, options=_period_opts(counts, keys, "week"),
+                 labels={"label": "Theme", "share": "Share of comments", **(labels or {})})
+
+
+def theme_impact_table(impact: pd.DataFrame, *, score: str = "NPS", labels: dict | None = None, title=None,
+                       subtitle=None):
+    """A :func:`cxlib.themes.theme_impact` result (NPS of commenters on a theme vs the others).
+
+    Examples
+    --------
+    >>> theme_impact_table(themes.theme_impact("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    return table(impact, columns={"label": "text", "mentions": "count", "nps_with": "points",
+                                  "impact": "points", "p_value": "p_value"},
+                 intervals={"impact": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"label": "Theme", "nps_with": f"{score} of these commenters",
+                         "impact": "Difference vs other commenters", **(labels or {})})
+
+
+def rising_themes_table(rising: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.themes.rising_themes` result (this period's share vs the prior periods).
+
+    Examples
+    --------
+    >>> rising_themes_table(themes.rising_themes(counts, period=week))  # doctest: +SKIP
+    """
+    r = rising.assign(_verdict=[("Rising beyond noise" if up else "No") for up in rising["rising"]])
+    return table(r, columns={"label": "text", "share": "share", "prior_share": "share", "change": "pp",
+                             "p_value": "p_value", "_verdict": "text"},
+                 intervals={"change": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"label": "Theme", "share": "This period", "prior_share": "Prior periods",
+                         "change": "Change", "_verdict": "Rising?", **(labels or {})})
+
+
+# experiment metric kind -> (kind of its values, kind of its differences)
+_EXP_KINDS = {"proportion": ("share", "pp"), "nps": ("points", "points"), "mean": ("number", "signed"),
+              "ratio": ("number", "signed")}
+_DECISIONS = {"win": "Win: better beyond noise", "loss": "Loss: worse beyond noise",
+              "inconclusive": "Inconclusive: within noise", "guardrail breached": "Guardrail breached: worse"}
+
+
+def experiment_table(result: pd.DataFrame, *, by: str | None = None, labels: dict | None = None, title=None,
+                     subtitle=None):
+    """A :func:`cxlib.experiments.compare` result: difference and relative lift with intervals,
+    adjusted p-value and the decision in words, one row per metric and variant.
+
+    Examples
+    --------
+    >>> experiment_table(experiments.compare(df, control="control", metrics={"converted": "proportion"}))  # doctest: +SKIP
+    """
+    def diff(r):
+        kind = _EXP_KINDS.get(r["kind"], ("number", "signed"))[1]
+        opts = {"digits": 2} if kind == "pp" else {}
+        return interval(r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"], kind=kind, **opts)
+
+    r = result.assign(_diff=[diff(x) for _, x in result.iterrows()],
+                      _metric=[label(m, labels) for m in result["metric"]],
+                      _decision=result["decision"].map(_DECISIONS).fillna(result["decision"]))
+    keys = [by] if by else []
+    cols = {"_metric": "text", "variant": "label", **_key_roles(r, keys), "_diff": "text", "rel_lift": "lift",
+            "p_adjusted": "p_value", "_decision": "text"}
+    return table(r, columns=cols, groups="_metric", title=title, subtitle=subtitle,
+                 notes=[text("Compared with {}; brackets: 95% confidence interval; p-values adjusted for multiple "
+                             "comparisons.", label(result.attrs.get("control", "control"), labels))],
+                 labels={"variant": "Variant", "_diff": "Difference vs control", "rel_lift": "Relative change",
+                         "p_adjusted": "Adjusted p", "_decision": "Result", **(labels or {})})
+
+
+def srm_table(srm_result, *, labels: dict | None = None, title=None, subtitle=None):
+    """The per-variant table of an :func:`cxlib.experiments.srm` check, with its verdict as a note.
+
+    Examples
+    --------
+    >>> srm_table(experiments.srm({"control": 5000, "b": 5100}))  # doctest: +SKIP
+    """
+    verdict = (f"Sample ratio mismatch (p = {p_value(srm_result.p_value)}): assignment or logging is broken."
+               if srm_result.mismatch else
+               f"Allocation check passed: counts match the plan (p = {p_value(srm_result.p_value)}).")
+    return table(srm_result.table, columns={"variant": "label", "n": "count", "expected_n": "count",
+                                            "observed_share": "share", "expected_share": "share"},
+                 labels={"variant": "Variant", "n": "Units", "expected_n": "Expected units",
+                         "observed_share": "Share", "expected_share": "Planned share", **(labels or {})},
+                 options={"observed_share": {"digits": 1}, "expected_share": {"digits": 1}},
+                 title=title, subtitle=subtitle, notes=[verdict])
+
+
+_HEAD_KINDS = {"nps": ("points", {}), "csat": ("share", {}), "ces": ("number", {"digits": 2})}
+
+
+def _head_cells(head: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for _, r in head.iterrows():
+        kind, opts = _HEAD_KINDS.get(r["metric"], ("number", {}))
+        ck = "pp" if kind == "share" else ("points" if kind == "points" else "signed")
+        rows.append({"value": interval(r["value"], r["ci_lower"], r["ci_upper"], kind=kind, **opts),
+                     "change": interval(r["change"], r["change_ci_lower"], r["change_ci_upper"], kind=ck,
+                                        **({"digits": 2} if ck == "signed" else {})),
+                     "verdict": "Beyond noise" if r["beyond_noise"] else "Within noise"})
+    return pd.DataFrame(rows, index=head.index)
+
+
+def headline_table(head: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.scorecard.headline` result: this week's value and its change against each comparison.
+
+    Examples
+    --------
+    >>> headline_table(scorecard.headline("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    h = head.join(_head_cells(head).add_prefix("_"))
+    h = h.assign(_metric=[f"{_SCORE_NAMES.get(m, label(m, labels))} ({count(n)} answers)"
+                          for m, n in zip(h["metric"], h["n"])])
+    return table(h, columns={"_metric": "text", "comparison": "label", "_value": "text",
+                             "_change": "text", "p_value": "p_value", "_verdict": "text"}, groups="_metric",
+                 labels={"comparison": "Compared with", "_value": "This week",
+                         "_change": "Change", "_verdict": "Verdict", **(labels or {})},
+                 title=title, subtitle=subtitle, notes=[CI_NOTE])
+
+
+def headline_figures(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """Key-figure tiles of a :func:`cxlib.scorecard.headline` result (change against the prior weeks).
+
+    Examples
+    --------
+    >>> headline_figures(scorecard.headline("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    figs = []
+    for metric, g in head.groupby("metric", sort=False):
+        r = g[g["comparison"] != "previous week"].iloc[0] if (g["comparison"] != "previous week").any() else g.iloc[0]
+        kind, opts = _HEAD_KINDS.get(metric, ("number", {}))
+        figs.append(figure(metric, r["value"], r["ci_lower"], r["ci_upper"], kind=kind, change=r["change"],
+                           change_lo=r["change_ci_lower"], change_hi=r["change_ci_upper"],
+                           versus=f"the {label(r['comparison']).lower()}", beyond_noise=r["beyond_noise"],
+                           note=f"{count(r['n'])} answers", labels={**_SCORE_NAMES, **(labels or {})}, **opts))
+    return key_figures(figs)
+
+
+def segment_table(seg: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.scorecard.segment_table` result: NPS per segment value, grouped by segment.
+
+    Examples
+    --------
+    >>> segment_table(scorecard.segment_table("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    s = seg.assign(_segment=[label(v, labels) for v in seg["segment"]])
+    return table(s, columns={"_segment": "text", "value": "label", "n": "count", "nps": "points"}, groups="_segment",
+                 intervals={"nps": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"value": "Segment", "n": "Answers", "nps": "NPS", **(labels or {})})
+
+
+def support_changes_table(changes: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.scorecard.support_changes` result: this week's median response time vs usual.
+
+    Examples
+    --------
+    >>> support_changes_table(scorecard.support_changes("data/sample/tickets.csv"))  # doctest: +SKIP
+    """
+    key = changes.columns[0]
+
+    def verdict(r):
+        if not r["beyond_noise"]:
+            return "Within noise"
+        return f"{'Slower' if r['ratio'] > 1 else 'Faster'} beyond noise ({number(r['ratio'], 1)}×)"
+
+    c = changes.assign(_verdict=[verdict(r) for _, r in changes.iterrows()])
+    return table(c, columns={key: "label", "median_hours": "duration", "prior_median_hours": "duration",
+                             "slower_share": "share", "p_value": "p_value", "_verdict": "text"},
+                 labels={"median_hours": "Median this week", "prior_median_hours": "Usual median",
+                         "slower_share": "Slower than usual", "_verdict": "Verdict", **(labels or {})},
+                 title=title, subtitle=subtitle)
+
+
+def close_the_loop_table(loop: pd.DataFrame, *, score: str = "nps", labels: dict | None = None, title=None,
+                         subtitle=None):
+    """A :func:`cxlib.scorecard.close_the_loop` list: detractors to call back, with their comment.
+
+    Five columns to fit a phone (customer, score, comment, themes, latest ticket); the answer time and
+    touchpoint stay in the CSV.
+
+    Examples
+    --------
+    >>> close_the_loop_table(scorecard.close_the_loop("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    cols = {"customer_id": "text", score: "count", "comment": "text", "themes": "text", "latest_ticket": "label"}
+    cols = {c: r for c, r in cols.items() if c in loop.columns}
+    if "latest_ticket" in loop.columns:
+        loop = loop.assign(latest_ticket=loop["latest_ticket"].replace({"none": "No ticket"}))
+    return table(loop, columns=cols, title=title, subtitle=subtitle,
+                 labels={"customer_id": "Customer", "response_time": "Answered", score: "Score",
+                         "latest_ticket": "Latest ticket", **(labels or {})})
+
+
+def response_times_table(times: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.support.response_times` result: median and 90th percentile with intervals.
+
+    Examples
+    --------
+    >>> response_times_table(support.response_times("data/sample/tickets.csv"))  # doctest: +SKIP
+    """
+    keys = _keys(times, "measure")
+    unit = str(times["unit"].iloc[0]) if len(times) and "unit" in times else "hour"
+    return table(times, columns={**_key_roles(times, keys), "n": "count", "p50": "duration", "p90": "duration"},
+                 intervals={"p50": ("p50_ci_lower", "p50_ci_upper"), "p90": ("p90_ci_lower", "p90_ci_upper")},
+                 options={"p50": {"unit": unit}, "p90": {"unit": unit}, **_period_opts(times, keys, "week")},
+                 labels={"n": "Tickets", "p50": "Median", "p90": "90% answered within", **(labels or {})},
+                 title=title, subtitle=subtitle)
+
+
+def target_attainment_table(attain: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.support.target_attainment` result: share of tickets within each channel's target.
+
+    Examples
+    --------
+    >>> target_attainment_table(support.target_attainment(tickets, targets={"email": 12}))  # doctest: +SKIP
+    """
+    key = attain.columns[0]
+    unit = str(attain["unit"].iloc[0]) if len(attain) and "unit" in attain else "hour"
+    return table(attain, columns={key: "label", "target": "duration", "n": "count", "attainment": "share"},
+                 intervals={"attainment": ("ci_lower", "ci_upper")}, options={"target": {"unit": unit}},
+                 labels={"target": "Target", "n": "Tickets", "attainment": "Within target", **(labels or {})},
+                 title=title, subtitle=subtitle)
+
+
+def funnel_table(steps: pd.DataFrame, *, by: str | None = None, labels: dict | None = None, title=None,
+                 subtitle=None):
+    """A :func:`cxlib.journey.funnel` result: reached, step conversion with interval, overall, time taken.
+
+    Examples
+    --------
+    >>> funnel_table(journey.funnel("data/sample/events.csv"))  # doctest: +SKIP
+    """
+    keys = _keys(steps, "step", by)
+    cols = {**_key_roles(steps, keys), "step": "label", "reached": "count", "conversion": "share",
+            "overall": "share", "median_hours_from_previous": "duration"}
+    return table(steps, columns=cols, intervals={"conversion": ("ci_lower", "ci_upper")}, title=title,
+                 subtitle=subtitle, keep_suppressed=("reached",), groups=keys[0] if len(keys) == 1 else None,
+                 labels={"step": "Step", "reached": "Customers", "conversion": "From previous step",
+                         "overall": "From first step", "median_hours_from_previous": "Median time from previous",
+                         **(labels or {})})
+
+
+def stage_table(stages: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.journey.stage_metrics` result: NPS per journey stage, the weakest one marked in words.
+
+    Examples
+    --------
+    >>> stage_table(journey.stage_metrics("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    key = stages.columns[0]
+    s = stages.assign(_note=["Weakest stage" if w else "" for w in stages.get("weakest", [False] * len(stages))])
+    return table(s, columns={key: "label", "n": "count", "nps": "points", "promoter_share": "share",
+                             "detractor_share": "share", "_note": "text"},
+                 intervals={"nps": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"n": "Answers", "nps": "NPS", "promoter_share": "Promoters",
+                         "detractor_share": "Detractors", "_note": "Note", **(labels or {})})
+
+
+# ============================================================================ plain-language answers
+
+def _segment(by, value, labels=None) -> Text:
+    return text("{} <strong>{}</strong>", label(by, labels), label(value, labels))
+
+
+def retention_summary(table_: pd.DataFrame, *, by: str | None = None, period: int = 1,
+                      labels: dict | None = None) -> Text:
+    """Period-``period`` retention overall and per segment, and how many cells are still open.
+
+    Examples
+    --------
+    >>> retention_summary(cohorts.retention_table("data/sample/events.csv"))  # doctest: +SKIP
+    """
+    from cxlib.cohorts import retention_curve
+
+    grain = table_.attrs.get("grain", "month")
+    items = []
+    row = retention_curve(table_)
+    row = row[row["period"] == period]
+    if not row.empty and not row["suppressed"].iloc[0]:
+        r = row.iloc[0]
+        items.append(text("<strong>{}</strong> of customers are active again in {} {} after joining "
+                          "(95% CI {}; n = {} customers in {} cohorts).", share(r["retention"]), grain, period,
+                          interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share"),
+                          count(r["customers"]), count(r["cohorts"])))
+    if by:
+        curve = retention_curve(table_, by=by)
+        for _, r in curve[(curve["period"] == period) & ~curve["suppressed"]].iterrows():
+            items.append(text("{}: {} (95% CI {}; n = {}).", _segment(by, r[by], labels), share(r["retention"]),
+                              interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share"),
+                              count(r["customers"])))
+    items.append(text("{} cells are still open (their {} has not ended): they are shown blank and left out of "
+                      "averages; they are not drops.", count(int((~table_["mature"]).sum())), grain))
+    return answer(items)
+
+
+def churn_summary(result: pd.DataFrame, *, by: str | None = None, last: int = 6, labels: dict | None = None) -> Text:
+    """Pooled churn of the last ``last`` complete periods per segment (lost / at risk, Wilson 95% interval).
+
+    Examples
+    --------
+    >>> churn_summary(metrics.churn_rate("data/sample/subscriptions.csv"))  # doctest: +SKIP
+    """
+    from cxlib.cohorts import _wilson
+
+    period = result.attrs.get("period", "month")
+    done = result[result["complete"]]
+    recent = sorted(done["period"].unique())[-last:]
+    done = done[done["period"].isin(recent)]
+    groups = [(text("All customers"), done)] if not by else [(_segment(by, k, labels), g)
+                                                             for k, g in done.groupby(by)]
+    items = []
+    for who, g in groups:
+        lost, n = int(g["lost"].sum()), int(g["n"].sum())
+        if n == 0:
+            continue
+        lo, hi = _wilson([lost], [n], 0.05)
+        items.append(text("{}: <strong>{}</strong> of customers cancel per {} (95% CI {}; {} lost of {} "
+                          "customer-{}s over the last {} complete {}s).", who, share(lost / n, 1), period,
+                          interval_range(lost / n, lo[0], hi[0], kind="share", digits=1),
+                          count(lost), count(n), period, len(recent), period))
+    return answer(items)
+
+
+def lifetime_summary(medians: pd.DataFrame, *, by: str | None = None, test: dict | None = None,
+                     unit: str = "month", labels: dict | None = None) -> Text:
+    """Median lifetimes in words (and the log-rank test between segments).
+
+    Examples
+    --------
+    >>> lifetime_summary(km.attrs["medians"], by="plan", test=survival.logrank(...))  # doctest: +SKIP
+    """
+    items = []
+    for _, r in medians.iterrows():
+        who = _segment(by, r[by], labels) if by else text("All customers")
+        if r["reached"]:
+            hi = number(r["ci_upper"], 1)
+            items.append(text("{}: half of the customers have cancelled after <strong>{} {}s</strong> (95% CI {} "
+                              "to {}; n = {}, {} cancelled).", who, number(r["median"], 1), unit,
+                              number(r["ci_lower"], 1), hi if hi != MISSING else "beyond the follow-up",
+                              count(r["n"]), count(r["events"])))
+        else:
+            items.append(text("{}: median lifetime <strong>not reached</strong>: more than half are still "
+                              "subscribed at the end of the follow-up (n = {}, {} cancelled).", who,
+                              count(r["n"]), count(r["events"])))
+    if test is not None:
+        differ = _num(test["p_value"]) is not None and test["p_value"] < 0.05
+        items.append(text("The lifetime curves {} (log-rank χ² = {}, df = {}, p {}).",
+                          "differ" if differ else "are not distinguishable from each other",
+                          number(test["statistic"], 1), count(test["df"]), _p_phrase(test["p_value"])))
+    return answer(items)
+
+
+def _p_phrase(p) -> str:
+    s = p_value(p)
+    return s if s.startswith("<") else f"= {s}"
+
+
+def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
+    """A :func:`cxlib.experiments.compare` result in words: allocation check first, then guardrail
+    breaches, wins, losses and inconclusive results. A failed SRM check suppresses win / loss language.
+
+    Examples
+    --------
+    >>> experiment_summary(result, srm_result=experiments.srm(df))  # doctest: +SKIP
+    """
+    items = []
+    broken = srm_result is not None and srm_result.mismatch
+    if srm_result is not None:
+        if broken:
+            items.append(text("<strong>Warning: sample ratio mismatch</strong> (p {}): the arms did not receive the "
+                              "planned shares of units. Assignment or logging is broken; no result below can be "
+                              "called a win or a loss until the cause is found.", _p_phrase(srm_result.p_value)))
+        else:
+            items.append(text("Allocation check passed: unit counts match the plan (SRM p {}).",
+                              _p_phrase(srm_result.p_value)))
+    order = {"guardrail breached": 0, "win": 1, "loss": 2, "inconclusive": 3}
+    control = label(result.attrs.get("control", "control"), labels)
+    ranked = result.assign(_o=result["decision"].map(order).fillna(4)).sort_values("_o", kind="mergesort")
+    for _, r in ranked.iterrows():
+        vk, dk = _EXP_KINDS.get(r["kind"], ("number", "signed"))
+        what = text("<strong>{}</strong> vs {} on <strong>{}</strong>", label(r["variant"], labels), control,
+                    label(r["metric"], labels))
+        opts = {"digits": 2} if dk == "pp" else {}
+        ci = text("{} (95% CI {}), relative {} (adjusted p {}; n = {} vs {})",
+                  format_value(r["abs_diff"], dk, **_est_options(r["abs_diff"], dk, opts)),
+                  interval_range(r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"], kind=dk, **opts),
+                  lift(r["rel_lift"]), _p_phrase(r["p_adjusted"]), count(r["n_variant"]), count(r["n_control"]))
+        if broken:
+            items.append(text("{}: {} (not interpretable: SRM).", what, ci))
+        elif r["decision"] == "guardrail breached":
+            items.append(text("<strong>Guardrail breached</strong>: {} got worse: {}.", what, ci))
+        elif r["decision"] == "win":
+            items.append(text("<strong>Win</strong>: {}, {}.", what, ci))
+        elif r["decision"] == "loss":
+            items.append(text("<strong>Loss</strong>: {}, {}.", what, ci))
+        else:
+            items.append(text("Inconclusive (within noise): {}, {}.", what, ci))
+    return answer(items)
+
+
+def scorecard_summary(head: pd.DataFrame, *, support_table: pd.DataFrame | None = None,
+                      rising: pd.DataFrame | None = None, stages: pd.DataFrame | None = None,
+                      labels: dict | None = None) -> Text:
+    """The scorecard's answer: each headline metric and what changed beyond noise (support speed,
+    rising comment themes, the weakest journey stage).
+
+    Examples
+    --------
+    >>> scorecard_summary(scorecard.headline("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    w = head.attrs.get("week")
+    items = []
+    for metric, g in head.groupby("metric", sort=False):
+        r = g.iloc[0]
+        prior = g[g["comparison"] != "previous week"]
+        prior = prior.iloc[0] if not prior.empty else r
+        kind, opts = _HEAD_KINDS.get(metric, ("number", {}))
+        line = text("<strong>{} {}</strong> (95% CI {}, n = {})", _SCORE_NAMES.get(metric, label(metric, labels)),
+                    format_value(r["value"], kind, **opts),
+                    interval_range(r["value"], r["ci_lower"], r["ci_upper"], kind=kind, **opts),
+                    count(r["n"]))
+        if _num(prior["change"]) is not None:
+            said = change_sentence(prior["change"], prior["change_ci_lower"], prior["change_ci_upper"], kind=kind,
+                                   versus=f"the {label(prior['comparison']).lower()}",
+                                   beyond_noise=prior["beyond_noise"], digits=opts.get("digits"))
+            line = text("{}: {} (p {})", line, said.rstrip("."), _p_phrase(prior["p_value"]))
+        items.append(text("{}.", line))
+    if support_table is not None and not support_table.empty:
+        key = support_table.columns[0]
+        for _, s in support_table[support_table["beyond_noise"]].iterrows():
+            items.append(text("Support: <strong>{}</strong> first responses got {}: median <strong>{}</strong> "
+                              "against {} in the prior weeks ({}×; {} of tickets slower than the usual median; "
+                              "Mann-Whitney p {}).", label(s[key], labels), "slower" if s["ratio"] > 1 else "faster",
+                              duration(s["median_hours"]), duration(s["prior_median_hours"]), number(s["ratio"], 1),
+                              share(s["slower_share"]), _p_phrase(s["p_value"])))
+        if not support_table["beyond_noise"].any():
+            items.append(text("Support response times: no channel changed beyond noise."))
+    if rising is not None and not rising.empty:
+        up = rising[rising["rising"]]
+        for _, r in up.iterrows():
+            items.append(text("Rising theme: <strong>{}</strong> in {} of comments (prior weeks {}).", r["label"],
+                              share(r["share"]), share(r["prior_share"])))
+        if up.empty:
+            items.append(text("No comment theme rose beyond noise."))
+    if stages is not None and "weakest" in stages and stages["weakest"].any():
+        s = stages[stages["weakest"]].iloc[0]
+        items.append(text("Weakest journey stage: <strong>{}</strong> (NPS {}, 95% CI {}, n = {}, all weeks).",
+                          label(s.iloc[0], labels), points(s["nps"]),
+                          interval_range(s["nps"], s["ci_lower"], s["ci_upper"], kind="points"), count(s["n"])))
+    lead = text("Week of <strong>{}</strong>:", date(w)) if w is not None else None
+    return answer(items, lead=lead)
+
+
+def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_") -> Text:
+    """A :func:`cxlib.drivers.key_drivers` result in words: top three drivers and the fix-first list.
+
+    Examples
+    --------
+    >>> drivers_summary(drivers.key_drivers("data/sample/responses.csv", outcome="nps"))  # doctest: +SKIP
+    """
+    from cxlib.drivers import quadrant
+
+    labels = dict(labels or {})
+    name = lambda d: labels.get(d, label(str(d).removeprefix(prefix), labels))  # noqa: E731
+    q = quadrant(result)
+    r2 = result.attrs.get("r2")
+    tops = [text("<strong>{}</strong> {}", name(r.driver), interval(r.importance, r.ci_lower, r.ci_upper,
+                                                                     kind="share")) for r in q.head(3).itertuples()]
+    items = [text("The strongest drivers of the {} score are {} of the explained variation (95% bootstrap "
+                  "intervals).", label(result.attrs.get("outcome", "score"), labels), Markup(", ").join(tops))]
+    if _num(r2) is not None:
+        items.append(text("Together the {} ratings explain R² = {} of the score's variation, from {} respondents "
+                          "who rated every driver ({} straight-liners left out).", count(len(result)),
+                          number(r2, 2), count(result.attrs.get("n_model", 0)),
+                          count(result.attrs.get("n_straightliners", 0))))
+    fix = q[q["quadrant"] == "fix first"]
+    if not fix.empty:
+        items.append(text("<strong>Fix first</strong> (important but rated below average): {}.", Markup(", ").join(
+            text("{} (average {}/10)", name(r.driver), number(r.mean, 1)) for r in fix.itertuples())))
+    return answer(items)
