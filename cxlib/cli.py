@@ -119,7 +119,26 @@ def _cmd_validate(args) -> int:
     from cxlib import data
 
     columns = _pairs(args.column)
-    v = data.validate(args.source, kind=args.kind, table=args.table, **columns)
+    source = args.source
+    if str(source).lower().endswith((".yaml", ".yml")):  # a file holding one source spec
+        import yaml
+
+        path = Path(source)
+        if not path.is_file():
+            raise _Usage(f"spec file not found: {path}")
+        try:
+            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise _Usage(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        if isinstance(spec, dict) and len(spec) == 1 and isinstance(next(iter(spec.values())), dict) \
+                and next(iter(spec)) == args.kind:
+            spec = next(iter(spec.values()))  # `responses: {path: ...}` as in a params file
+        if not isinstance(spec, dict):
+            raise _Usage(f"{path}: expected a source spec (a mapping with path: or url:)")
+        if spec.get("path") and not Path(str(spec["path"])).is_absolute() and "://" not in str(spec["path"]):
+            spec = {**spec, "path": str(path.parent / spec["path"])}  # relative to the spec file
+        source = spec
+    v = data.validate(source, kind=args.kind, table=args.table, **columns)
     print(v.summary())
     return EXIT_OK
 
@@ -170,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     ix.set_defaults(func=_cmd_index)
 
     va = sub.add_parser("validate", help="check a data file against its table contract (data/README.md)")
-    va.add_argument("source", help="CSV / Parquet path or glob, file.duckdb::table, or URL::table")
+    va.add_argument("source", help="CSV / Parquet / Excel path or glob, file.duckdb::table, URL::table, a "
+                    "spec file (.yaml) or a spec in YAML ('{path: q3.csv, layout: qualtrics}')")
     va.add_argument("--kind", required=True, choices=KINDS, help="table kind")
     va.add_argument("--table", help="table name inside a database file")
     va.add_argument("-c", "--column", action="append", metavar="ROLE=NAME",

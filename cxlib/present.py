@@ -55,6 +55,8 @@ __all__ = [
     "srm_table", "headline_table", "headline_figures", "segment_table", "support_changes_table",
     "close_the_loop_table", "response_times_table", "target_attainment_table", "funnel_table",
     "stage_table",
+    # page parts
+    "data_notes", "contents", "missing_section",
     # plain-language answers (behind the analyses' summarize functions)
     "retention_summary", "churn_summary", "lifetime_summary", "experiment_summary", "scorecard_summary",
     "drivers_summary",
@@ -794,9 +796,10 @@ def table(df: pd.DataFrame, *, columns=None, labels: dict | None = None, title=N
     suppressed : str, default "suppressed"
         Boolean column: those rows show "—" in every non-text cell except ``keep_suppressed``.
     options : mapping, optional
-        Formatter options per column, e.g. ``{"share": {"digits": 1}, "duration": {"unit": "minute"}}``.
+        Formatter options per column, e.g. ``{"retention": {"digits": 1}, "p50": {"unit": "minute"}}``.
     fills : DataFrame, optional
-        Background colours per displayed cell (same index, displayed column names; None for none).
+        Background colours of cells: row i of ``fills`` for row i of ``df``, columns by name; a colour
+        string or None. Use with printed values: colour never carries meaning alone.
 
     Returns
     -------
@@ -883,7 +886,7 @@ def _keys(df: pd.DataFrame, first: str, by=None) -> list[str]:
     return list(df.columns[:list(df.columns).index(first)]) if first in df.columns else []
 
 
-def _key_roles(df, keys, grain=None) -> dict:
+def _key_roles(df, keys) -> dict:
     return {k: ("date" if pd.api.types.is_datetime64_any_dtype(df[k]) else "label") for k in keys}
 
 
@@ -1078,8 +1081,8 @@ def theme_impact_table(impact: pd.DataFrame, *, score: str = "NPS", labels: dict
     return table(impact, columns={"label": "text", "mentions": "count", "nps_with": "points",
                                   "impact": "points", "p_value": "p_value"},
                  intervals={"impact": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
-                 labels={"label": "Theme", "nps_with": f"{score} of these commenters",
-                         "impact": "Difference vs other commenters", **(labels or {})})
+                 labels={"label": "Theme", "nps_with": f"{score} with theme", "impact": "Vs other commenters",
+                         "p_value": "p", **(labels or {})})
 
 
 def rising_themes_table(rising: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
@@ -1111,7 +1114,7 @@ def experiment_table(result: pd.DataFrame, *, by: str | None = None, labels: dic
 
     Examples
     --------
-    >>> experiment_table(experiments.compare(df, control="control", metrics={"converted": "proportion"}))  # doctest: +SKIP
+    >>> experiment_table(experiments.compare(df, control="control", metrics=metrics))  # doctest: +SKIP
     """
     def diff(r):
         kind = _EXP_KINDS.get(r["kind"], ("number", "signed"))[1]
@@ -1311,12 +1314,13 @@ def stage_table(stages: pd.DataFrame, *, labels: dict | None = None, title=None,
     >>> stage_table(journey.stage_metrics("data/sample/responses.csv"))  # doctest: +SKIP
     """
     key = stages.columns[0]
-    s = stages.assign(_note=["Weakest stage" if w else "" for w in stages.get("weakest", [False] * len(stages))])
-    return table(s, columns={key: "label", "n": "count", "nps": "points", "promoter_share": "share",
-                             "detractor_share": "share", "_note": "text"},
+    weakest = stages["weakest"] if "weakest" in stages else pd.Series(False, index=stages.index)
+    s = stages.assign(_stage=[label(v, labels) + (" (weakest)" if w else "") for v, w in zip(stages[key], weakest)])
+    return table(s, columns={"_stage": "text", "n": "count", "nps": "points", "promoter_share": "share",
+                             "detractor_share": "share"},
                  intervals={"nps": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
-                 labels={"n": "Answers", "nps": "NPS", "promoter_share": "Promoters",
-                         "detractor_share": "Detractors", "_note": "Note", **(labels or {})})
+                 labels={"_stage": label(key, labels), "n": "Answers", "nps": "NPS", "promoter_share": "Promoters",
+                         "detractor_share": "Detractors", **(labels or {})})
 
 
 # ============================================================================ plain-language answers
@@ -1541,3 +1545,53 @@ def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix:
         items.append(text("<strong>Fix first</strong> (important but rated below average): {}.", Markup(", ").join(
             text("{} (average {}/10)", name(r.driver), number(r.mean, 1)) for r in fix.itertuples())))
     return answer(items)
+
+
+# ------------------------------------------------------------------------------------------ page parts
+
+def data_notes(*results) -> Text:
+    """What the analyses noticed about the data (rows after the analysis date, units without a variant
+    ...), from each result's ``.attrs['notes']``, as an escaped list; empty when there is nothing.
+
+    Examples
+    --------
+    >>> data_notes(cohorts.retention_table("data/sample/events.csv"))  # doctest: +SKIP
+    """
+    seen = []
+    for r in results:
+        for n in (getattr(r, "attrs", None) or {}).get("notes", []) or []:
+            if n and n not in seen:
+                seen.append(n)
+    if not seen:
+        return Text("")
+    return Text(Markup('<div class="cx-notes"><strong>About the data.</strong>') + bullets(seen)
+                + Markup("</div>"))
+
+
+def contents(sections) -> Text:
+    """A short contents list linking to the page's section headings (``[(title, anchor), ...]`` or titles;
+    the anchor of a Markdown heading "## 2. Where it is lower" is ``2.-Where-it-is-lower`` in nbconvert)."""
+    items = []
+    for s in sections:
+        title, anchor = (s if isinstance(s, tuple) else (s, str(s).strip().replace(" ", "-")))
+        items.append(text('<a href="#{}">{}</a>', anchor, title))
+    return Text(Markup('<nav class="cx-contents" aria-label="Contents"><strong>On this page</strong>')
+                + bullets(items) + Markup("</nav>"))
+
+
+def missing_section(what: str, needs: str, how: str) -> Text:
+    """The one sentence an optional section shows when its input is absent: what it would show, what it
+    needs and how to supply it."""
+    return paragraph("<em>Not shown:</em> {} This section needs {}; {}", what, needs, how)
+
+
+# ---- cohort_retention page (additions for that notebook go below this line)
+
+
+# ---- nps_drivers page (additions for that notebook go below this line)
+
+
+# ---- experiment_comparison page (additions for that notebook go below this line)
+
+
+# ---- cx_scorecard page (additions for that notebook go below this line)

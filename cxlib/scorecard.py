@@ -175,6 +175,14 @@ def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_
         latest = latest.sort_values("created_at").groupby(customer).tail(1).set_index(customer)
         status = np.where(latest.get("resolved_at", pd.Series(index=latest.index)).isna(), "open", "resolved")
         out["latest_ticket"] = out[customer].map(pd.Series(status, index=latest.index)).fillna("none")
+    # ids that are e-mail addresses or phone numbers (a Shopify or Stripe export) are shown hashed;
+    # contact details typed into a comment are masked
+    from cxlib.sources.personal import looks_like_contact, mask_contacts, pseudonymize, session_salt
+
+    for col in (respondent, customer):
+        if col in out.columns and looks_like_contact(out[col].dropna().astype(str).head(200)):
+            out[col] = pseudonymize(out[col].astype("string"), session_salt())
+    out[comment] = out[comment].map(mask_contacts)
     return out.sort_values([score, time]).reset_index(drop=True)
 
 

@@ -164,6 +164,27 @@ def pseudonymize(values, salt: str):
 _SALT: list[str] = []
 
 
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_IN_TEXT = re.compile(r"(?<![\w])\+?\d[\d ()./-]{6,}\d(?![\w])")
+
+
+def mask_contacts(text):
+    """Free text with e-mail addresses and phone numbers replaced by '[email]' / '[phone]' (comments
+    are shown on pages; a customer's own contact details in them are personal data).
+
+    Example
+    -------
+    >>> mask_contacts("call me on +1 555 123 4567 or ann@example.com")
+    'call me on [phone] or [email]'
+    """
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return text
+    def phone(m):  # at least 9 digits and not a date: "order 12345" and "2026-11-02" stay
+        digits = sum(ch.isdigit() for ch in m.group(0))
+        return "[phone]" if digits >= 9 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", m.group(0)) else m.group(0)
+    return _PHONE_IN_TEXT.sub(phone, _EMAIL_IN_TEXT.sub("[email]", str(text)))
+
+
 def session_salt() -> str:
     """The salt used by :func:`cxlib.sources.read`: ``$CX_PSEUDONYM_SALT`` if set (stable pseudonyms
     across runs), else a random salt per Python process (stable within a run, so tables still join)."""
