@@ -1,56 +1,99 @@
-"""Figures for experiment comparisons (result tables in, ``ax=`` in, Axes out)."""
+"""Figures for experiment comparisons (result tables in, ``ax=`` in, Axes out).
+
+Phone-sized by default, alt text in ``fig.cx_alt``; each decision is written next to its interval and has
+its own marker, so nothing depends on telling colours apart.
+"""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cxlib.plots.style import BAD, GOOD, NEUTRAL
+from cxlib.plots._common import (direct_labels, finish, human, new_ax, share_formatter, signed_pct, title, xlabel,
+                                 ylabel)
+from cxlib.plots.style import BAD, CATEGORICAL, GOOD, LINESTYLES, MARKERS, NEUTRAL
 
 __all__ = ["lift_forest", "cumulative_lift"]
 
+#: decision -> (colour, marker, filled, word written next to the interval)
+_DECISIONS = {"win": (GOOD, "o", True, "win"), "loss": (BAD, "s", True, "loss"),
+              "guardrail breached": (BAD, "X", True, "guardrail\nbreached"),
+              "inconclusive": (NEUTRAL, "o", False, "no clear\neffect")}
 
-def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None):
-    """Forest plot of a :func:`cxlib.experiments.compare` result: one row per metric x variant, the
-    lift with its 95% interval, coloured by decision; guardrail breaches marked with a cross."""
+
+def _fmt_abs(v):
+    return "—" if pd.isna(v) else f"{v:+.3g}".replace("-", "−")
+
+
+def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None, labels: dict | None = None):
+    """Forest plot of a :func:`cxlib.experiments.compare` result: one row per metric x variant, the lift
+    with its 95% interval; the decision ("win", "loss", "guardrail breached", "no clear effect") is written
+    at the right of each row and has its own marker (filled circle, square, cross, hollow circle)."""
     r = result.reset_index(drop=True)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.45 * len(r) + 1.4))
+    ax = new_ax(ax, 0.62 * len(r) + 2.0)
     x, lo, hi = (("rel_lift", "rel_ci_lower", "rel_ci_upper") if relative
                  else ("abs_diff", "abs_ci_lower", "abs_ci_upper"))
-    colors = r["decision"].map({"win": GOOD, "loss": BAD, "guardrail breached": BAD}).fillna(NEUTRAL)
     y = np.arange(len(r))[::-1]
-    for yi, (_, row), col in zip(y, r.iterrows(), colors):
+    fmt = signed_pct if relative else _fmt_abs
+    for yi, (_, row) in zip(y, r.iterrows()):
+        col, marker, filled, word = _DECISIONS.get(row["decision"], (NEUTRAL, "o", False, str(row["decision"])))
         ax.plot([row[lo], row[hi]], [yi, yi], color=col, lw=2.5, solid_capstyle="round")
-        ax.plot(row[x], yi, "o", color=col, ms=7)
-        if row.get("guardrail_breach", False):
-            ax.plot(row[x], yi, "x", color="black", ms=10, mew=2)
+        ax.plot(row[x], yi, marker, color=col, ms=9, mfc=col if filled else "white", mew=2)
+        ax.annotate(f"{word}\n{fmt(row[x])}" if "\n" not in word else f"{word} {fmt(row[x])}", (1, yi), xycoords=("axes fraction", "data"), xytext=(8, 0),
+                    textcoords="offset points", va="center", ha="left", color=col if col != NEUTRAL else "0.25",
+                    fontweight="normal" if row["decision"] == "inconclusive" else "bold",
+                    linespacing=1.0, annotation_clip=False)
     ax.axvline(0, color="0.3", lw=1)
-    labels = [f"{m}{' (guardrail)' if g else ''} — {v}" for m, v, g in zip(r["metric"], r["variant"], r["guardrail"])]
-    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, len(r) - 0.3)
+    guard = r["guardrail"] if "guardrail" in r else pd.Series(False, index=r.index)
+    names = [f"{human(m, labels)}{' (guardrail)' if g else ''}\n{human(v, labels)}"
+             for m, v, g in zip(r["metric"], r["variant"], guard)]
+    ax.set_yticks(y, names)
+    ax.grid(False, axis="y")
     if relative:
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
-    ax.set_xlabel("relative lift vs control (95% interval)" if relative else "difference vs control (95% interval)")
-    ax.set_title("Effect of each variant (green: win, orange: loss, purple: inconclusive; × guardrail breach)",
-                 fontsize=10)
-    return ax
+        ax.xaxis.set_major_formatter(share_formatter(signed=True))
+    ax.locator_params(axis="x", nbins=5)
+    xlabel(ax, "Relative lift vs control (95% interval)" if relative else "Difference vs control (95% interval)")
+    title(ax, "Effect of each variant vs control")
+    control = result.attrs.get("control")
+    alt = (f"Forest plot of the {'relative lift' if relative else 'difference'} of each variant vs "
+           f"{'the control' if control is None else human(control, labels)} with 95% intervals: "
+           + "; ".join(f"{human(row['metric'], labels)}, {human(row['variant'], labels)}: {fmt(row[x])} "
+                       f"({fmt(row[lo])} to {fmt(row[hi])}), "
+                       f"{_DECISIONS.get(row['decision'], (0, 0, 0, row['decision']))[3].replace(chr(10), ' ')}"
+                       for _, row in r.iterrows()) + ".")
+    return finish(ax, alt)
 
 
-def cumulative_lift(table: pd.DataFrame, *, ax=None):
+def cumulative_lift(table: pd.DataFrame, *, ax=None, labels: dict | None = None):
     """Relative lift over time (from :func:`cxlib.experiments.cumulative`), one line per variant with its
-    95% interval band: how the estimate settled as data came in."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
-    palette = [GOOD, BAD, NEUTRAL, "0.4"]
-    for color, (name, g) in zip(palette, table.groupby("variant")):
+    95% interval band (own marker and line style, labelled at its end): how the estimate settled."""
+    ax = new_ax(ax, 4.2)
+    ends, facts = [], []
+    for k, (name, g) in enumerate(table.groupby("variant", sort=True)):
+        color, marker, ls = CATEGORICAL[k % 8], MARKERS[k % 8], LINESTYLES[k % 8]
         g = g.sort_values("period")
-        ax.plot(g["period"], g["rel_lift"], color=color, label=name)
-        ax.fill_between(g["period"], g["rel_ci_lower"], g["rel_ci_upper"], color=color, alpha=0.15, lw=0)
+        lbl = human(name, labels)
+        ax.plot(g["period"], g["rel_lift"], color=color, ls=ls, marker=marker, ms=4, lw=1.8, label=lbl)
+        ax.fill_between(g["period"], g["rel_ci_lower"], g["rel_ci_upper"], color=color, alpha=0.12, lw=0)
+        if len(g):
+            last = g.iloc[-1]
+            ends.append((last["period"], last["rel_lift"], lbl, color))
+            facts.append(f"{lbl} ends at {signed_pct(last['rel_lift'])} ({signed_pct(last['rel_ci_lower'])} to "
+                         f"{signed_pct(last['rel_ci_upper'])}) after {len(g)} periods")
+    direct_labels(ax, ends)
     ax.axhline(0, color="0.3", lw=1)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
+    ax.yaxis.set_major_formatter(share_formatter(signed=True))
     ax.tick_params(axis="x", labelrotation=30)
-    metric = table["metric"].iloc[0] if len(table) else ""
-    ax.set_title(f"Cumulative relative lift on {metric} (bands: 95% intervals, unadjusted)")
-    ax.set_ylabel("relative lift vs control")
-    ax.legend(title="variant")
-    return ax
+    import matplotlib.dates as mdates
+
+    if len(table) and pd.api.types.is_datetime64_any_dtype(table["period"]):
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
+    metric = human(table["metric"].iloc[0], labels) if len(table) else ""
+    title(ax, f"Cumulative relative lift on {metric} (bands: 95% intervals, unadjusted)")
+    ax.set_xlabel("")
+    ylabel(ax, "Relative lift vs control")
+    ax.legend(title="Variant", loc="upper right")
+    alt = (f"Cumulative relative lift on {metric} vs control as data came in: " + "; ".join(facts)
+           + ". Shaded bands are unadjusted 95% intervals.")
+    return finish(ax, alt)
