@@ -158,6 +158,7 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                                                           **{f"n_{c}": t[c].count() for c in cols})
                             if by_cols else t.aggregate(**{f"m_{c}": t[c].mean() for c in cols},
                                                         **{f"n_{c}": t[c].count() for c in cols}), name=name)
+    scale = _scale(t, cols, sources.metadata(t).get("driver_scale"), name)
     label = cxdata.source_name(t, name)
     if not by_cols:
         empty = [c for c in cols if int(perf[f"n_{c}"].iloc[0]) == 0]
@@ -259,11 +260,25 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     cols_out = [*by_cols, "driver", "importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "rank",
                 "mean", "n", "vif", "suppressed"]
     out = out[cols_out]
-    out.attrs.update(method=method, outcome=outcome, bootstrap=bootstrap,
+    spec_labels = sources.metadata(t).get("labels") or {}
+    out.attrs["labels"] = {c: spec_labels[c] for c in cols if c in spec_labels}  # question texts, for display
+    out.attrs.update(method=method, outcome=outcome, bootstrap=bootstrap, scale=scale,
                      r2=parts[0].attrs["r2"] if len(parts) == 1 else {k: p.attrs["r2"] for k, p in zip([g[0] for g in groups], parts)},
                      n_model=parts[0].attrs["n_model"] if len(parts) == 1 else sum(p.attrs["n_model"] for p in parts),
                      n_straightliners=sum(p.attrs["n_straightliners"] for p in parts))
     return out
+
+
+def _scale(t, cols, declared, name) -> tuple[float, float]:
+    """The drivers' rating scale: declared by the spec / layout, else the usual scale that holds every
+    rating (1-5, 1-7, 0-10 / 1-10), so a 1-5 survey is never shown as "/10"."""
+    if declared:
+        return float(declared[0]), float(declared[1])
+    r = cxdata.to_pandas(t.aggregate(lo=ibis.least(*[t[c].min() for c in cols]),
+                                     hi=ibis.greatest(*[t[c].max() for c in cols])), name=name).iloc[0]
+    lo, hi = float(r["lo"]), float(r["hi"])
+    top = next((s for s in (5.0, 7.0, 10.0) if hi <= s), hi)
+    return (0.0 if lo < 1 else 1.0), top
 
 
 def quadrant(table: pd.DataFrame) -> pd.DataFrame:

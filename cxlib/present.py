@@ -1045,7 +1045,7 @@ def drivers_table(result: pd.DataFrame, *, labels: dict | None = None, prefix: s
         from cxlib.drivers import quadrant
 
         result = quadrant(result)
-    labels = dict(labels or {})
+    labels = {**(result.attrs.get("labels") or {}), **(labels or {})}
     names = {d: labels.get(d, label(str(d).removeprefix(prefix), labels)) for d in result["driver"]}
     q = result.assign(_quadrant=result["quadrant"].map(_QUADRANTS).fillna(result["quadrant"]))
     return table(q, columns={"driver": "label", "importance": "share", "mean": "number", "_quadrant": "text",
@@ -1518,6 +1518,12 @@ def scorecard_summary(head: pd.DataFrame, *, support_table: pd.DataFrame | None 
     return answer(items, lead=lead)
 
 
+def _scale_words(result) -> str:
+    """'1–5' from a key-driver result's rating scale (``attrs['scale']``), else '1–10'."""
+    lo, hi = (result.attrs.get("scale") or (1, 10))[:2]
+    return f"{number(lo, 0)}–{number(hi, 0)}"
+
+
 def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_") -> Text:
     """A :func:`cxlib.drivers.key_drivers` result in words: top three drivers and the fix-first list.
 
@@ -1527,7 +1533,7 @@ def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix:
     """
     from cxlib.drivers import quadrant
 
-    labels = dict(labels or {})
+    labels = {**(result.attrs.get("labels") or {}), **(labels or {})}
     name = lambda d: labels.get(d, label(str(d).removeprefix(prefix), labels))  # noqa: E731
     q = quadrant(result)
     r2 = result.attrs.get("r2")
@@ -1543,7 +1549,8 @@ def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix:
     fix = q[q["quadrant"] == "fix first"]
     if not fix.empty:
         items.append(text("<strong>Fix first</strong> (important but rated below average): {}.", Markup(", ").join(
-            text("{} (average {}/10)", name(r.driver), number(r.mean, 1)) for r in fix.itertuples())))
+            text("{} (average {} on {})", name(r.driver), number(r.mean, 1), _scale_words(result))
+            for r in fix.itertuples())))
     return answer(items)
 
 
@@ -1587,11 +1594,1388 @@ def missing_section(what: str, needs: str, how: str) -> Text:
 
 # ---- cohort_retention page (additions for that notebook go below this line)
 
+def _span(first, last, grain: str = "month") -> str:
+    """A range of cohorts in words: "Apr–Sep 2026", "Nov 2025 – Apr 2026", "Mar 2026" (one cohort)."""
+    a, b = date(first, grain), date(last, grain)
+    if a == b or b == MISSING:
+        return a
+    ta, tb = pd.Timestamp(first), pd.Timestamp(last)
+    if grain == "month" and ta.year == tb.year:
+        return f"{ta:%b}–{tb:%b %Y}"
+    return f"{a} – {b}"
+
+
+def _ages(ks, grain: str) -> str:
+    """"month 1", "months 1 and 3", "months 1, 3 and 6"."""
+    ks = [str(int(k)) for k in ks]
+    if len(ks) == 1:
+        return f"{grain} {ks[0]}"
+    return f"{grain}s {', '.join(ks[:-1])} and {ks[-1]}"
+
+
+def _noise_words(beyond) -> str:
+    return "beyond noise" if bool(beyond) else "within noise (could be chance)"
+
+
+def _cohort_mode(cmp: pd.DataFrame) -> bool:
+    return "cohorts_from" in cmp.columns
+
+
+def retention_comparison_table(cmp: pd.DataFrame, *, grain: str = "month", labels: dict | None = None,
+                               title=None, subtitle=None):
+    """Newer vs earlier cohorts (or one segment vs another) at the same age: both retentions with their
+    intervals and customers, the difference in percentage points with its 95% interval, and the verdict.
+
+    ``cmp`` has one row per age (and segment pair): ``period``, ``group``, ``reference``, ``customers``,
+    ``retention``, ``ci_lower``, ``ci_upper``, the same with a ``reference_`` prefix, ``difference``,
+    ``difference_ci_lower``, ``difference_ci_upper``, ``p_value``, ``beyond_noise``; cohort ranges in
+    ``cohorts_from`` / ``cohorts_to`` / ``reference_from`` / ``reference_to`` when cohorts are compared.
+    """
+    cohort = _cohort_mode(cmp)
+
+    def side(r, pre):
+        est = interval(r[f"{pre}retention"], r[f"{pre}ci_lower"], r[f"{pre}ci_upper"], kind="share")
+        n = f"n = {count(r[f'{pre}customers'])}"
+        if cohort:
+            first, last = (r[(pre or "cohorts_") + "from"], r[(pre or "cohorts_") + "to"])
+            return f"{est}, {n}, {_span(first, last, grain)}"
+        return f"{label(r['reference' if pre else 'group'], labels)}: {est}, {n}"
+
+    def verdict(r):
+        diff = interval(r["difference"], r["difference_ci_lower"], r["difference_ci_upper"], kind="pp")
+        if diff == MISSING:
+            return MISSING
+        p = _p_phrase(r["p_value"])
+        if bool(r["beyond_noise"]):
+            return f"{diff}: {'higher' if r['difference'] > 0 else 'lower'}, beyond noise (p {p})"
+        return f"{diff}: within noise (p {p})"
+
+    c = cmp.assign(_age=[f"{grain.capitalize()} {int(k)}" for k in cmp["period"]],
+                   _a=[side(r, "") for _, r in cmp.iterrows()],
+                   _b=[side(r, "reference_") for _, r in cmp.iterrows()],
+                   _verdict=[verdict(r) for _, r in cmp.iterrows()])
+    heads = ({"_a": "Newer cohorts", "_b": "Earlier cohorts"} if cohort
+             else {"_a": "Segment", "_b": "Compared with"})
+    return table(c, columns={"_age": "text", "_a": "text", "_b": "text", "_verdict": "text"},
+                 labels={"_age": "Age", **heads, "_verdict": "Difference", **(labels or {})},
+                 title=title, subtitle=subtitle,
+                 notes=[f"Age: {grain}s since joining. Customers pooled over the cohorts that have completed that "
+                        f"{grain}; brackets: 95% confidence intervals; difference in percentage points with a score "
+                        "interval and test."])
+
+
+def segment_curve_table(curve: pd.DataFrame, *, by: str, ages=(1, 3, 6, 12), grain: str = "month",
+                        labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.cohorts.retention_curve` by segment as ages x segments (narrow enough for a phone):
+    each cell "56% (54–59%)" with the customers pooled at that age underneath in the same cell."""
+    c = curve[curve["period"].isin(list(ages))]
+    c = c.assign(_cell=[MISSING if s else f"{interval(v, lo, hi, kind='share')}, n = {count(n)}"
+                        for v, lo, hi, n, s in zip(c["retention"], c["ci_lower"], c["ci_upper"], c["customers"],
+                                                   c["suppressed"].astype(bool))])
+    grid = c.pivot_table(index="period", columns=by, values="_cell", aggfunc="first").fillna(MISSING)
+    segs = list(grid.columns)
+    ids = {s: f"s{i}" for i, s in enumerate(segs)}  # data values never become column names
+    wide = grid.rename(columns=ids).reset_index()
+    wide.columns.name = None
+    wide["_age"] = [f"{grain.capitalize()} {int(k)}" for k in wide["period"]]
+    return table(wide, columns={"_age": "text", **{ids[s]: "text" for s in segs}},
+                 labels={"_age": "Age", **{ids[s]: label(s, labels) for s in segs}}, title=title, subtitle=subtitle,
+                 spanners={label(by, labels): [ids[s] for s in segs]},
+                 notes=[f"Share of customers active again that many {grain}s after joining, pooled over the cohorts "
+                        f"that have completed that {grain}; n: customers; brackets: 95% confidence intervals."])
+
+
+def retention_comparison_summary(cmp: pd.DataFrame, *, grain: str = "month", by: str | None = None,
+                                 labels: dict | None = None) -> list:
+    """One escaped sentence per row of a retention comparison (see :func:`retention_comparison_table`)."""
+    items = []
+    for _, r in cmp.iterrows():
+        a = interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share")
+        b = interval_range(r["reference_retention"], r["reference_ci_lower"], r["reference_ci_upper"], kind="share")
+        diff = text("{} (95% CI {}), p {}: {}", pp(r["difference"]),
+                    interval_range(r["difference"], r["difference_ci_lower"], r["difference_ci_upper"], kind="pp"),
+                    _p_phrase(r["p_value"]), _noise_words(r["beyond_noise"]))
+        age = f"{grain.capitalize()} {int(r['period'])}"
+        if _cohort_mode(cmp):
+            items.append(text("{}: the newer cohorts ({}) retain <strong>{}</strong> (95% CI {}; n = {}) against {} "
+                              "({}; n = {}) for the earlier cohorts ({}) at the same age: {}.", age,
+                              _span(r["cohorts_from"], r["cohorts_to"], grain), share(r["retention"]), a,
+                              count(r["customers"]), share(r["reference_retention"]), b,
+                              count(r["reference_customers"]),
+                              _span(r["reference_from"], r["reference_to"], grain), diff))
+        else:
+            items.append(text("{}: {} retains <strong>{}</strong> (95% CI {}; n = {}) against {} ({}; n = {}) for "
+                              "{}: {}.", age, _segment(by, r["group"], labels), share(r["retention"]), a,
+                              count(r["customers"]), share(r["reference_retention"]), b,
+                              count(r["reference_customers"]), _segment(by, r["reference"], labels), diff))
+    return items
+
+
+def retention_comparison_verdict(cmp: pd.DataFrame, *, grain: str = "month", by: str | None = None,
+                                 labels: dict | None = None) -> list:
+    """The short answer to "do newer cohorts (or does a segment) retain better at the same age?": one
+    escaped sentence per compared pair ("Partly: newer cohorts retain better at month 3, beyond noise; at
+    month 1 the difference is within noise.")."""
+    out = []
+    pairs = [((None, None), cmp)] if _cohort_mode(cmp) else list(cmp.groupby(["group", "reference"], sort=False))
+    for (g, ref), rows in pairs:
+        rows = rows[[(_num(d) is not None) for d in rows["difference"]]]
+        if rows.empty:
+            continue
+        beyond = rows["beyond_noise"].astype(bool)
+        better = rows.loc[beyond & (rows["difference"] > 0), "period"].tolist()
+        worse = rows.loc[beyond & (rows["difference"] < 0), "period"].tolist()
+        noise = rows.loc[~beyond, "period"].tolist()
+        if g is None:
+            a, b, verb = text("newer cohorts"), text("earlier cohorts"), "retain"
+            lead = ("Yes: " if better and not worse and not noise else "Partly: " if better and not worse else
+                    "No: " if worse and not better else "Not clearly: " if not better and not worse else "Mixed: ")
+        else:
+            a, b, verb, lead = _segment(by, g, labels), _segment(by, ref, labels), "retains", ""
+        parts = []
+        if better:
+            parts.append(text("{} {} better than {} at {}, beyond noise", a, verb, b, _ages(better, grain)))
+        if worse:
+            parts.append(text("{} {} worse than {} at {}, beyond noise", a, verb, b, _ages(worse, grain)))
+        if noise:
+            parts.append(text("at {} the difference is within noise", _ages(noise, grain)) if parts else
+                         text("{} and {} are not distinguishable at {} (within noise)", a, b, _ages(noise, grain)))
+        body = Markup("; ").join(parts)
+        out.append(text("{}{}.", lead, Markup(str(body)[:1].upper() + str(body)[1:]) if not lead else body))
+    return out
+
+
+def lifetime_figure(medians: pd.DataFrame, *, test: dict | None = None, unit: str = "month", by: str | None = None,
+                    labels: dict | None = None, name: str = "Median customer lifetime") -> Figure:
+    """A key-figure tile of the overall median lifetime (one row of ``medians``), with the log-rank
+    comparison of segments as its "change" line."""
+    r = medians.iloc[0]
+    if bool(r["reached"]):
+        value = f"{number(r['median'], 1)} {unit}s"
+        hi = number(r["ci_upper"], 1)
+        ci = (f"95% CI {number(r['ci_lower'], 1)}–{hi} {unit}s" if hi != MISSING
+              else f"95% CI from {number(r['ci_lower'], 1)} {unit}s (upper end beyond the follow-up)")
+    else:
+        value, ci = "Not reached", "More than half are still subscribed at the end of the follow-up."
+    change = ""
+    if test is not None and by:
+        differ = _num(test["p_value"]) is not None and test["p_value"] < 0.05
+        change = (f"{label(by, labels)} segments {'differ' if differ else 'do not differ'} (log-rank p "
+                  f"{_p_phrase(test['p_value'])}): {'beyond noise' if differ else 'within noise'}.")
+    return Figure(name, value, ci, change, f"{count(r['n'])} customers, {count(r['events'])} cancelled")
+
+
+def ltv_table(ltv: pd.DataFrame, *, periods=(0, 3, 6, 12), grain: str = "month", min_n: int = 30,
+              currency: str = "$", labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.cohorts.ltv_to_date` result as cohort rows x a few ages: revenue per acquired customer
+    to date (blank: that age not reached yet; "—": cohort smaller than ``min_n``)."""
+    keys = [c for c in ltv.columns if c not in {"cohort", "period", "cohort_size", "cumulative_revenue",
+                                                "ltv_to_date"}]
+    t = ltv[ltv["period"].isin(list(periods))]
+    t = t.assign(_cell=[MISSING if n < min_n else money(v, currency) for v, n in zip(t["ltv_to_date"],
+                                                                                    t["cohort_size"])])
+    grid = t.pivot_table(index=[*keys, "cohort"], columns="period", values="_cell", aggfunc="first")
+    grid = grid.reindex(columns=[p for p in periods if p in grid.columns]).fillna("")
+    names = {p: str(p) for p in grid.columns}
+    sizes = ltv.groupby([*keys, "cohort"])["cohort_size"].first().rename("size")
+    wide = grid.rename(columns=names).join(sizes).reset_index()
+    wide.columns.name = None
+    cols = {**{k: "label" for k in keys}, "cohort": "date", "size": "count", **{n: "text" for n in names.values()}}
+    nt = table(wide, columns=cols, labels={"cohort": "Cohort", "size": "Customers", **(labels or {})},
+               title=title, subtitle=subtitle, options={"cohort": {"grain": grain}},
+               spanners={f"{grain.capitalize()}s since joining": list(names.values())},
+               notes=[f"Cumulative revenue per acquired customer up to the end of that {grain}; blank: not reached "
+                      f"yet; —: cohort of fewer than {count(min_n)} customers."])
+    return nt.cols_align("right", columns=[f"c{i}" for i in range(len(keys) + 1, len(cols))])
+
+
+
 
 # ---- nps_drivers page (additions for that notebook go below this line)
+
+# Columns of the responses contract whose layout labels are question texts, not names for a page: the
+# page says "NPS", "CSAT", "CES" itself.
+_NPS_RESPONSE_COLUMNS = {"respondent_id", "customer_id", "response_time", "nps", "csat", "ces", "comment"}
+
+
+def nps_source_labels(meta: dict | None, *, skip=()) -> dict:
+    """Display labels from :func:`cxlib.sources.metadata` for a page: entries that only repeat the name
+    (``plan: "plan"``) are dropped so the readable default applies, and the contract's score / id / comment
+    columns (and ``skip``) are left out because the page names them itself.
+
+    Examples
+    --------
+    >>> nps_source_labels({"labels": {"plan": "plan", "Q2_1": "Speed of reply", "nps": "How likely ...?"}})
+    {'Q2_1': 'Speed of reply'}
+    """
+    out = {}
+    for k, v in ((meta or {}).get("labels") or {}).items():
+        if k in _NPS_RESPONSE_COLUMNS or k in set(skip) or v is None or str(v).strip() in ("", str(k)):
+            continue
+        out[k] = str(v)
+    return out
+
+
+def nps_driver_labels(result: pd.DataFrame, labels: dict | None = None, prefix: str = "drv_") -> dict:
+    """``{driver column: display label}`` of a key-driver result: the source's labels (question texts of
+    an export) first, else the column read as words without the prefix (``drv_ease_of_use`` -> "Ease of
+    use")."""
+    labels = dict(labels or {})
+    return {d: labels.get(d, label(str(d).removeprefix(prefix) if prefix else str(d), labels))
+            for d in dict.fromkeys(result["driver"])}
+
+
+def driver_rating_scale(result: pd.DataFrame | None = None, scale=None) -> tuple[float, float] | None:
+    """The driver rating scale ``(low, high)``: ``scale`` when given (a spec's / layout's
+    ``driver_scale``), else ``result.attrs['scale']`` (observed by the analysis), else read from the
+    averages as a last resort (at most 5 -> 1–5, at most 7 -> 1–7, else 0–10 or 1–10).
+
+    Examples
+    --------
+    >>> driver_rating_scale(scale=[1, 5]), driver_rating_scale(pd.DataFrame({"mean": [7.2, 6.1]}))
+    ((1.0, 5.0), (1.0, 10.0))
+    """
+    if scale is None and result is not None:
+        scale = result.attrs.get("scale")
+        if isinstance(scale, dict):  # per-driver scales: one scale when they agree
+            found = {tuple(v) for v in scale.values() if v is not None}
+            scale = found.pop() if len(found) == 1 else None
+    if scale is not None:
+        lo, hi = scale
+        return float(lo), float(hi)
+    if result is None or "mean" not in result:
+        return None
+    v = pd.to_numeric(result["mean"], errors="coerce").dropna()
+    if v.empty:
+        return None
+    hi = float(v.max())
+    if hi <= 5:
+        return 1.0, 5.0
+    if hi <= 7:
+        return 1.0, 7.0
+    return (0.0 if float(v.min()) < 1 else 1.0), 10.0
+
+
+def driver_scale_text(scale) -> str:
+    """A rating scale for people: (1, 5) -> "1–5"; "" when unknown."""
+    if scale is None:
+        return ""
+    lo, hi = scale
+    return f"{number(lo, 0 if float(lo).is_integer() else 1)}–{number(hi, 0 if float(hi).is_integer() else 1)}"
+
+
+def drivers_scale_summary(result: pd.DataFrame, *, labels: dict | None = None, scale=None, prefix: str = "drv_",
+                          outcome: str = "likelihood to recommend") -> Text:
+    """:func:`drivers_summary` on the ratings' own scale: top three drivers, model fit and the fix-first
+    list with each average as "average 2.9 on the 1–5 scale" (never "/10" for 1–5 ratings).
+
+    Examples
+    --------
+    >>> drivers_scale_summary(kd, labels=meta["labels"], scale=meta["driver_scale"])  # doctest: +SKIP
+    """
+    from cxlib.drivers import quadrant
+
+    names = nps_driver_labels(result, labels, prefix)
+    sc = driver_rating_scale(result, scale)
+    q = quadrant(result) if "quadrant" not in result else result
+    r2 = result.attrs.get("r2")
+    tops = [text("<strong>{}</strong> {}", names[r.driver], interval(r.importance, r.ci_lower, r.ci_upper,
+                                                                      kind="share")) for r in q.head(3).itertuples()]
+    items = [text("The strongest drivers of {} are {} of the explained variation (95% bootstrap intervals).",
+                  outcome, Markup(", ").join(tops))]
+    if _num(r2) is not None:
+        items.append(text("Together the {} ratings explain R² = {} of the score's variation, from {} respondents "
+                          "who rated every driver ({} straight-liners, who gave every driver the same rating, "
+                          "left out).", count(len(result)), number(r2, 2), count(result.attrs.get("n_model", 0)),
+                          count(result.attrs.get("n_straightliners", 0))))
+    fix = q[q["quadrant"] == "fix first"]
+    on = text(" on the {} scale", driver_scale_text(sc)) if sc else Markup("")
+    if not fix.empty:
+        items.append(text("<strong>Fix first</strong> (important but rated below the other drivers): {}.",
+                          Markup(", ").join(text("{} (average {}{})", names[r.driver], number(r.mean, 1), on)
+                                            for r in fix.itertuples())))
+    else:
+        items.append(text("No important driver is rated below the others: nothing is in the fix-first corner."))
+    return answer(items)
+
+
+def drivers_scale_table(result: pd.DataFrame, *, labels: dict | None = None, scale=None, prefix: str = "drv_",
+                        title=None, subtitle=None):
+    """:func:`drivers_table` with the rating scale in the "Average rating" header ("Average rating
+    (1–5)") and the fix-first rows first in words.
+
+    Examples
+    --------
+    >>> drivers_scale_table(kd, scale=(1, 5))  # doctest: +SKIP
+    """
+    if "quadrant" not in result.columns:
+        from cxlib.drivers import quadrant
+
+        result = quadrant(result)
+    names = nps_driver_labels(result, labels, prefix)
+    sc = driver_rating_scale(result, scale)
+    q = result.assign(_driver=[names[d] for d in result["driver"]],
+                      _quadrant=result["quadrant"].map(_QUADRANTS).fillna(result["quadrant"]))
+    return table(q, columns={"_driver": "text", "importance": "share", "mean": "number", "_quadrant": "text",
+                             "n": "count"},
+                 intervals={"importance": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"_driver": "Driver", "importance": "Share of explained variation",
+                         "mean": f"Average rating ({driver_scale_text(sc)})" if sc else "Average rating",
+                         "_quadrant": "Priority", "n": "Ratings"},
+                 options={"mean": {"digits": 1}},
+                 notes=["Priority: fix first = important and rated below the other drivers' average; keep up = "
+                        "important and rated above it; monitor / maintain = less important."])
+
+
+# -- scores: the latest period against the one before
+
+_NPS_SCORE_KINDS = {"nps": ("points", {}), "csat": ("share", {}), "ces": ("number", {"digits": 2})}
+_NPS_SCORE_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
+
+
+def nps_period_name(p, grain: str = "month") -> str:
+    """A period for people by its first day: "Nov 2026", "week of 16 Nov 2026", "2026 Q4"."""
+    g = (grain or "").lower()
+    return f"week of {date(p, 'week')}" if g == "week" else date(p, g or None)
+
+
+def _nps_period_end(p, grain: str) -> pd.Timestamp:
+    p = pd.Timestamp(p)
+    g = (grain or "month").lower()
+    if g == "week":
+        return p + pd.Timedelta(days=7)
+    if g == "day":
+        return p + pd.Timedelta(days=1)
+    freq = {"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")
+    return p.to_period(freq).end_time.normalize() + pd.Timedelta(days=1)
+
+
+def nps_latest_change(trend: pd.DataFrame, *, metric: str = "nps", grain: str = "month", as_of=None,
+                  alpha: float = 0.05) -> dict | None:
+    """The latest period with enough answers against the one before it (a :mod:`cxlib.metrics` result
+    with ``period=``): estimates, the change with its 95% interval and two-sided test (the metrics module's
+    ``nps_change`` / ``proportion_change`` / ``mean_change``), and whether the latest period had ended by
+    ``as_of``. None with fewer than two shown periods.
+    """
+    from cxlib import metrics
+
+    if trend is None or "period" not in trend:
+        return None
+    t = trend[~trend["suppressed"].astype(bool)].sort_values("period") if "suppressed" in trend else trend
+    if len(t) < 2:
+        return None
+    cur, prev = t.iloc[-1], t.iloc[-2]
+    if metric == "nps":
+        ch = metrics.nps_change(cur, prev, alpha=alpha)
+    elif metric == "csat":
+        ch = metrics.proportion_change(cur["satisfied"], cur["n"], prev["satisfied"], prev["n"], alpha=alpha)
+    else:
+        ch = metrics.mean_change(cur, prev, alpha=alpha)
+    end = _nps_period_end(cur["period"], grain)
+    complete = as_of is None or end <= pd.Timestamp(as_of) + pd.Timedelta(seconds=1)
+    return {"period": pd.Timestamp(cur["period"]), "previous": pd.Timestamp(prev["period"]), "value": cur[metric],
+            "ci_lower": cur["ci_lower"], "ci_upper": cur["ci_upper"], "n": cur["n"],
+            "previous_value": prev[metric], "change": ch["change"], "change_ci_lower": ch["ci_lower"],
+            "change_ci_upper": ch["ci_upper"], "p_value": ch["p_value"], "beyond_noise": ch["beyond_noise"],
+            "complete": bool(complete)}
+
+
+def _nps_latest_name(ch: dict, grain: str) -> str:
+    return nps_period_name(ch["period"], grain) + ("" if ch["complete"] else " so far")
+
+
+def nps_score_figure(overall: pd.DataFrame, trend: pd.DataFrame | None = None, *, metric: str = "nps",
+                 grain: str = "month", as_of=None, span: str = "") -> Figure:
+    """A key-figure tile of a score over the whole data (value, 95% interval, answers) whose change line is
+    the latest period against the one before it, beyond noise or not."""
+    r = overall.iloc[0]
+    kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
+    f = figure(_SCORE_NAMES.get(metric, label(metric)), r[metric], r["ci_lower"], r["ci_upper"], kind=kind,
+               note=f"{count(r['n'])} answers{', ' + span if span else ''}", **opts)
+    ch = nps_latest_change(trend, metric=metric, grain=grain, as_of=as_of)
+    if ch is not None:
+        f.change = (f"{_nps_latest_name(ch, grain)}: {format_value(ch['value'], kind, **opts)}. "
+                    + change_sentence(ch["change"], ch["change_ci_lower"], ch["change_ci_upper"], kind=kind,
+                                      versus=nps_period_name(ch["previous"], grain), beyond_noise=ch["beyond_noise"],
+                                      digits=opts.get("digits")))
+    return f
+
+
+def nps_score_sentence(overall: pd.DataFrame, *, metric: str = "nps", span: str = "", scale=None) -> Text:
+    """One sentence: a score over the whole data with its interval and answers (NPS with its mix)."""
+    r = overall.iloc[0]
+    kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
+    if bool(r.get("suppressed", False)) or _num(r[metric]) is None:
+        return text("{}: too few answers to show ({} answers).", _NPS_SCORE_WORDS.get(metric, label(metric)),
+                    count(r["n"]))
+    head = text("<strong>{} {}</strong> (95% CI {}; {} answers{})", _NPS_SCORE_WORDS.get(metric, label(metric)),
+                format_value(r[metric], kind, **opts),
+                interval_range(r[metric], r["ci_lower"], r["ci_upper"], kind=kind, **opts), count(r["n"]),
+                text(", {}", span) if span else Markup(""))
+    if metric == "nps":
+        return text("{}: {} promoters (9–10), {} passives (7–8), {} detractors (0–6).", head,
+                    share(r["promoter_share"]), share(r["passive_share"]), share(r["detractor_share"]))
+    if metric == "csat":
+        lo, hi = scale or (1, 5)
+        return text("{}: the share of answers of {} or {} on the {}–{} satisfaction scale.", head, count(hi - 1),
+                    count(hi), count(lo), count(hi))
+    lo, hi = scale or (1, 7)
+    return text("{}: the average effort rating on a {}–{} scale ({} = very easy); {} found it easy ({} or {}).",
+                head, count(lo), count(hi), count(hi), share(r.get("easy_share")), count(hi - 1), count(hi))
+
+
+def nps_change_text(trend: pd.DataFrame, *, metric: str = "nps", grain: str = "month", as_of=None) -> Text:
+    """The latest period against the one before, in one sentence with its interval and test."""
+    ch = nps_latest_change(trend, metric=metric, grain=grain, as_of=as_of)
+    name = _NPS_SCORE_WORDS.get(metric, label(metric))
+    if ch is None:
+        return text("{}: fewer than two {}s have enough answers to compare.", name, grain)
+    kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
+    said = change_sentence(ch["change"], ch["change_ci_lower"], ch["change_ci_upper"], kind=kind,
+                           versus=f"{nps_period_name(ch['previous'], grain)} ({format_value(ch['previous_value'], kind, **opts)})",
+                           beyond_noise=ch["beyond_noise"], digits=opts.get("digits"))
+    return text("{} in {}: <strong>{}</strong> ({} answers). {} (p {})", name, _nps_latest_name(ch, grain),
+                format_value(ch["value"], kind, **opts), count(ch["n"]), said.rstrip("."), _p_phrase(ch["p_value"]))
+
+
+# -- segments: each value against the rest of the answers
+
+def nps_gaps(by_segment: dict, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Each segment value's NPS against all other answers of the same segment column (difference in
+    points with a 95% interval and a two-sided z-test, :func:`cxlib.metrics.nps_change`).
+
+    ``by_segment`` maps a segment column to its :func:`cxlib.metrics.nps` ``by=`` result. Returns one row
+    per segment and value: ``segment``, ``value``, ``n``, ``nps``, ``ci_lower``, ``ci_upper``,
+    ``suppressed``, ``gap``, ``gap_ci_lower``, ``gap_ci_upper``, ``p_value``, ``beyond_noise``.
+    """
+    from cxlib import metrics
+
+    rows = []
+    for seg, t in by_segment.items():
+        total = t[["n", "promoters", "detractors"]].sum()
+        for _, r in t.iterrows():
+            row = {"segment": seg, "value": r[seg], "n": int(r["n"]), "nps": r["nps"], "ci_lower": r["ci_lower"],
+                   "ci_upper": r["ci_upper"], "suppressed": bool(r["suppressed"]), "gap": np.nan,
+                   "gap_ci_lower": np.nan, "gap_ci_upper": np.nan, "p_value": np.nan, "beyond_noise": False}
+            rest = total - r[["n", "promoters", "detractors"]]
+            if not row["suppressed"] and rest["n"] > 0:
+                ch = metrics.nps_change(r, rest, alpha=alpha)
+                row.update(gap=ch["change"], gap_ci_lower=ch["ci_lower"], gap_ci_upper=ch["ci_upper"],
+                           p_value=ch["p_value"], beyond_noise=ch["beyond_noise"])
+            rows.append(row)
+    cols = ["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed", "gap", "gap_ci_lower",
+            "gap_ci_upper", "p_value", "beyond_noise"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _nps_lowest(gaps: pd.DataFrame, seg) -> pd.Series | None:
+    g = gaps[(gaps["segment"] == seg) & ~gaps["suppressed"]]
+    return None if g.empty or g["nps"].isna().all() else g.loc[g["nps"].idxmin()]
+
+
+def nps_weakest_segment(gaps: pd.DataFrame) -> pd.Series | None:
+    """The segment value most below the rest beyond noise (None when no value is)."""
+    low = gaps[gaps["beyond_noise"] & (gaps["gap"] < 0)]
+    return None if low.empty else low.loc[low["gap"].idxmin()]
+
+
+def _nps_gap_words(r: pd.Series) -> Text:
+    nps_ = text("NPS <strong>{}</strong> (95% CI {}; {} answers)", points(r["nps"]),
+                interval_range(r["nps"], r["ci_lower"], r["ci_upper"], kind="points"), count(r["n"]))
+    if _num(r["gap"]) is None:
+        return nps_
+    verdict = "beyond noise" if r["beyond_noise"] else "within noise (could be chance)"
+    return text("{}, {} points {} the other answers (95% CI {}; p {}): {}", nps_, number(abs(r["gap"]), 1),
+                "below" if r["gap"] < 0 else "above",
+                interval_range(r["gap"], r["gap_ci_lower"], r["gap_ci_upper"], kind="points"),
+                _p_phrase(r["p_value"]), verdict)
+
+
+def nps_gap_sentence(r: pd.Series, *, labels: dict | None = None) -> Text:
+    """One row of :func:`nps_gaps` in a sentence: "Plan <b>basic</b>: NPS +10.2 (95% CI ...), 14.1 points
+    below the other answers (95% CI ...; p < 0.001): beyond noise."."""
+    return text("{}: {}.", _segment(r["segment"], r["value"], labels), _nps_gap_words(r))
+
+
+def nps_segments_summary(gaps: pd.DataFrame, *, labels: dict | None = None, skipped=()) -> Text:
+    """Per segment column, its lowest value against the other answers (with the test); then the segment
+    columns asked for but not usable (``skipped``: ``[(column, reason), ...]``), each with its reason."""
+    items = []
+    for seg in dict.fromkeys(gaps["segment"]):
+        r = _nps_lowest(gaps, seg)
+        if r is None:
+            items.append(text("{}: no value has enough answers to show.", label(seg, labels)))
+        else:
+            items.append(text("{}: lowest is <strong>{}</strong>, {}.", label(seg, labels), label(r["value"], labels),
+                              _nps_gap_words(r)))
+    for s, why in skipped:
+        items.append(text("<em>Skipped:</em> {}: {}", s, why))
+    return answer(items)
+
+
+def nps_gaps_table(gaps: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`nps_gaps` result: NPS per segment value with its interval and its difference from the other
+    answers, grouped by segment column; the verdict in words."""
+    g = gaps.assign(_segment=[label(s, labels) for s in gaps["segment"]],
+                    _verdict=[("—" if s or _num(x) is None else
+                               ("Lower, beyond noise" if b and x < 0 else "Higher, beyond noise" if b else
+                                "Within noise")) for s, x, b in zip(gaps["suppressed"], gaps["gap"],
+                                                                     gaps["beyond_noise"])])
+    return table(g, columns={"_segment": "text", "value": "label", "n": "count", "nps": "points", "gap": "points",
+                             "_verdict": "text"}, groups="_segment",
+                 intervals={"nps": ("ci_lower", "ci_upper"), "gap": ("gap_ci_lower", "gap_ci_upper")},
+                 labels={**(labels or {}), "value": "Segment", "n": "Answers", "nps": "NPS",
+                         "gap": "Vs the other answers", "_verdict": "Verdict"},
+                 title=title, subtitle=subtitle,
+                 notes=["Vs the other answers: this value's NPS minus the NPS of every other answer in the same "
+                        "segment, in points; beyond noise when p < 0.05 (two-sided z-test, not adjusted for the "
+                        "number of comparisons)."])
+
+
+def nps_segment_figure(gaps: pd.DataFrame, *, labels: dict | None = None) -> Figure | None:
+    """A key-figure tile of :func:`nps_weakest_segment` (None when no value is lower beyond noise)."""
+    r = nps_weakest_segment(gaps)
+    if r is None:
+        return None
+    return Figure(f"Lowest: {label(r['segment'], labels)} {label(r['value'], labels)}", f"NPS {points(r['nps'])}",
+                  f"95% CI {interval_range(r['nps'], r['ci_lower'], r['ci_upper'], kind='points')}",
+                  f"{number(abs(r['gap']), 1)} points below the other answers (95% CI "
+                  f"{interval_range(r['gap'], r['gap_ci_lower'], r['gap_ci_upper'], kind='points')}): beyond noise.",
+                  f"{count(r['n'])} answers")
+
+
+def nps_driver_figure(result: pd.DataFrame, *, labels: dict | None = None, scale=None, prefix: str = "drv_") -> Figure:
+    """A key-figure tile of the strongest driver, with the fix-first list as its note."""
+    from cxlib.drivers import quadrant
+
+    q = quadrant(result) if "quadrant" not in result else result
+    names = nps_driver_labels(q, labels, prefix)
+    top = q.iloc[0]
+    sc = driver_rating_scale(q, scale)
+    fix = [f"{names[r.driver]} ({number(r.mean, 1)}{' on ' + driver_scale_text(sc) if sc else ''})"
+           for r in q[q["quadrant"] == "fix first"].itertuples()]
+    return Figure(f"Strongest driver: {names[top['driver']]}", share(top["importance"]),
+                  f"of the explained variation (95% CI {interval_range(top['importance'], top['ci_lower'], top['ci_upper'], kind='share')})",
+                  "Fix first: " + ", ".join(fix) + "." if fix else "Nothing in the fix-first corner.",
+                  f"R² = {number(result.attrs.get('r2'), 2)}, {count(result.attrs.get('n_model', 0))} respondents")
+
+
+# -- comments
+
+_NPS_QUOTES_STYLE = Markup("<style>.cx-quotes li{overflow-wrap:anywhere;margin:4px 0}"
+                       ".cx-quotes .cx-who{color:#555;font-size:0.9em}</style>")
+
+
+def nps_themes_summary(counts: pd.DataFrame, impact: pd.DataFrame | None = None, *, top: int = 3) -> Text:
+    """What customers write about: the most mentioned themes and the theme whose commenters score lowest
+    (with the test); a sentence instead when no comment matched a theme."""
+    return answer(nps_themes_items(counts, impact, top=top))
+
+
+def nps_themes_items(counts: pd.DataFrame, impact: pd.DataFrame | None = None, *, top: int = 3) -> list[Text]:
+    """The sentences of :func:`nps_themes_summary` as a list (the first is the most mentioned themes)."""
+    n = int(counts["comments"].max()) if len(counts) else 0
+    hit = counts[counts["mentions"] > 0].sort_values("mentions", ascending=False)
+    if n == 0:
+        return [text("No comments to read: the comment column is blank in every answer.")]
+    if hit.empty:
+        return [text("No theme matched any of the {} comments. The theme taxonomy is English keyword lists: "
+                     "give your own (in the comments' language) with the taxonomy parameter.", count(n))]
+    items = [text("Customers most often write about {} (share of {} comments).", Markup(", ").join(
+        text("<strong>{}</strong> {}", r["label"], share(r["share"]) if _num(r["share"]) is not None else
+             text("{} comments", count(r["mentions"]))) for _, r in hit.head(top).iterrows()), count(n))]
+    if impact is not None and not impact.empty:
+        low = impact[~impact["suppressed"].astype(bool)].dropna(subset=["impact"])
+        if not low.empty:
+            r = low.loc[low["impact"].idxmin()]
+            verdict = "beyond noise" if _num(r["p_value"]) is not None and r["p_value"] < 0.05 else \
+                "within noise (could be chance)"
+            items.append(text("Commenters who mention <strong>{}</strong> give an NPS of {}, {} points {} other "
+                              "commenters (95% CI {}; p {}): {}.", r["label"], points(r["nps_with"]),
+                              number(abs(r["impact"]), 1), "below" if r["impact"] < 0 else "above",
+                              interval_range(r["impact"], r["ci_lower"], r["ci_upper"], kind="points"),
+                              _p_phrase(r["p_value"]), verdict))
+        else:
+            items.append(text("No theme has enough comments (at least the minimum per group) to compare its "
+                              "commenters' NPS with the others'."))
+    return items
+
+
+def nps_period_span(trend: pd.DataFrame | None, grain: str = "month") -> str:
+    """The periods a per-period result covers, for people: "Jan 2026 to Nov 2026" ("" without periods)."""
+    if trend is None or "period" not in trend or trend["period"].dropna().empty:
+        return ""
+    a, b = trend["period"].min(), trend["period"].max()
+    return nps_period_name(a, grain) if a == b else f"{nps_period_name(a, grain)} to {nps_period_name(b, grain)}"
+
+
+def nps_drivers_sentence(result: pd.DataFrame, *, labels: dict | None = None, scale=None, prefix: str = "drv_") -> Text:
+    """The key-driver answer in one sentence: the strongest driver and the fix-first list (on the ratings'
+    own scale)."""
+    from cxlib.drivers import quadrant
+
+    q = quadrant(result) if "quadrant" not in result else result
+    names = nps_driver_labels(q, labels, prefix)
+    top, sc = q.iloc[0], driver_rating_scale(q, scale)
+    on = text(" on the {} scale", driver_scale_text(sc)) if sc else Markup("")
+    fix = q[q["quadrant"] == "fix first"]
+    fixed = (text("fix first: {}.", Markup(", ").join(text("<strong>{}</strong> (average {}{})", names[r.driver],
+                                                           number(r.mean, 1), on) for r in fix.itertuples()))
+             if not fix.empty else text("no important driver is rated below the others."))
+    return text("The strongest driver of the score is <strong>{}</strong> ({} of the explained variation); {}",
+                names[top["driver"]], interval(top["importance"], top["ci_lower"], top["ci_upper"], kind="share"),
+                fixed)
+
+
+def nps_comment_quotes(examples: pd.DataFrame, *, comment: str = "comment", score: str = "nps",
+                   id: str = "respondent_id", lead=None) -> Text:
+    """Example comments as an escaped list: each comment as text (never markup), with its score and the
+    respondent id. ``lead`` is an optional sentence (plain text or :class:`Text`) above the list."""
+    items = []
+    for _, r in examples.iterrows():
+        who = text('<span class="cx-who">({} {}, {})</span>', _NPS_SCORE_WORDS.get(score, label(score)),
+                   count(r.get(score)), _text(r.get(id)))
+        items.append(text("“{}” {}", _text(r.get(comment)), who))
+    head = text('<p class="cx-text">{}</p>', _safe(lead)) if lead is not None else Markup("")
+    return Text(_NPS_QUOTES_STYLE + head + bullets(items, cls="cx-list cx-quotes"))
+
+
+def nps_data_notes(meta: dict | None, *results) -> Text:
+    """:func:`data_notes` of the results plus what reading the source noticed (``metadata['notes']``:
+    preview responses dropped, partial responses kept ...)."""
+    class _R:  # data_notes reads .attrs['notes']
+        attrs = {"notes": list((meta or {}).get("notes") or [])}
+
+    return data_notes(_R(), *results)
 
 
 # ---- experiment_comparison page (additions for that notebook go below this line)
 
+# the decision the page shows when the allocation check failed (compare() itself does not know about SRM)
+NOT_INTERPRETABLE = "not interpretable"
+_DECISIONS.setdefault(NOT_INTERPRETABLE, "Not interpretable: sample ratio mismatch")
+_EXP_VERDICTS = {"win": "Win: better beyond noise", "loss": "Loss: worse beyond noise",
+             "inconclusive": "Inconclusive: within noise",
+             "guardrail breached": "Guardrail broken: worse beyond noise",
+             NOT_INTERPRETABLE: "Not interpretable: sample ratio mismatch"}
+
+
+def experiment_as_read(result: pd.DataFrame, srm_result=None) -> pd.DataFrame:
+    """A :func:`cxlib.experiments.compare` result as the page must read it: after a failed sample-ratio
+    check every ``decision`` is "not interpretable" (no win, loss or breach can be called); otherwise
+    the result unchanged.
+
+    Examples
+    --------
+    >>> experiment_as_read(result, experiments.srm(df))["decision"].unique()  # doctest: +SKIP
+    """
+    if srm_result is None or not srm_result.mismatch:
+        return result
+    out = result.assign(decision=NOT_INTERPRETABLE)
+    out.attrs = dict(result.attrs)
+    return out
+
+
+def experiment_labels(result: pd.DataFrame, *, primary=None, labels=None) -> dict:
+    """Display names for :func:`experiment_table`: ``labels`` plus each metric's name with the primary
+    metric and the guardrails marked in words ("Converted (primary)", "CSAT (guardrail)")."""
+    names = dict(labels or {})
+    guard = result.groupby("metric", sort=False)["guardrail"].first() if "guardrail" in result else {}
+    for m in result["metric"].unique():
+        base = label(m, labels)
+        if m == primary:
+            base += " (primary)"
+        elif bool(guard.get(m, False)):
+            base += " (guardrail)"
+        names[m] = base
+    return names
+
+
+def _exp_primary(result: pd.DataFrame, primary=None) -> str:
+    return primary if primary is not None and primary in set(result["metric"]) else str(result["metric"].iloc[0])
+
+
+def _exp_cells(r) -> dict:
+    """One comparison row's numbers as text: relative lift, difference, arm values, p."""
+    vk, dk = _EXP_KINDS.get(r["kind"], ("number", "signed"))
+    opts = {"digits": 2} if dk == "pp" else {}
+    return {"lift": lift(r["rel_lift"]),
+            "lift_ci": interval_range(r["rel_lift"], r["rel_ci_lower"], r["rel_ci_upper"], kind="lift") or MISSING,
+            "diff": format_value(r["abs_diff"], dk, **_est_options(r["abs_diff"], dk, opts)),
+            "diff_ci": interval_range(r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"], kind=dk, **opts) or MISSING,
+            "variant_value": format_value(r["variant_value"], vk, **({"digits": 1} if vk == "share" else {})),
+            "control_value": format_value(r["control_value"], vk, **({"digits": 1} if vk == "share" else {})),
+            "p": _p_phrase(r["p_adjusted"]), "p_raw": _p_phrase(r["p_value"]),
+            # the number to lead with: NPS moves in points (a relative change of a score near zero misleads)
+            "head": (format_value(r["abs_diff"], dk) + " points") if r["kind"] == "nps" else lift(r["rel_lift"]),
+            "head_ci": (interval_range(r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"], kind=dk) or MISSING)
+            if r["kind"] == "nps" else
+            (interval_range(r["rel_lift"], r["rel_ci_lower"], r["rel_ci_upper"], kind="lift") or MISSING)}
+
+
+def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | None = None,
+                       labels: dict | None = None, max_variants: int = 3) -> Text:
+    """Key-figure tiles of an experiment: each variant's lift on the primary metric (with its 95%
+    interval, the difference and the verdict in words), the guardrails and the randomization check.
+
+    Examples
+    --------
+    >>> experiment_figures(result, srm_result=check, primary="converted")  # doctest: +SKIP
+    """
+    r_all = experiment_as_read(result, srm_result)
+    primary = _exp_primary(r_all, primary)
+    control = label(result.attrs.get("control", "control"), labels)
+    figs = []
+    rows = r_all[r_all["metric"] == primary]
+    for _, r in rows.head(max_variants).iterrows():
+        c = _exp_cells(r)
+        nps_kind = r["kind"] == "nps"
+        value = c["diff"] if nps_kind else c["lift"]
+        ci = c["diff_ci"] if nps_kind else c["lift_ci"]
+        change = (f"NPS {c['variant_value']} vs {c['control_value']} in {control} (relative {c['lift']})" if nps_kind
+                  else f"{c['diff']}: {c['variant_value']} vs {c['control_value']} in {control}")
+        verdict = _EXP_VERDICTS.get(r["decision"], label(r["decision"]))
+        figs.append(Figure(f"{label(r['variant'], labels)} vs {control}: {label(primary, labels)}", value,
+                           f"95% CI {ci}", change,
+                           verdict + ("" if r["decision"] == NOT_INTERPRETABLE else f" (adjusted p {c['p']})")))
+    guard = r_all[r_all["guardrail"].astype(bool)] if "guardrail" in r_all else r_all.iloc[:0]
+    if not guard.empty:
+        names = ", ".join(label(m, labels) for m in guard["metric"].unique())
+        if srm_result is not None and srm_result.mismatch:
+            figs.append(Figure(f"Guardrails ({names})", "Not interpretable", "",
+                               "The allocation check failed, so no breach can be ruled in or out."))
+        else:
+            broken = guard[guard["guardrail_breach"].astype(bool)]
+            said = []
+            for _, b in broken.iterrows():
+                c = _exp_cells(b)
+                said.append(f"{label(b['variant'], labels)}: {label(b['metric'], labels)} {c['diff']} "
+                            f"(95% CI {c['diff_ci']})")
+            figs.append(Figure(f"Guardrails ({names})",
+                               "None broken" if broken.empty else f"{count(len(broken))} broken",
+                               f"of {count(len(guard))} checks", "; ".join(said),
+                               "No guardrail got worse beyond noise." if broken.empty
+                               else "Worse beyond noise (95% interval entirely on the bad side)."))
+    if srm_result is not None:
+        t = srm_result.table
+        n_total = int(t["n"].sum())
+        left_out = int(result.attrs.get("units_without_variant", 0) or 0)
+        note = f"{count(n_total)} units in {count(len(t))} arms"
+        if left_out:
+            note += f"; {count(left_out)} without a variant left out"
+        figs.append(Figure("Randomization (allocation check)",
+                           "Mismatch" if srm_result.mismatch else "Healthy",
+                           f"Chi-square test p {_p_phrase(srm_result.p_value)}",
+                           "Arms did not get their planned shares: results are not interpretable."
+                           if srm_result.mismatch else "Arms got their planned shares of units.", note))
+    return key_figures(figs)
+
+
+def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | None = None,
+                      labels: dict | None = None) -> Text:
+    """The experiment page's short answer: a lead sentence (the verdict on the primary metric and the
+    guardrails), then one line per variant with lift, difference and 95% intervals, broken guardrails
+    and the other results beyond noise. A failed SRM check says the results are not interpretable and
+    calls nothing a win.
+
+    Examples
+    --------
+    >>> experiment_answer(result, srm_result=check, primary="converted")  # doctest: +SKIP
+    """
+    r_all = experiment_as_read(result, srm_result)
+    primary = _exp_primary(r_all, primary)
+    control = label(result.attrs.get("control", "control"), labels)
+    metric = label(primary, labels)
+    rows = r_all[r_all["metric"] == primary]
+    broken_srm = srm_result is not None and srm_result.mismatch
+    items = []
+    for _, r in rows.iterrows():
+        c = _exp_cells(r)
+        nums = text("{} relative (95% CI {}), {} (95% CI {}); {} vs {} in {}; adjusted p {}, n = {} vs {}",
+                    c["lift"], c["lift_ci"], c["diff"], c["diff_ci"], c["variant_value"], c["control_value"],
+                    control, c["p"], count(r["n_variant"]), count(r["n_control"]))
+        word = {"win": "won", "loss": "lost", "guardrail breached": "got worse beyond noise"}.get(r["decision"])
+        if broken_srm:
+            items.append(text("<strong>{}</strong> on {}: not interpretable. Measured: {}.",
+                              label(r["variant"], labels), metric, nums))
+        elif word:
+            items.append(text("<strong>{}</strong> {} on {}: {}.", label(r["variant"], labels), word, metric, nums))
+        else:
+            items.append(text("<strong>{}</strong> on {}: inconclusive, within noise: {}.",
+                              label(r["variant"], labels), metric, nums))
+    guard = r_all[r_all["guardrail"].astype(bool)] if "guardrail" in r_all else r_all.iloc[:0]
+    breaches = guard[guard["guardrail_breach"].astype(bool)] if not broken_srm else guard.iloc[:0]
+    for _, b in breaches.iterrows():
+        c = _exp_cells(b)
+        items.append(text("<strong>Guardrail broken</strong>: {} made {} worse: {} (95% CI {}), {} relative "
+                          "(95% CI {}); p {} before adjustment.", label(b["variant"], labels),
+                          label(b["metric"], labels), c["diff"], c["diff_ci"], c["lift"], c["lift_ci"], c["p_raw"]))
+    if not guard.empty and breaches.empty and not broken_srm:
+        items.append(text("No guardrail ({}) got worse beyond noise.",
+                          ", ".join(label(m, labels) for m in guard["metric"].unique())))
+    others = r_all[(r_all["metric"] != primary) & r_all["decision"].isin(["win", "loss"])]
+    if not others.empty:
+        said = Markup("; ").join(
+            text("{} {} on {} ({}, 95% CI {})", label(o["variant"], labels),
+                 "better" if o["decision"] == "win" else "worse", label(o["metric"], labels),
+                 _exp_cells(o)["head"], _exp_cells(o)["head_ci"]) for _, o in others.iterrows())
+        items.append(text("Other metrics beyond noise: {}.", said))
+    # the lead: one sentence the index shows as the page's headline
+    if broken_srm:
+        lead = text("<strong>Results are not interpretable</strong>: the arms did not receive their planned "
+                    "shares of units (sample ratio mismatch, p {}). No variant can be called a win or a loss "
+                    "until assignment or logging is fixed.", _p_phrase(srm_result.p_value))
+    else:
+        verdicts = Markup(", ").join(
+            text("{} {}", label(r["variant"], labels),
+                 {"win": "won", "loss": "lost", "guardrail breached": "got worse"}.get(r["decision"],
+                                                                                 "was inconclusive"))
+            for _, r in rows.iterrows())
+        if guard.empty:
+            tail = text("")
+        elif breaches.empty:
+            tail = text(" No guardrail broke.")
+        else:
+            tail = text(" Guardrail broken: {}.", Markup(", ").join(
+                text("{} on {}", label(b["variant"], labels), label(b["metric"], labels))
+                for _, b in breaches.iterrows()))
+        lead = text("On the primary metric, {}: {}.{}", metric, verdicts, tail)
+    return answer(items, lead=lead)
+
+
+def cuped_table(adjusted: pd.DataFrame, plain: pd.DataFrame, *, labels: dict | None = None, title=None,
+                subtitle=None):
+    """Interval width without and with CUPED, per metric and variant (``adjusted``: the CUPED rows of a
+    :func:`cxlib.experiments.compare` result; ``plain``: the same comparison without covariates).
+
+    Examples
+    --------
+    >>> cuped_table(result[result["cuped"]], plain)  # doctest: +SKIP
+    """
+    t = cuped_comparison(adjusted, plain)
+
+    def cell(r, suffix):
+        dk = _EXP_KINDS.get(r["kind"], ("number", "signed"))[1]
+        opts = {"digits": 2} if dk == "pp" else {}
+        return interval(r[f"abs_diff_{suffix}"], r[f"abs_ci_lower_{suffix}"], r[f"abs_ci_upper_{suffix}"],
+                        kind=dk, **opts)
+
+    t = t.assign(_metric=[label(m, labels) for m in t["metric"]],
+                 _plain=[cell(r, "plain") for _, r in t.iterrows()],
+                 _cuped=[cell(r, "cuped") for _, r in t.iterrows()],
+                 _narrower=[share(1 - w, 0) for w in t["interval_width_ratio"]])
+    return table(t, columns={"_metric": "text", "variant": "label", "_plain": "text", "_cuped": "text",
+                             "_narrower": "text"}, groups="_metric", title=title, subtitle=subtitle,
+                 labels={"variant": "Variant", "_plain": "Difference without CUPED", "_cuped": "With CUPED",
+                         "_narrower": "Interval narrower by", **(labels or {})}, notes=[CI_NOTE])
+
+
+def cuped_comparison(adjusted: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
+    """CUPED-adjusted and plain comparisons side by side with ``interval_width_ratio`` (with / without)."""
+    keep = ["metric", "variant", "abs_diff", "abs_ci_lower", "abs_ci_upper"]
+    t = adjusted[[*keep, "kind", "variance_reduction"]].merge(plain[keep], on=["metric", "variant"],
+                                                              suffixes=("_cuped", "_plain"))
+    t["interval_width_ratio"] = ((t["abs_ci_upper_cuped"] - t["abs_ci_lower_cuped"])
+                                 / (t["abs_ci_upper_plain"] - t["abs_ci_lower_plain"]))
+    return t
+
+
+def cuped_answer(comparison: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """What CUPED bought, in a sentence per metric: how much narrower the intervals are and how many
+    more units that is worth."""
+    items = []
+    for m, g in comparison.groupby("metric", sort=False):
+        w = g["interval_width_ratio"].astype(float)
+        lo, hi = 1 - w.max(), 1 - w.min()
+        narrower = share(lo) if share(lo) == share(hi) else f"{share(lo)[:-1]}–{share(hi)}"
+        worth = 1 / float(w.mean()) ** 2 - 1
+        items.append(text("{}: the pre-period covariate removed {} of the variance; intervals are {} narrower, "
+                          "as good as running the test with about {} more units.", label(m, labels),
+                          share(g["variance_reduction"].iloc[0]), narrower, share(worth)))
+    return answer(items)
+
+
+def experiment_segment_answer(by_segment: pd.DataFrame, *, segment: str, primary: str | None = None,
+                              srm_result=None, labels: dict | None = None) -> Text:
+    """Does the primary-metric result hold in each segment? One line per variant: where it is beyond
+    noise and where not (per-segment tests, adjusted over all segments)."""
+    r_all = experiment_as_read(by_segment, srm_result)
+    primary = _exp_primary(r_all, primary)
+    items = []
+    for v, g in r_all[r_all["metric"] == primary].groupby("variant", sort=False):
+        parts = Markup("; ").join(
+            text("{} {} ({}, 95% CI {})", label(r[segment], labels),
+                 {"win": "better beyond noise", "loss": "worse beyond noise",
+                  "guardrail breached": "worse beyond noise",
+                  NOT_INTERPRETABLE: "not interpretable"}.get(r["decision"], "within noise"),
+                 _exp_cells(r)["head"], _exp_cells(r)["head_ci"]) for _, r in g.iterrows())
+        items.append(text("<strong>{}</strong> on {}: {}.", label(v, labels), label(primary, labels), parts))
+    return answer(items)
+
+
+def experiment_cumulative_answer(over_time: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
+    """Where the cumulative lift ended, per variant, and whether its interval had settled on one side of
+    zero over the last week (descriptive: unadjusted intervals)."""
+    items = []
+    if over_time.empty:
+        return answer([text("Too few days of data to show how the estimate settled.")])
+    last = over_time["period"].max()
+    for v, g in over_time.groupby("variant", sort=False):
+        g = g.sort_values("period")
+        r = g.iloc[-1]
+        tail = g[g["period"] > last - pd.Timedelta(days=7)]
+        side = ("above zero" if (tail["rel_ci_lower"] > 0).all() else
+                "below zero" if (tail["rel_ci_upper"] < 0).all() else None)
+        items.append(text("<strong>{}</strong>: {} after {} days (95% CI {}); {}.", label(v, labels),
+                          lift(r["rel_lift"]),
+                          count(len(g)),
+                          interval_range(r["rel_lift"], r["rel_ci_lower"], r["rel_ci_upper"], kind="lift") or MISSING,
+                          text("the interval stayed {} through the last 7 days", side) if side
+                          else text("the interval still included zero in the last 7 days")))
+    if srm_result is not None and srm_result.mismatch:
+        return answer(items, lead=text("Up to {} (not interpretable: sample ratio mismatch):", date(last)))
+    return answer(items, lead=text("Up to {}:", date(last)))
+
+
+def experiment_power(result: pd.DataFrame, *, days=None, alpha: float = 0.05, lift_target: float = 0.10,
+                     power: float = 0.8) -> pd.DataFrame:
+    """Sensitivity of the test for each proportion metric: the smallest relative lift it could detect
+    (two-sided, ``power``) with the units it had, the units per arm for a ``lift_target`` lift and the
+    days more that takes at the traffic seen (when ``days`` of data are known). Raw numbers (for a CSV)."""
+    from cxlib import experiments
+
+    rows = []
+    for m, g in result[result["kind"] == "proportion"].groupby("metric", sort=False):
+        base, n_arm = float(g["control_value"].iloc[0]), float(g["n_control"].iloc[0])
+        if not 0 < base < 1:
+            continue
+        need = experiments.sample_size(base, lift_target, alpha=alpha, power=power)
+        rows.append({"metric": m, "baseline": base, "units_per_arm": n_arm,
+                     "minimum_detectable_lift": experiments.minimum_detectable_effect(n_arm, base, alpha=alpha,
+                                                                                     power=power),
+                     "lift_target": lift_target, "units_per_arm_needed": need,
+                     "more_days_needed": experiments.days_needed(need, n_arm, days) if days else float("nan")})
+    return pd.DataFrame(rows, columns=["metric", "baseline", "units_per_arm", "minimum_detectable_lift",
+                                       "lift_target", "units_per_arm_needed", "more_days_needed"])
+
+
+def experiment_power_table(power_: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """An :func:`experiment_power` table for people."""
+    target = lift(power_["lift_target"].iloc[0], 0) if len(power_) else "10%"
+    p = power_.assign(_metric=[f"{label(m, labels)} (control {share(b, 1)})"
+                               for m, b in zip(power_["metric"], power_["baseline"])],
+                      _mde=[f"±{share(x, 1)}" if _num(x) is not None else MISSING
+                            for x in power_["minimum_detectable_lift"]],
+                      _days=[("Enough units already" if _num(d) == 0 else f"{count(d)} more days") if _num(d) is not None
+                             else MISSING for d in power_["more_days_needed"]])
+    cols = {"_metric": "text", "units_per_arm": "count", "_mde": "text", "units_per_arm_needed": "count"}
+    if power_["more_days_needed"].notna().any():
+        cols["_days"] = "text"
+    return table(p, columns=cols, title=title, subtitle=subtitle,
+                 labels={"_metric": "Metric", "units_per_arm": "Units per arm",
+                         "_mde": "Smallest lift it could detect",
+                         "units_per_arm_needed": f"Units per arm to detect {target}",
+                         "_days": "Time needed at current traffic", **(labels or {})},
+                 notes=["Two-sided test at 80% power; lifts are relative to the control rate."])
+
+
+def experiment_srm_answer(srm_result, result: pd.DataFrame | None = None) -> Text:
+    """The randomization check in a sentence (chi-square test of the units per arm against the plan)."""
+    t = srm_result.table
+    left_out = int((result.attrs.get("units_without_variant", 0) if result is not None else 0) or 0)
+    extra = text(" {} units without a variant are left out.", count(left_out)) if left_out else text("")
+    if srm_result.mismatch:
+        return paragraph("<strong>No.</strong> The arms did not receive their planned shares of the {} units "
+                         "(chi-square test p {}): assignment or logging is broken, so no result on this page can "
+                         "be called a win or a loss until the cause is found and fixed.{}",
+                         count(t["n"].sum()), _p_phrase(srm_result.p_value), extra)
+    return paragraph("<strong>Yes.</strong> The {} units are split across the {} arms as planned (chi-square test "
+                     "p {}; a mismatch would need p below {}).{}", count(t["n"].sum()), count(len(t)),
+                     _p_phrase(srm_result.p_value), p_value(srm_result.threshold), extra)
+
+
+def experiment_overview(result: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """Section answer for the full results table: how many comparisons are beyond noise, and which."""
+    n = len(result)
+    if (result["decision"] == NOT_INTERPRETABLE).all():
+        return paragraph("None of the {} comparisons can be read as a result: the allocation check failed. The "
+                         "numbers below are measurements only.", count(n))
+    moved = result[result["decision"].isin(["win", "loss", "guardrail breached"])]
+    if moved.empty:
+        return paragraph("None of the {} comparisons ({} metrics × {} variants) moved beyond noise.", count(n),
+                         count(result["metric"].nunique()), count(result["variant"].nunique()))
+    said = Markup("; ").join(
+        text("{} {} on {} ({})", label(r["variant"], labels),
+             "better" if r["decision"] == "win" else "worse", label(r["metric"], labels), _exp_cells(r)["head"])
+        for _, r in moved.iterrows())
+    return paragraph("{} of the {} comparisons ({} metrics × {} variants) moved beyond noise (p-values adjusted for "
+                     "the number of comparisons; guardrails judged before adjustment): {}. The rest are within noise.",
+                     count(len(moved)), count(n),
+                     count(result["metric"].nunique()), count(result["variant"].nunique()), said)
+
+
+def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """Section answer for :func:`experiment_power`: the smallest lift the test could see, per metric."""
+    if power_.empty:
+        return paragraph("The power calculation here covers proportion (yes/no) metrics; this experiment has none.")
+    items = [text("{}: with {} units per arm the test could reliably detect (80% power) a lift of about {} or "
+                  "more from the control rate of {}; smaller effects could have been missed.",
+                  label(r["metric"], labels),
+                  count(r["units_per_arm"]), share(r["minimum_detectable_lift"], 1), share(r["baseline"], 1))
+             for _, r in power_.iterrows()]
+    return answer(items)
+
+
+_EXP_SHORT = {"win": "Win", "loss": "Loss", "inconclusive": "Within noise", "guardrail breached": "Guardrail broken",
+              NOT_INTERPRETABLE: "Not interpretable (SRM)"}
+
+
+def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, primary: str | None = None,
+                             labels: dict | None = None, title=None, subtitle=None):
+    """A :func:`cxlib.experiments.compare` result in four phone-sized columns: variant, relative change and
+    difference (each with its 95% interval) and the result in words with its p-value; rows grouped by
+    metric (primary first, guardrails last, marked in words) and segment (``by``).
+
+    Examples
+    --------
+    >>> experiment_results_table(result, primary="converted")  # doctest: +SKIP
+    """
+    primary = _exp_primary(result, primary)
+    names = experiment_labels(result, primary=primary, labels=labels)
+    guard = result["guardrail"].astype(bool) if "guardrail" in result else pd.Series(False, index=result.index)
+    order = {m: i for i, m in enumerate(result["metric"].unique())}
+    r = result.assign(_o=[(0 if m == primary else 2 if g else 1, order[m]) for m, g in zip(result["metric"], guard)])
+    r = r.sort_values(["_o", *([by] if by else [])], kind="mergesort")
+
+    def verdict(x):
+        word = _EXP_SHORT.get(x["decision"], label(x["decision"]))
+        if x["decision"] == NOT_INTERPRETABLE:
+            return word
+        if x["decision"] == "guardrail breached":
+            return f"{word} (p {_p_phrase(x['p_value'])}, unadjusted)"
+        return f"{word} (p {_p_phrase(x['p_adjusted'])})"
+
+    def diff(x):
+        dk = _EXP_KINDS.get(x["kind"], ("number", "signed"))[1]
+        opts = {"digits": 2} if dk == "pp" else {}
+        return interval(x["abs_diff"], x["abs_ci_lower"], x["abs_ci_upper"], kind=dk, **opts)
+
+    r = r.assign(_group=[names.get(m, label(m, labels)) + (f" · {label(s, labels)}" if by else "")
+                         for m, s in zip(r["metric"], r[by] if by else r["metric"])],
+                 _lift=[interval(x["rel_lift"], x["rel_ci_lower"], x["rel_ci_upper"], kind="lift")
+                        for _, x in r.iterrows()],
+                 _diff=[diff(x) for _, x in r.iterrows()],
+                 _verdict=[verdict(x) for _, x in r.iterrows()])
+    control = label(result.attrs.get("control", "control"), labels)
+    return table(r, columns={"_group": "text", "variant": "label", "_lift": "text", "_diff": "text",
+                             "_verdict": "text"}, groups="_group", title=title, subtitle=subtitle,
+                 labels={**(labels or {}), "variant": "Variant", "_lift": "Relative change",
+                         "_diff": f"Difference vs {control}", "_verdict": "Result"},
+                 notes=[text("Brackets: 95% confidence intervals. p-values adjusted for the {} comparisons "
+                             "({}); a guardrail is broken when its interval lies entirely on the bad side, "
+                             "before adjustment.", count(len(result)),
+                             label(result.attrs.get("correction", "holm")).replace("Fdr bh", "Benjamini-Hochberg")
+                             if result.attrs.get("correction", "holm") != "none" else "no adjustment")])
+
 
 # ---- cx_scorecard page (additions for that notebook go below this line)
+
+_SCORE_HOW = {"csat": "a csat column (satisfaction 1–5)", "ces": "a ces column (ease 1–7)"}
+
+
+def scorecard_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_n: int | None = None,
+                      labels: dict | None = None) -> Text:
+    """Key-figure tiles of a :func:`cxlib.scorecard.headline` result: this week's value with its interval,
+    the change against the prior weeks and against the previous week (each beyond noise or not, in words)
+    and the number of answers. A score in ``scores`` that ``head`` lacks gets a tile saying it is not measured.
+
+    Examples
+    --------
+    >>> scorecard_figures(scorecard.headline("data/sample/responses.csv"))  # doctest: +SKIP
+    """
+    figs = []
+    for metric in scores:
+        g = head[head["metric"] == metric]
+        name = _SCORE_NAMES.get(metric, label(metric, labels))
+        if g.empty:
+            figs.append(Figure(name, "Not measured", note=f"No {label(metric)} answers this week; add "
+                               f"{_SCORE_HOW.get(metric, 'the column')} to the responses to see it."))
+            continue
+        prior, prev = g[g["comparison"] != "previous week"], g[g["comparison"] == "previous week"]
+        r = (prior if len(prior) else g).iloc[0]
+        kind, opts = _HEAD_KINDS.get(metric, ("number", {}))
+        f = figure(metric, r["value"], r["ci_lower"], r["ci_upper"], kind=kind, change=r["change"],
+                   change_lo=r["change_ci_lower"], change_hi=r["change_ci_upper"],
+                   versus=f"the {label(r['comparison']).lower()}", beyond_noise=r["beyond_noise"],
+                   labels={**_SCORE_NAMES, **(labels or {})}, **opts)
+        note = []
+        if len(prev):
+            p = prev.iloc[0]
+            note.append(change_sentence(p["change"], p["change_ci_lower"], p["change_ci_upper"], kind=kind,
+                                        versus="the previous week", beyond_noise=p["beyond_noise"],
+                                        digits=opts.get("digits")))
+        few = f" (too few to show; at least {count(min_n)} needed)" if f.value == MISSING and min_n else ""
+        f.interval = "; ".join(x for x in (f.interval, f"{count(r['n'])} answers this week{few}") if x)
+        f.note = " ".join(note)
+        figs.append(f)
+    return key_figures(figs)
+
+
+def headline_answer(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """One sentence on a :func:`cxlib.scorecard.headline` result: which scores moved beyond noise, and
+    against which comparison (previous week or the prior weeks)."""
+    moved, compared = [], False
+    for _, r in head.iterrows():
+        if _num(r["change"]) is None:
+            continue
+        compared = True
+        if bool(r["beyond_noise"]):
+            kind = _HEAD_KINDS.get(r["metric"], ("number", {}))[0]
+            moved.append(text("{} {} vs the {} (p {})", label(r["metric"], {**_SCORE_NAMES, **(labels or {})}),
+                              change_sentence(r["change"], kind=kind, versus="x").split(" vs ")[0]
+                              .removeprefix("▲ ").removeprefix("▼ ").lower(),
+                              label(r["comparison"]).lower(), _p_phrase(r["p_value"])))
+    if not compared:
+        return paragraph("Too few answers this week or before it to test any change.")
+    if not moved:
+        return paragraph("No score changed beyond noise, against the previous week or the prior weeks: the "
+                         "movements are week-to-week wobble.")
+    return paragraph("Beyond noise: {}. Every other change is within noise.", Markup("; ").join(moved))
+
+
+def segment_answer(seg: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """The lowest NPS this week within each segment column of :func:`cxlib.scorecard.segment_table`."""
+    items = []
+    for col, g in seg.groupby("segment", sort=False):
+        ok = g[~g["suppressed"].astype(bool)]
+        if ok.empty:
+            items.append(text("{}: every value has too few answers this week to show.", label(col, labels)))
+            continue
+        lo, hi = ok.loc[ok["nps"].idxmin()], ok.loc[ok["nps"].idxmax()]
+        if len(ok) < 2:
+            items.append(text("{}: only <strong>{}</strong> has enough answers, NPS {} (95% CI {}, n = {}).",
+                              label(col, labels), label(lo["value"], labels), points(lo["nps"]),
+                              interval_range(lo["nps"], lo["ci_lower"], lo["ci_upper"], kind="points"),
+                              count(lo["n"])))
+            continue
+        items.append(text("{}: lowest <strong>{}</strong> NPS {} (95% CI {}, n = {}), highest {} {} (n = {}).",
+                          label(col, labels), label(lo["value"], labels), points(lo["nps"]),
+                          interval_range(lo["nps"], lo["ci_lower"], lo["ci_upper"], kind="points"),
+                          count(lo["n"]), label(hi["value"], labels), points(hi["nps"]), count(hi["n"])))
+    return answer(items)
+
+
+def support_answer(changes: pd.DataFrame, *, attainment: pd.DataFrame | None = None,
+                   labels: dict | None = None) -> Text:
+    """Per channel: this week's median first response against the prior weeks (Mann-Whitney test, from
+    :func:`cxlib.scorecard.support_changes`) and the share answered within the channel's target this week
+    (:func:`cxlib.support.target_attainment`)."""
+    key = changes.columns[0]
+    att = attainment.set_index(attainment.columns[0]) if attainment is not None and len(attainment) else None
+    items = []
+    for _, s in changes.iterrows():
+        ch = label(s[key], labels)
+        if _num(s["median_hours"]) is None:
+            line = text("<strong>{}</strong>: too few tickets to compare ({} this week, {} in the prior weeks)",
+                        ch, count(s["n"]), count(s["prior_n"]))
+        else:
+            verdict = ((text("<strong>slower beyond noise</strong>") if s["ratio"] > 1
+                        else text("<strong>faster beyond noise</strong>")) if s["beyond_noise"]
+                       else text("within noise"))
+            line = text("<strong>{}</strong>: median first response <strong>{}</strong> this week against {} "
+                        "usually, {} (Mann–Whitney p {}; {} tickets)", ch, duration(s["median_hours"]),
+                        duration(s["prior_median_hours"]), verdict, _p_phrase(s["p_value"]), count(s["n"]))
+        if att is not None and s[key] in att.index:
+            a = att.loc[s[key]]
+            line = text("{}; {} answered within the {} target (95% CI {})", line, share(a["attainment"]),
+                        duration(a["target"], unit=str(a.get("unit", "hour"))),
+                        interval_range(a["attainment"], a["ci_lower"], a["ci_upper"], kind="share"))
+        items.append(text("{}.", line))
+    return answer(items)
+
+
+def support_quality_table(resolution: pd.DataFrame, *, repeats: pd.DataFrame | None = None,
+                          reopens: pd.DataFrame | None = None, within_days=7, labels: dict | None = None,
+                          title=None, subtitle=None):
+    """Per channel: median time to resolve (:func:`cxlib.support.response_times` with
+    ``measure='resolution'``), repeat contacts (:func:`cxlib.support.repeat_contact_rate`) and reopened
+    tickets (:func:`cxlib.support.reopen_rate`), each with its 95% interval."""
+    key = resolution.columns[0]
+    unit = str(resolution["unit"].iloc[0]) if len(resolution) and "unit" in resolution else "hour"
+    m = resolution[[key, "n", "p50", "p50_ci_lower", "p50_ci_upper"]]
+    cols, iv = {key: "label", "n": "count", "p50": "duration"}, {"p50": ("p50_ci_lower", "p50_ci_upper")}
+    for extra, rate in ((repeats, "repeat_rate"), (reopens, "reopen_rate")):
+        if extra is not None and len(extra):
+            m = m.merge(extra[[key, rate, "ci_lower", "ci_upper"]].rename(
+                columns={"ci_lower": f"{rate}_lo", "ci_upper": f"{rate}_hi"}), on=key, how="left")
+            cols[rate], iv[rate] = "share", (f"{rate}_lo", f"{rate}_hi")
+    return table(m, columns=cols, intervals=iv, options={"p50": {"unit": unit}}, title=title, subtitle=subtitle,
+                 labels={"n": "Resolved tickets", "p50": "Median time to resolve",
+                         "repeat_rate": f"Repeat within {_days(within_days)}",
+                         "reopen_rate": "Reopened", **(labels or {})})
+
+
+def stage_answer(stages: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """The lowest and highest NPS by journey stage (:func:`cxlib.journey.stage_metrics`, all weeks)."""
+    key = stages.columns[0]
+    ok = stages[~stages["suppressed"].astype(bool)]
+    if ok.empty:
+        return paragraph("Every stage has too few answers to show an NPS.")
+    lo, hi = ok.loc[ok["nps"].idxmin()], ok.loc[ok["nps"].idxmax()]
+    return paragraph("Lowest NPS: <strong>{}</strong> at {} (95% CI {}, n = {}); highest: {} at {} (95% CI {}, "
+                     "n = {}). All weeks pooled; no test between stages, so read the intervals.",
+                     label(lo[key], labels), points(lo["nps"]),
+                     interval_range(lo["nps"], lo["ci_lower"], lo["ci_upper"], kind="points"), count(lo["n"]),
+                     label(hi[key], labels), points(hi["nps"]),
+                     interval_range(hi["nps"], hi["ci_lower"], hi["ci_upper"], kind="points"), count(hi["n"]))
+
+
+def weakest_step_answer(weak: pd.DataFrame, *, steps, labels: dict | None = None) -> Text:
+    """A :func:`cxlib.journey.weakest_step` result in words: the step with the lowest conversion, and
+    whether it is lower than the next-weakest step beyond noise (two-proportion test)."""
+    steps = list(steps)
+    r = weak.iloc[0]
+    if not isinstance(r["step"], str):
+        return paragraph("Too few customers reached each step to name a weakest step.")
+
+    def hop(step):
+        i = steps.index(step) if step in steps else 0
+        return (text("{} → {}", label(steps[i - 1], labels), label(step, labels)) if i
+                else text("{}", label(step, labels)))
+
+    i = steps.index(r["step"]) if r["step"] in steps else 0
+    first = text("The weakest step is <strong>{}</strong>: {} of the {} customers who got to {} went on "
+                 "(95% CI {})", hop(r["step"]), share(r["conversion"]), count(r["entered"]),
+                 label(steps[i - 1] if i else r["step"], labels).lower(),
+                 interval_range(r["conversion"], r["ci_lower"], r["ci_upper"], kind="share"))
+    if not isinstance(r["next_step"], str):
+        return paragraph("{}; it is the only step with enough customers to compare.", first)
+    verdict = ("beyond noise: fix this step first" if r["beyond_noise"]
+               else "within noise: it cannot be told apart from the next-weakest step")
+    return paragraph("{}, against {} at the next-weakest step, {}. The gap is {} (95% CI {}; two-proportion "
+                     "test p {}): {}.", first, share(r["next_conversion"]), hop(r["next_step"]),
+                     pp(r["difference"]), interval_range(r["difference"], r["diff_ci_lower"], r["diff_ci_upper"],
+                                                         kind="pp"), _p_phrase(r["p_value"]), verdict)
+
+
+def step_time_answer(times: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """A :func:`cxlib.journey.step_times` result (one row) in words: median and 90th percentile time from
+    the start step to the end step with intervals, and the share who got there within 7 days."""
+    r = times.iloc[0]
+    start, end = label(r["start"], labels), label(r["end"], labels)
+    if bool(r["suppressed"]):
+        return paragraph("Too few customers went from {} to {} ({}) to say how long it takes.", start.lower(),
+                         end.lower(), count(r["n"]))
+    unit = times.attrs.get("unit", "hour")
+    week = ""
+    if "within_7d" in times and _num(r["within_7d"]) is not None:
+        week = text(" Of the customers who reached {} at least 7 days before the data end, {} (95% CI {}) got to "
+                    "{} within 7 days.", start.lower(), share(r["within_7d"]),
+                    interval_range(r["within_7d"], r["within_7d_ci_lower"], r["within_7d_ci_upper"], kind="share"),
+                    end.lower())
+    return paragraph("Time to {}: half of the {} customers who got from {} to {} took at most <strong>{}</strong> "
+                     "(95% CI {}); 90% took at most {}.{}", end.lower(), count(r["n"]), start.lower(), end.lower(),
+                     duration(r["median"], unit=unit),
+                     interval_range(r["median"], r["ci_lower"], r["ci_upper"], kind="duration", unit=unit),
+                     duration(r["p90"], unit=unit), week)
+
+
+def themes_answer(week_counts: pd.DataFrame, *, rising: pd.DataFrame | None = None, top: int = 3,
+                  labels: dict | None = None) -> Text:
+    """This week's comment themes in words (:func:`cxlib.themes.theme_counts` rows of one week) and the
+    themes rising beyond noise (:func:`cxlib.themes.rising_themes`)."""
+    n = int(week_counts["comments"].max()) if len(week_counts) else 0
+    if n == 0:
+        return answer([text("No comments this week.")])
+    hits = week_counts[week_counts["mentions"] > 0].sort_values("mentions", ascending=False, kind="mergesort")
+    if hits.empty:
+        return answer([text("No theme matched this week's {} comments. The theme taxonomy is English: give your "
+                            "own with the taxonomy parameter (a YAML file of themes and their words).", count(n))])
+    tops = Markup(", ").join(
+        text("<strong>{}</strong> {} ({} of {})", label(h["label"], labels), share(h["mentions"] / n),
+             count(h["mentions"]), count(n)) for _, h in hits.head(top).iterrows())
+    items = [text("Most mentioned in this week's {} comments: {}.", count(n), tops)]
+    if rising is not None and len(rising):
+        up = rising[rising["rising"].astype(bool)]
+        if up.empty:
+            items.append(text("No theme rose beyond noise against the prior weeks."))
+        for _, r in up.iterrows():
+            items.append(text("Rising beyond noise: <strong>{}</strong>, {} of comments against {} in the prior "
+                              "weeks (change {}, 95% CI {}; p {}).", label(r["label"], labels), share(r["share"]),
+                              share(r["prior_share"]), pp(r["change"]),
+                              interval_range(r["change"], r["ci_lower"], r["ci_upper"], kind="pp"),
+                              _p_phrase(r["p_value"])))
+    return answer(items)
+
+
+def _days(d) -> str:
+    v = _num(d)
+    return MISSING if v is None else (f"{count(v)} day{'s' if v != 1 else ''}" if float(v).is_integer()
+                                      else f"{number(v)} days")
+
+
+def stage_nps_table(stages: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A compact :func:`cxlib.journey.stage_metrics` table for a phone: stage (the weakest marked in
+    words), answers and NPS with its interval; promoter and detractor shares stay in the CSV."""
+    key = stages.columns[0]
+    weakest = stages["weakest"] if "weakest" in stages else pd.Series(False, index=stages.index)
+    s = stages.assign(_stage=[label(v, labels) + (" (lowest)" if w else "") for v, w in zip(stages[key], weakest)])
+    return table(s, columns={"_stage": "text", "n": "count", "nps": "points"},
+                 intervals={"nps": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"_stage": "Stage", "n": "Answers", "nps": "NPS", **(labels or {})})
+
+
+def funnel_steps_table(steps: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A compact :func:`cxlib.journey.funnel` table for a phone: customers reaching each step, conversion
+    from the previous step with its interval, and the median time from the previous step."""
+    return table(steps, columns={"step": "label", "reached": "count", "conversion": "share",
+                                 "median_hours_from_previous": "duration"},
+                 intervals={"conversion": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 keep_suppressed=("reached",),
+                 labels={"step": "Step", "reached": "Customers", "conversion": "From previous step",
+                         "median_hours_from_previous": "Median time taken", **(labels or {})})
+
+
+def rising_table(rising: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """A compact :func:`cxlib.themes.rising_themes` table for a phone: theme (rising ones marked in
+    words), this week's share, the prior weeks' share and the change with its interval."""
+    r = rising.assign(_theme=[label(t, labels) + (" (rising beyond noise)" if up else "")
+                              for t, up in zip(rising["label"], rising["rising"])])
+    return table(r, columns={"_theme": "text", "share": "share", "prior_share": "share", "change": "pp"},
+                 intervals={"change": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"_theme": "Theme", "share": "This week", "prior_share": "Prior weeks", "change": "Change",
+                         **(labels or {})})
+
+
+def callback_table(loop: pd.DataFrame, *, score: str = "nps", labels: dict | None = None, title=None,
+                   subtitle=None):
+    """A :func:`cxlib.scorecard.close_the_loop` list grouped by comment theme, four columns for a phone:
+    the id (customer id, else respondent id), score, comment and latest ticket status."""
+    who = "customer_id" if "customer_id" in loop.columns else "respondent_id"
+    theme = loop["themes"] if "themes" in loop.columns else pd.Series("", index=loop.index)
+    d = loop.assign(_theme=theme.replace({"(no theme)": "No theme matched"}))
+    d = d.sort_values(["_theme", score], kind="mergesort")
+    cols = {"_theme": "text", who: "text", score: "count", "comment": "text"}
+    if "latest_ticket" in d.columns:
+        d = d.assign(_ticket=d["latest_ticket"].map({"none": "No ticket", "open": "Open", "resolved": "Resolved"})
+                     .fillna(d["latest_ticket"]))
+        cols["_ticket"] = "text"
+    return table(d, columns=cols, groups="_theme", title=title, subtitle=subtitle,
+                 labels={"customer_id": "Customer", "respondent_id": "Respondent", score: "Score",
+                         "comment": "Comment", "_ticket": "Latest ticket", **(labels or {})})
+
+
+def source_notes(*tables) -> Text:
+    """The notes a source's reader or layout recorded (:func:`cxlib.sources.metadata` ``notes``: dropped
+    previews, partial answers, computed columns), as one escaped "About the data" list; empty without notes."""
+    from cxlib import sources
+
+    holders = []
+    for t in tables:
+        if t is None:
+            continue
+        h = pd.DataFrame()
+        h.attrs["notes"] = list(sources.metadata(t).get("notes") or [])
+        holders.append(h)
+    return data_notes(*holders)
+
