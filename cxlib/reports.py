@@ -469,7 +469,8 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
         Path(log_path).write_text(f"{slug}: {status} at {_iso(end)}\n{error or ''}\n\n{details}\n", encoding="utf-8")
     return {"notebook": slug, "status": status, "error": people_message(error) if error else None,
             "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 2),
-            "parameters": _redacted(parameters), "headline": _headline(output) if status == "ok" else None}
+            "parameters": _redacted(parameters), "headline": _headline(output) if status == "ok" else None,
+            "key_figures": _key_figures(output) if status == "ok" else []}
 
 
 def _redacted(value):
@@ -515,6 +516,29 @@ def _headline(ipynb_path) -> str | None:
                 plain = html.unescape(re.sub(r"<[^>]+>", "", plain))  # tags out first: escaped text stays text
                 return plain.strip()[:300] or None
     return None
+
+
+def _key_figures(ipynb_path) -> list[dict]:
+    """The key-figure tiles of an executed notebook (``present.key_figures``): label, value, interval."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(ipynb_path), as_version=4)
+    except (OSError, ValueError):
+        return []
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            htm = o.get("data", {}).get("text/html")
+            htm = "".join(htm) if isinstance(htm, list) else htm
+            if not htm or "cx-tile" not in htm:
+                continue
+            for tile in re.findall(r'<div class="cx-tile"[^>]*>(.*?)</div>\s*(?=<div class="cx-tile"|</div>)', htm, re.S):
+                part = {k: html.unescape(re.sub(r"<[^>]+>", "", v)).strip()
+                        for k, v in re.findall(r'<div class="cx-tile-(label|value|interval)">(.*?)</div>', tile, re.S)}
+                if part.get("label") and part.get("value"):
+                    out.append(part)
+    return out[:6]
 
 
 def _iso(ts: float) -> str:
@@ -996,7 +1020,8 @@ def write_index(reports_dir=None) -> Path:
         rows.append(f"<section><h2>{html.escape(manifest.parent.name)}</h2><ul>{''.join(items)}</ul>"
                     f"<p><small>tables and manifest: <a href=\"{manifest.parent.name}/manifest.json\">"
                     f"manifest.json</a></small></p></section>")
-    body = "".join(rows) or "<p>No reports yet. Run <code>make report</code> or <code>cx run</code>.</p>"
+    body = _trends(reports) + ("".join(rows) or "<p>No reports yet. Run <code>make report</code> or "
+                               "<code>cx run</code>.</p>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>CX reports</title>
@@ -1009,6 +1034,10 @@ def write_index(reports_dir=None) -> Path:
  .ok {{ background: #1b7e5f; }} .failed {{ background: #b03a00; }}
  .demo {{ font-size: 0.8em; padding: 0 0.4em; border: 1px solid #555; border-radius: 0.3em; }}
  .attempt {{ color: #8a3b00; font-size: 0.9em; }}
+ .trends table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
+ .trends td, .trends th {{ padding: 0.2rem 0.4rem; text-align: left; border-bottom: 1px solid #eee; }}
+ .trends .num {{ font-variant-numeric: tabular-nums; white-space: nowrap; }}
+ @media (max-width: 30rem) {{ .trends .runs {{ display: none; }} }}
 </style></head>
 <body><h1>CX reports</h1>
 <p>Each dated run of the workbook, newest first. Every page states its question, answer, method and caveats.</p>
@@ -1020,6 +1049,60 @@ def write_index(reports_dir=None) -> Path:
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def _number(value: str) -> float | None:
+    m = re.search(r"([+\-\u2212]?)(\d[\d,]*(?:\.\d+)?)", value or "")
+    if not m:
+        return None
+    return float(m.group(2).replace(",", "")) * (-1 if m.group(1) in ("-", "\u2212") else 1)
+
+
+def _sparkline(values: list[float | None]) -> str:
+    """A tiny inline SVG line of the values (oldest left), with the last point marked."""
+    pts = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(pts) < 2:
+        return ""
+    lo, hi = min(v for _, v in pts), max(v for _, v in pts)
+    span = (hi - lo) or 1.0
+    w, h, n = 96, 24, max(len(values) - 1, 1)
+    xy = [(2 + i * (w - 4) / n, h - 3 - (v - lo) / span * (h - 6)) for i, v in pts]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    x, y = xy[-1]
+    return (f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-hidden="true">'
+            f'<polyline fill="none" stroke="#0072B2" stroke-width="1.5" points="{line}"/>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#0072B2"/></svg>')
+
+
+def _trends(reports: Path, weeks: int = 8) -> str:
+    """The headline key figures of the last ``weeks`` dated runs, per notebook: values and a sparkline."""
+    series: dict[tuple[str, str], dict[str, str]] = {}
+    dates = []
+    for manifest in sorted(reports.glob("*/manifest.json"), reverse=True)[:weeks]:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest.parent.name):
+            continue
+        try:
+            m = json.loads(manifest.read_text())
+        except (ValueError, OSError):
+            continue
+        dates.append(manifest.parent.name)
+        for n in m.get("notebooks", []):
+            for f in (n.get("key_figures") or [])[:3]:
+                series.setdefault((n["notebook"], f["label"]), {})[manifest.parent.name] = f["value"]
+    if not series:
+        return ""
+    dates = sorted(dates)
+    rows = []
+    for (slug, label), vals in series.items():
+        shown = [vals.get(d) for d in dates]
+        latest = next((v for v in reversed(shown) if v), "")
+        spark = _sparkline([_number(v) if v else None for v in shown])
+        rows.append(f"<tr><td>{html.escape(label)}</td><td class=\"num\">{html.escape(latest)}</td>"
+                    f"<td>{spark}</td><td class=\"runs\">{sum(1 for v in shown if v)} of the last {len(dates)} runs"
+                    f"</td></tr>")
+    return ("<section class=\"trends\"><h2>Headline figures, last runs</h2><table><thead><tr><th>Figure</th>"
+            "<th>Latest</th><th>Trend</th><th>Runs</th></tr></thead><tbody>" + "".join(rows) +
+            "</tbody></table></section>")
 
 
 def _page_title(path: Path) -> str | None:

@@ -231,3 +231,27 @@ def test_index_shows_each_page_headline(good_run):
     index = (out / "index.html").read_text()
     # the fixture's first Markdown output, as plain escaped text
     assert "flag is False (bool), grain week, comment: &lt;script&gt;" in index
+
+
+def test_index_shows_the_last_runs_headline_figures_as_a_trend(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from cxlib import present
+
+    tiles = present.key_figures([present.figure("nps", 13.2, 3.2, 23.1, kind="points"),
+                                 present.figure("csat", 0.81, 0.78, 0.84, kind="share")])
+    cell = new_code_cell("x")
+    cell.outputs = [new_output("display_data", data={"text/html": str(tiles), "text/plain": "x"})]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), path)
+    figures = reports._key_figures(path)
+    assert [f["label"] for f in figures] == ["NPS", "CSAT"] and figures[0]["value"] == "+13.2"
+    for i, day in enumerate(("2026-11-02", "2026-11-09", "2026-11-16")):
+        (tmp_path / "rep" / day).mkdir(parents=True)
+        rec = {"notebook": "cx_scorecard", "status": "ok",
+               "key_figures": [{"label": "NPS", "value": f"+{20 - 3 * i}.0"}]}
+        (tmp_path / "rep" / day / "manifest.json").write_text(json.dumps({"notebooks": [rec]}))
+    index = reports.write_index(tmp_path / "rep").read_text()
+    assert "Headline figures, last runs" in index and "<svg class=\"spark\"" in index
+    assert "+14.0" in index and "3 of the last 3 runs" in index
