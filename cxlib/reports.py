@@ -310,6 +310,27 @@ def _figure_alts(nb, title: str) -> list[str]:
     return alts
 
 
+_SCRIPT = re.compile(r"<script\b.*?(?:</script\s*>|$)", re.I | re.S)
+_HANDLER = re.compile(r"""(<[^>]*?)\s+on[a-z]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+_JS_URL = re.compile(r"""((?:href|src|action|formaction|xlink:href)\s*=\s*["']?)\s*javascript:""", re.I)
+
+
+def defuse_html(markup: str) -> str:
+    """Second line of defence for notebook output HTML (the first is escaping by construction in
+    cxlib.present): drop <script> elements, on* event-handler attributes and javascript: URLs.
+
+    nbconvert's own ``sanitize_html`` would also drop the <style>, <thead> and <th> that Great Tables
+    needs, so this narrower pass is used instead.
+    """
+    out = _SCRIPT.sub("", markup)
+    while True:
+        new = _HANDLER.sub(r"\1", out)
+        if new == out:
+            break
+        out = new
+    return _JS_URL.sub(r"\1#", out)
+
+
 def render_html(ipynb_path, html_path, *, footer: str = "", demo: bool = False) -> None:
     """Executed notebook -> self-contained HTML: code hidden, stderr dropped, figures inline with alt
     text, no script fetched from the network, readable on a phone and printed."""
@@ -320,6 +341,14 @@ def render_html(ipynb_path, html_path, *, footer: str = "", demo: bool = False) 
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
+            for o in cell.outputs:
+                data = o.get("data", {})
+                for mime in ("text/html", "text/markdown"):
+                    if mime in data:
+                        raw = data[mime]
+                        data[mime] = defuse_html("".join(raw) if isinstance(raw, list) else raw)
+        elif cell.cell_type == "markdown":
+            cell.source = defuse_html(cell.source)
     title = notebook_title(nb)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = True

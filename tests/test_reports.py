@@ -255,3 +255,20 @@ def test_index_shows_the_last_runs_headline_figures_as_a_trend(tmp_path):
     index = reports.write_index(tmp_path / "rep").read_text()
     assert "Headline figures, last runs" in index and "<svg class=\"spark\"" in index
     assert "+14.0" in index and "3 of the last 3 runs" in index
+
+
+@pytest.mark.parametrize("raw,gone", [
+    ('<img src=x onerror="window.x=1">', "onerror"),
+    ("<script>window.x=1</script>", "<script"),
+    ("<svg onload=window.x=1><circle/></svg>", "onload"),
+    ("<a href=' javascript:window.x=1'>a</a>", "javascript:"),
+    ('<div class="a" ONCLICK = "x" id=q ONMOUSEOVER=y>', "on"),
+])
+def test_output_html_is_defused_as_a_second_line_of_defence(raw, gone):
+    out = reports.defuse_html(raw)
+    assert gone not in out.lower().replace("class", "").replace(" id", "")
+
+
+def test_defusing_keeps_escaped_text_and_table_styles():
+    keep = '<style>.t > td { color: red; }</style><table><thead><tr><th>Plan</th></tr></thead></table>&lt;script&gt;'
+    assert reports.defuse_html(keep) == keep
