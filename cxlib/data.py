@@ -319,14 +319,77 @@ def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None
             "(a later end counts as still active).")
 
 
+#: CSV files up to this size are read once per session into a DuckDB temp table (larger ones stay views).
+_MATERIALIZE_MAX_BYTES = 512 * 1024 * 1024
+# (file identities, reader options, label) -> the materialised table, reused while the files are unchanged.
+_CSV_CACHE: dict[tuple, ibis.Table] = {}
+# (file identities, reader options, column) -> that column as raw text (timestamp offset checks).
+_RAW_CACHE: dict[tuple, ibis.Table] = {}
+
+
+def _file_key(paths: Sequence[str]) -> tuple:
+    """Identity of files for the session cache: resolved path, size and mtime (ns) of each."""
+    out = []
+    for p in paths:
+        st = Path(p).stat()
+        out.append((str(Path(p).resolve()), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _csv_select(con, paths: Sequence[str], opts: Mapping[str, Any], columns: Sequence[str] | None = None):
+    """``SELECT * FROM read_csv(...)`` exactly as Ibis' ``read_csv`` builds it (header, auto_detect)."""
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.base import C, STAR
+    from ibis import util
+
+    kwargs = dict(opts)
+    kwargs.setdefault("header", True)
+    kwargs["auto_detect"] = kwargs.pop("auto_detect", True)
+    options = [C[key].eq(sge.convert(val)) for key, val in kwargs.items()]
+    src = con.compiler.f.read_csv(util.normalize_filenames(list(paths) if len(paths) > 1 else paths[0]), *options)
+    cols = [sg.column(c, quoted=True) for c in columns] if columns else [STAR]
+    return sg.select(*cols).from_(src)
+
+
+def _materialize(con, select, prefix: str) -> ibis.Table:
+    """Run ``CREATE TEMP TABLE <fresh name> AS <select>`` and return the table."""
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+    from ibis import util
+
+    name = util.gen_name(prefix)
+    create = sge.Create(this=sg.to_identifier(name, quoted=True), kind="TABLE", expression=select,
+                        properties=sge.Properties(expressions=[sge.TemporaryProperty()]))
+    with con._safe_raw_sql(create):
+        pass
+    return con.table(name)
+
+
 def _read_csv(paths: list[str], label: str) -> ibis.Table:
     con = default_backend()
-    size = sum(Path(p).stat().st_size for p in paths)
+    key_files = _file_key(paths)
+    size = sum(k[1] for k in key_files)
     opts: dict[str, Any] = {"nullstr": NULL_STRINGS}
     if size <= _FULL_SNIFF_BYTES:
         opts["sample_size"] = -1
+    read_options = tuple(sorted(opts.items(), key=str))
+    key = (key_files, repr(read_options), label)
+    cached = _CSV_CACHE.get(key)
+    if cached is not None:
+        return cached
+    t = None
+    if size <= _MATERIALIZE_MAX_BYTES:
+        # Read once per session: later queries (checks, examples, the aggregate) scan the table instead
+        # of parsing and type-sniffing the file again. If reading the whole file fails (e.g. bytes that are
+        # not UTF-8 deep inside it), fall back to the lazy view so errors surface exactly as before.
+        try:
+            t = _materialize(con, _csv_select(con, paths, opts), "cx_csv")
+        except Exception:
+            t = None
     try:
-        t = con.read_csv(paths if len(paths) > 1 else paths[0], **opts)
+        if t is None:
+            t = con.read_csv(paths if len(paths) > 1 else paths[0], **opts)
     except Exception as exc:
         msg = _friendly_engine_message(exc)
         m = re.search(r"Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)", msg)
@@ -339,7 +402,9 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
     ragged = _ragged(paths, label, list(t.columns))
     if ragged:
         raise CXDataError(ragged, source=label)
-    return _register(t, _Source(label, "csv", tuple(paths), tuple(sorted(opts.items(), key=str))))
+    t = _register(t, _Source(label, "csv", tuple(paths), read_options))
+    _CSV_CACHE[key] = t
+    return t
 
 
 def _read_error(label: str, exc: Exception) -> str:
@@ -449,6 +514,29 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
                       f"{type(data).__name__}.")
 
 
+def _postgres_bool_to_int() -> None:
+    """PostgreSQL cannot cast a boolean to BIGINT (every ``(x >= 9).cast('int64').sum()`` in the analyses):
+    compile such casts as CAST(CAST(x AS INT) AS BIGINT), which every engine accepts."""
+    try:
+        from ibis.backends.sql.compilers.postgres import PostgresCompiler
+    except ImportError:  # pragma: no cover - ibis without the postgres compiler
+        return
+    original = PostgresCompiler.visit_Cast
+    if getattr(original, "_cx_patched", False):
+        return
+
+    def visit_Cast(self, op, *, arg, to):
+        if op.arg.dtype.is_boolean() and to.is_integer() and not to.is_int32():
+            return self.cast(self.cast(arg, dt.int32), to)
+        return original(self, op, arg=arg, to=to)
+
+    visit_Cast._cx_patched = True
+    PostgresCompiler.visit_Cast = visit_Cast
+    PostgresCompiler.visit_TryCast = visit_Cast
+
+
+_postgres_bool_to_int()
+
 _URL_CONNECTIONS: dict[str, Any] = {}
 
 
@@ -492,11 +580,12 @@ def _fmt(v: Any) -> str:
 
 def _examples(t: ibis.Table, bad, column: str, *, name: str | None) -> tuple[int, str]:
     """Count of rows where ``bad`` holds and a '(rows 17, 208: 11, -1)' snippet (1-based data rows)."""
-    numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
-    bad_rows = numbered.filter(bad(numbered))
-    n = int(to_pandas(bad_rows.count(), name=name))
+    # the count needs no row numbers (a window over every row); they are computed only for examples
+    n = int(to_pandas(t.filter(bad(t)).count(), name=name))
     if n == 0:
         return 0, ""
+    numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
+    bad_rows = numbered.filter(bad(numbered))
     ex = to_pandas(bad_rows.order_by(_ROW).select(_ROW, column).limit(_MAX_EXAMPLES), name=name)
     rows = ", ".join(str(int(r)) for r in ex[_ROW])
     vals = ", ".join(_fmt(v) for v in ex[column])
@@ -540,9 +629,11 @@ def check_unique(t: ibis.Table, column: str, *, name: str | None = None) -> None
     require_columns(t, [column], name=name)
     label = source_name(t, name)
     dup = t.group_by(column).aggregate(__cx_n=t.count()).filter(lambda d: d.__cx_n > 1)
-    n_dup = int(to_pandas(dup.count(), name=label))
+    # one query: the most duplicated ids, each row carrying the number of duplicated ids (none: no rows)
+    ids = to_pandas(dup.mutate(__cx_dups=ibis._.count().over(ibis.window()))
+                    .order_by(ibis.desc("__cx_n"), column).limit(_MAX_EXAMPLES), name=label)
+    n_dup = int(ids["__cx_dups"].iloc[0]) if len(ids) else 0
     if n_dup:
-        ids = to_pandas(dup.order_by(ibis.desc("__cx_n"), column).limit(_MAX_EXAMPLES), name=label)
         first = ids[column].iloc[0]
         numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
         rows = to_pandas(numbered.filter(numbered[column] == first).order_by(_ROW).select(_ROW)
@@ -678,6 +769,21 @@ def _raw_strings(t: ibis.Table, column: str) -> ibis.Table | None:
     opts = dict(src.read_options)
     opts["all_varchar"] = True
     opts.pop("sample_size", None)
+    try:
+        key = (_file_key(src.paths), repr(src.read_options), column)
+    except OSError:
+        key = None
+    if key is not None and key in _RAW_CACHE:
+        return _RAW_CACHE[key]
+    if key is not None and sum(k[1] for k in key[0]) <= _MATERIALIZE_MAX_BYTES:
+        # the text of one column, read once per session (read again only when the file changes)
+        try:
+            out = _materialize(con, _csv_select(con, src.paths, opts, [column]), "cx_raw")
+        except Exception:
+            out = None
+        if out is not None and list(out.columns) == [column]:
+            _RAW_CACHE[key] = out
+            return out
     raw = con.read_csv(list(src.paths) if len(src.paths) > 1 else src.paths[0], **opts)
     return raw.select(column) if column in raw.columns else None
 
@@ -787,6 +893,9 @@ def drop_personal(data, columns: Iterable[str] | None = None):
     return data.drop(*drop)
 
 
+_SHA_CACHE: dict[tuple, str] = {}
+
+
 def fingerprint(source: Any, *, table: str | None = None) -> dict:
     """sha256 and row count of a source, for report manifests.
 
@@ -808,12 +917,15 @@ def fingerprint(source: Any, *, table: str | None = None) -> dict:
     elif isinstance(source, (str, Path)) and "://" not in str(source):
         paths = _resolve_path(str(source).split("::", 1)[0])
         if paths:
-            h = hashlib.sha256()
-            for p in paths:
-                with open(p, "rb") as fh:
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        h.update(chunk)
-            sha = h.hexdigest()
+            key = _file_key(paths)
+            sha = _SHA_CACHE.get(key)
+            if sha is None:  # hashed once per session while the files are unchanged (size, mtime)
+                h = hashlib.sha256()
+                for p in paths:
+                    with open(p, "rb") as fh:
+                        for chunk in iter(lambda: fh.read(1 << 20), b""):
+                            h.update(chunk)
+                sha = _SHA_CACHE[key] = h.hexdigest()
     rows = int(to_pandas(as_table(source, table=table).count()))
     return {"sha256": sha, "rows": rows}
 

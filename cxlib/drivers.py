@@ -194,6 +194,8 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                    "corr": cov / np.outer(np.where(sd > 0, sd, 1), np.where(sd > 0, sd, 1))}
             complete = model.sample(min(1.0, 1.2 * max_rows / n_model), seed=seed).limit(max_rows)
     rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols), name=name)
+    # engines return rows in any order: sort, so the seeded bootstrap is the same on DuckDB and Postgres
+    rows = rows.sort_values([*by_cols, outcome, *cols], kind="mergesort", ignore_index=True)
     parts = []
     groups = [((), rows)] if not by_cols else [((k,) if not isinstance(k, tuple) else k, g)
                                                for k, g in rows.groupby(by_cols)]

@@ -712,10 +712,13 @@ def _protect_secrets(resolved: dict[str, dict]) -> dict[str, str]:
         if isinstance(value, str):
             m = pattern.match(value)
             if m and not m.group(2).startswith("${"):
-                name = next((k for k, v in secrets.items() if v == m.group(2)), None)
+                from urllib.parse import unquote
+
+                password = unquote(m.group(2))  # _expand_secrets quotes it again at connect time
+                name = next((k for k, v in secrets.items() if v == password), None)
                 if name is None:
                     name = f"CX_SECRET_{len(secrets) + 1}"
-                    secrets[name] = m.group(2)
+                    secrets[name] = password
                 return f"{m.group(1)}:${{{name}}}@" + value[m.end():]
             return value
         if isinstance(value, dict):

@@ -55,10 +55,15 @@ def load_taxonomy(taxonomy=None) -> dict:
     out = {}
     for theme, spec in raw["themes"].items():
         pats = spec.get("patterns", []) if isinstance(spec, dict) else spec
-        pattern = r"\b(" + "|".join(re.escape(p) for p in pats) + ")"
+        pattern = _WORD_START + "(" + "|".join(re.escape(p) for p in pats) + ")"
         out[theme] = {"label": (spec.get("label") if isinstance(spec, dict) else None) or theme,
                       "stage": spec.get("stage") if isinstance(spec, dict) else None, "pattern": pattern}
     return {"themes": out, "trouble_words": list(raw.get("trouble_words", []))}
+
+
+#: A word start on every engine: "\b" is a backspace in PostgreSQL's regular expressions. Comments are
+#: lower-cased before matching, so this is DuckDB's ASCII \b.
+_WORD_START = r"(^|[^a-z0-9_])"
 
 
 def _flag(col, pattern):
@@ -175,7 +180,7 @@ def trouble_word_counts(data, *, comment: str = "comment", by=None, taxonomy=Non
     by = cxdata.as_list(by)
     t = _prepared(data, comment, by, name)
     words = tax["trouble_words"]
-    aggs = {"comments": t.count(), **{f"_w{i}": _flag(t[comment], r"\b" + re.escape(w)).cast("int64").sum()
+    aggs = {"comments": t.count(), **{f"_w{i}": _flag(t[comment], _WORD_START + re.escape(w)).cast("int64").sum()
                                       for i, w in enumerate(words)}}
     wide = cxdata.to_pandas(t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs), name=name)
     long = wide.melt(id_vars=[*by, "comments"], var_name="word", value_name="mentions")
