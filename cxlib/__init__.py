@@ -22,6 +22,10 @@ __all__ = ["CXDataError", "__version__"]
 def _short_data_errors_in_ipython() -> None:
     """In a notebook, show a CXDataError as its message only (file, column, expectation, rows), not as a
     stack of cxlib / engine frames; the cell still fails, so papermill still marks the run failed."""
+    import sys
+
+    if "IPython" not in sys.modules:  # not inside IPython: importing it (~0.4 s) would only find no shell
+        return
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks only

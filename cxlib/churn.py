@@ -20,6 +20,22 @@ from cxlib.cohorts import _as_of, _index, _offset, _wilson
 __all__ = ["churn_rate", "retention_rate", "summarize"]
 
 
+def _periods_started(first_start: pd.Timestamp, period: str, as_of) -> int:
+    """How many periods after the one starting at ``first_start`` have started by ``as_of`` (vectorised:
+    the count of k >= 1 with ``_offset(first_start, k) <= as_of``; starts only grow with k)."""
+    if period in ("day", "week"):
+        days = 7 if period == "week" else 1
+        bound = int((pd.Timestamp(as_of) - first_start) // pd.Timedelta(days=days)) + 1
+    else:
+        months = {"month": 1, "quarter": 3, "year": 12}[period]
+        bound = ((as_of.year - first_start.year) * 12 + as_of.month - first_start.month) // months + 1
+    if bound < 1:
+        return 0
+    k = np.arange(1, bound + 1)
+    starts = _offset(pd.Series([first_start] * len(k)), k, period)
+    return int((starts <= as_of).sum())
+
+
 def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "start_time",
                end: str = "end_time", period: str = "month", by=None, as_of=None, tz: str | None = None,
                mrr: str | None = None, alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
@@ -74,9 +90,7 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     counts = cxdata.to_pandas(t.group_by(["_s", "_e", *by]).aggregate(**aggs), name=name)
     first_index = int(counts["_s"].min())
     first_start = pd.Timestamp(counts.loc[counts["_s"].idxmin(), "_first"])
-    last_index = first_index
-    while _offset(pd.Series([first_start]), last_index - first_index + 1, period).iloc[0] <= as_of:
-        last_index += 1
+    last_index = first_index + _periods_started(first_start, period, as_of)
     rows = []
     groups = counts.groupby(by, dropna=False) if by else [((), counts)]
     for key, g in groups:

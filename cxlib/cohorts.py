@@ -57,6 +57,35 @@ def _offset(start: pd.Series, k, grain: str) -> pd.Series:
     return pd.to_datetime(pd.DataFrame({"year": total // 12, "month": total % 12 + 1, "day": 1}))
 
 
+def _grid(sizes: pd.DataFrame, keys: list, grain: str, as_of, periods) -> pd.DataFrame:
+    """The full grid: every cohort (row of ``sizes``) x its periods 0, 1, ... whose start is on or before
+    ``as_of`` (and ``<= periods``), with ``period_start`` and ``cohort_size``; vectorised (no per-cohort loop)."""
+    if sizes.empty:
+        return pd.DataFrame()
+    cohort = sizes["_cohort"]
+    # an upper bound on the last period of each cohort; the exact cut is the start <= as_of filter below
+    if grain in ("day", "week"):
+        step = np.timedelta64(7 if grain == "week" else 1, "D")
+        bound = ((pd.Timestamp(as_of) - cohort).to_numpy() // step)
+    else:
+        months = {"month": 1, "quarter": 3, "year": 12}[grain]
+        diff = (as_of.year * 12 + as_of.month) - (cohort.dt.year.to_numpy() * 12 + cohort.dt.month.to_numpy())
+        bound = diff // months
+    bound = np.nan_to_num(np.asarray(bound, dtype=float), nan=-2.0) + 1
+    if periods is not None:
+        bound = np.minimum(bound, periods)
+    count = np.maximum(bound + 1, 0).astype("int64")
+    rows = np.repeat(np.arange(len(sizes)), count)
+    k = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+    out = sizes.iloc[rows][keys].reset_index(drop=True)
+    start = _offset(out["_cohort"], k, grain) if len(rows) else out["_cohort"]
+    keep = (start <= as_of).to_numpy()
+    out["period"] = k
+    out["period_start"] = start.to_numpy()
+    out["cohort_size"] = sizes["cohort_size"].to_numpy()[rows].astype("int64")
+    return out[keep].reset_index(drop=True)
+
+
 def _as_of(value):
     if value is None or isinstance(value, pd.Timestamp):
         return value
@@ -188,20 +217,7 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     sizes = sizes.reset_index(drop=True)
     sizes["_cohort"] = pd.to_datetime(sizes["_cohort"])
     # the full grid: every cohort, periods 0.. up to the one containing as_of
-    grid = []
-    for _, row in sizes.iterrows():
-        k = 0
-        starts = []
-        while True:
-            s = _offset(pd.Series([row["_cohort"]]), k, grain).iloc[0]
-            if s > as_of or (periods is not None and k > periods):
-                break
-            starts.append((k, s))
-            k += 1
-        for k, s in starts:
-            grid.append({**{c: row[c] for c in keys}, "period": k, "period_start": s,
-                         "cohort_size": int(row["cohort_size"])})
-    out = pd.DataFrame(grid)
+    out = _grid(sizes, keys, grain, as_of, periods)
     if out.empty:
         raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no events on or before {as_of:%Y-%m-%d}.")
     if definition == "return_on":

@@ -124,6 +124,74 @@ def _normalize(metrics, covariates=None) -> list[Metric]:
 
 # ------------------------------------------------------------------------------------------ statistics
 
+def _fused_parts(t, ms, by, variant, name):
+    """The per-metric aggregates of :func:`summary_statistics` in one engine query (one scan for every
+    metric), or None when the metrics' columns are cleaned in different ways (then one query per metric).
+
+    Columns are cleaned in metric order with the same checks and messages; a failed check, or a metric
+    without values, returns None so the per-metric path raises the first problem exactly as it always has.
+    """
+    cleaning: dict[str, tuple] = {}
+    for m in ms:
+        sig = {"proportion": ("binary",), "nps": ("numeric", 0, 10, True)}.get(m.kind, ("numeric", None, None, False))
+        wanted = [(m.column, sig)] + ([(m.denominator, ("numeric", 0, None, False))] if m.kind == "ratio" else [])
+        wanted += [(m.covariate, ("numeric", None, None, False))] if m.covariate else []
+        for col, sg in wanted:
+            if cleaning.setdefault(col, sg) != sg or col in (*by, variant):
+                return None
+    tc = t
+    try:
+        done = set()
+        for m in ms:
+            for col in [m.column] + ([m.denominator] if m.kind == "ratio" else []) + ([m.covariate] if m.covariate else []):
+                if col in done:
+                    continue
+                done.add(col)
+                sg = cleaning[col]
+                if sg[0] == "binary":
+                    tc = cxdata.clean_binary(tc, col, name=name)
+                else:
+                    tc = cxdata.clean_numeric(tc, col, lo=sg[1], hi=sg[2], integer=sg[3], name=name)
+    except cxdata.CXDataError:
+        return None
+    aggs = {}
+    for i, m in enumerate(ms):
+        if m.kind == "nps":
+            s = tc[m.column]
+            y = (s >= 9).ifelse(1.0, (s <= 6).ifelse(-1.0, 0.0))
+            y = s.isnull().ifelse(None, y).cast("float64")
+        else:
+            y = tc[m.column].cast("float64")
+        keep = y.notnull()
+        if m.kind == "ratio":
+            d = tc[m.denominator].cast("float64")
+            keep = y.notnull() & d.notnull()
+        if m.covariate:
+            x = tc[m.covariate].cast("float64")
+            keep = keep & x.notnull()
+        aggs.update({f"n__{i}": tc.count(where=keep), f"sum__{i}": y.sum(where=keep),
+                     f"sum_squares__{i}": (y * y).sum(where=keep)})
+        if m.kind == "ratio":
+            aggs.update({f"den_sum__{i}": d.sum(where=keep), f"den_sum_squares__{i}": (d * d).sum(where=keep),
+                         f"sum_products__{i}": (y * d).sum(where=keep)})
+        if m.covariate:
+            aggs.update({f"pre_sum__{i}": x.sum(where=keep), f"pre_sum_squares__{i}": (x * x).sum(where=keep),
+                         f"pre_sum_products__{i}": (y * x).sum(where=keep)})
+    allp = cxdata.to_pandas(tc.group_by([*by, variant]).aggregate(**aggs), name=name)
+    parts = []
+    for i, m in enumerate(ms):
+        mine = [c for c in allp.columns if c.endswith(f"__{i}")]
+        part = allp[[*by, variant, *mine]].rename(columns={c: c[: -len(f"__{i}")] for c in mine})
+        part = part[part["n"] > 0].reset_index(drop=True)
+        if part.empty:
+            return None
+        part = part.rename(columns={variant: "variant"})
+        part.insert(len(by) + 1, "metric", m.name)
+        part.insert(len(by) + 2, "kind", m.kind)
+        parts.append(part)
+    return parts
+
+
 def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant", metrics, covariates=None,
                        by=None, check_units: bool = True, name: str | None = None) -> pd.DataFrame:
     """Per-variant (and segment) sufficient statistics of each metric, computed in the engine.
@@ -142,16 +210,35 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     for m in ms:
         cols |= {m.column} | ({m.denominator} if m.denominator else set()) | ({m.covariate} if m.covariate else set())
     cxdata.require_columns(t, sorted(cols), name=name)
-    cxdata.check_not_empty(t, name=name)
-    if check_units:
-        cxdata.check_unique(t, unit, name=name)
+    # one pass for the row count, the unit-uniqueness check and the units without an arm; the checks'
+    # own queries (with their messages and example rows) run only when something is wrong
+    raw = t
     # "control " and "control" are one arm: compare trimmed names; units without a variant are counted
     t = t.mutate(**{variant: t[variant].cast("string").strip()})
     no_arm = t[variant].isnull() | (t[variant] == "")
-    n_no_arm = int(cxdata.to_pandas(no_arm.cast("int64").sum(), name=name) or 0)
+    facts = dict(n=t.count(), no_arm=no_arm.cast("int64").sum())
+    if check_units:
+        facts.update(ids=t[unit].count(), distinct=t[unit].nunique())
+    try:
+        got = cxdata.to_pandas(t.aggregate(**facts), name=name).iloc[0]
+    except cxdata.CXDataError:  # an engine error: raise it as the separate checks always have
+        cxdata.check_not_empty(raw, name=name)
+        if check_units:
+            cxdata.check_unique(raw, unit, name=name)
+        got = {"n": 1, "no_arm": cxdata.to_pandas(no_arm.cast("int64").sum(), name=name), "ids": 0, "distinct": 0}
+        check_units = False
+    n_rows = int(got["n"])
+    if n_rows == 0:
+        cxdata.check_not_empty(raw, name=name)
+    if check_units:
+        n_ids, n_distinct = int(got["ids"]), int(got["distinct"] or 0)
+        if n_ids != n_distinct or n_rows - n_ids > 1:  # a repeated id, or more than one blank id
+            cxdata.check_unique(raw, unit, name=name)
+    n_no_arm = int(got["no_arm"] if pd.notna(got["no_arm"]) else 0)
     t = t.filter(~no_arm)
-    parts = []
-    for m in ms:
+    parts = _fused_parts(t, ms, by, variant, name)
+    for m in (ms if parts is None else []):
+        parts = parts or []
         tm = t
         if m.kind == "proportion":
             tm = cxdata.clean_binary(tm, m.column, name=name)
