@@ -434,7 +434,7 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
 
 def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: str, metrics,
             alpha: float = 0.05, correction: str = "holm", covariates=None, by=None, check_units: bool = True,
-            name: str | None = None) -> pd.DataFrame:
+            expected=None, srm_threshold: float = 0.001, name: str | None = None) -> pd.DataFrame:
     """Compare each treatment variant with control on every metric, with intervals and adjusted p-values.
 
     Parameters
@@ -455,6 +455,10 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
         CUPED covariate for every mean/proportion metric (str) or per metric ``{column: covariate}``.
     by : str or list of str, optional
         Segment columns: one comparison per segment (every segment joins the correction family).
+    expected, srm_threshold : optional
+        Planned allocation ``{variant: share}`` (default equal) and the p-value below which the
+        sample-ratio check fails: then every ``decision`` is ``'not interpretable'`` (``attrs['srm']``
+        holds the check).
 
     Returns
     -------
@@ -472,9 +476,20 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
                                  name=name)
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
                           by=by)
-    out.attrs["notes"] = summary.attrs.get("notes", [])
+    out.attrs["notes"] = list(summary.attrs.get("notes", []))
     out.attrs["units_without_variant"] = summary.attrs.get("units_without_variant", 0)
+    # a sample-ratio mismatch means assignment or logging is broken: no comparison is a win or a loss
+    check = srm(data, variant=variant, expected=expected, threshold=srm_threshold)
+    out.attrs["srm"] = check
+    if check.p_value < srm_threshold:
+        out["decision"] = NOT_INTERPRETABLE
+        out.attrs["notes"].append(f"Sample ratio mismatch (chi-square p = {check.p_value:.2g}): the arms did not "
+                                  "get their planned shares of units, so no result is interpretable.")
     return out
+
+
+#: The decision of every comparison of an experiment whose allocation check failed.
+NOT_INTERPRETABLE = "not interpretable"
 
 
 def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", variant: str = "variant",

@@ -1660,8 +1660,8 @@ def retention_comparison_table(cmp: pd.DataFrame, *, grain: str = "month", label
                  labels={"_age": "Age", **heads, "_verdict": "Difference", **(labels or {})},
                  title=title, subtitle=subtitle,
                  notes=[f"Age: {grain}s since joining. Customers pooled over the cohorts that have completed that "
-                        f"{grain}; brackets: 95% confidence intervals; difference in percentage points with a score "
-                        "interval and test."])
+                        f"{grain}; brackets: 95% confidence intervals; difference in percentage points (beyond "
+                        "noise when its interval excludes zero)."])
 
 
 def segment_curve_table(curve: pd.DataFrame, *, by: str, ages=(1, 3, 6, 12), grain: str = "month",
@@ -1717,6 +1717,8 @@ def retention_comparison_verdict(cmp: pd.DataFrame, *, grain: str = "month", by:
     escaped sentence per compared pair ("Partly: newer cohorts retain better at month 3, beyond noise; at
     month 1 the difference is within noise.")."""
     out = []
+    if cmp is None or cmp.empty:
+        return out
     pairs = [((None, None), cmp)] if _cohort_mode(cmp) else list(cmp.groupby(["group", "reference"], sort=False))
     for (g, ref), rows in pairs:
         rows = rows[[(_num(d) is not None) for d in rows["difference"]]]
@@ -1781,11 +1783,11 @@ def ltv_table(ltv: pd.DataFrame, *, periods=(0, 3, 6, 12), grain: str = "month",
     wide = grid.rename(columns=names).join(sizes).reset_index()
     wide.columns.name = None
     cols = {**{k: "label" for k in keys}, "cohort": "date", "size": "count", **{n: "text" for n in names.values()}}
-    nt = table(wide, columns=cols, labels={"cohort": "Cohort", "size": "Customers", **(labels or {})},
+    nt = table(wide, columns=cols, labels={"cohort": "Cohort", "size": "n", **(labels or {})},
                title=title, subtitle=subtitle, options={"cohort": {"grain": grain}},
                spanners={f"{grain.capitalize()}s since joining": list(names.values())},
-               notes=[f"Cumulative revenue per acquired customer up to the end of that {grain}; blank: not reached "
-                      f"yet; —: cohort of fewer than {count(min_n)} customers."])
+               notes=[f"Cumulative revenue per acquired customer up to the end of that {grain}; n: customers in the "
+                      f"cohort; blank: not reached yet; —: cohort of fewer than {count(min_n)} customers."])
     return nt.cols_align("right", columns=[f"c{i}" for i in range(len(keys) + 1, len(cols))])
 
 
@@ -1916,15 +1918,21 @@ def drivers_scale_table(result: pd.DataFrame, *, labels: dict | None = None, sca
     sc = driver_rating_scale(result, scale)
     q = result.assign(_driver=[names[d] for d in result["driver"]],
                       _quadrant=result["quadrant"].map(_QUADRANTS).fillna(result["quadrant"]))
-    return table(q, columns={"_driver": "text", "importance": "share", "mean": "number", "_quadrant": "text",
-                             "n": "count"},
+    n = pd.to_numeric(result["n"], errors="coerce")
+    rated = (f"Ratings per driver: {count(n.min())}" + (f" to {count(n.max())}" if n.max() != n.min() else "")
+             + f"; {count(result.attrs.get('n_model', 0))} respondents rated every driver and enter the model.")
+    return table(q, columns={"_driver": "text", "importance": "share", "mean": "number", "_quadrant": "text"},
                  intervals={"importance": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
-                 labels={"_driver": "Driver", "importance": "Share of explained variation",
-                         "mean": f"Average rating ({driver_scale_text(sc)})" if sc else "Average rating",
-                         "_quadrant": "Priority", "n": "Ratings"},
+                 labels={"_driver": "Driver", "importance": "Importance",
+                         "mean": f"Average ({driver_scale_text(sc).replace('–', '–' + chr(0x2060))})" if sc
+                         else "Average rating",
+                         "_quadrant": "Priority"},
                  options={"mean": {"digits": 1}},
-                 notes=["Priority: fix first = important and rated below the other drivers' average; keep up = "
-                        "important and rated above it; monitor / maintain = less important."])
+                 notes=["Importance: the driver's share of the explained variation in the score. Average: the "
+                        "average rating" + (f" on the {driver_scale_text(sc)} scale." if sc else "."),
+                        "Priority: fix first = important and rated below the other drivers' average; keep up = "
+                        "important and rated above it; monitor / maintain = less important.", rated]
+                 ).cols_width(cases={"c0": "34%"})  # driver names (question texts) wrap between words
 
 
 # -- scores: the latest period against the one before
@@ -1985,13 +1993,15 @@ def _nps_latest_name(ch: dict, grain: str) -> str:
 
 
 def nps_score_figure(overall: pd.DataFrame, trend: pd.DataFrame | None = None, *, metric: str = "nps",
-                 grain: str = "month", as_of=None, span: str = "") -> Figure:
+                 grain: str = "month", as_of=None, span: str = "", min_n: int | None = None) -> Figure:
     """A key-figure tile of a score over the whole data (value, 95% interval, answers) whose change line is
     the latest period against the one before it, beyond noise or not."""
     r = overall.iloc[0]
     kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
     f = figure(_SCORE_NAMES.get(metric, label(metric)), r[metric], r["ci_lower"], r["ci_upper"], kind=kind,
                note=f"{count(r['n'])} answers{', ' + span if span else ''}", **opts)
+    if f.value == MISSING:
+        f.interval = "Too few answers to show reliably" + (f" (at least {count(min_n)} needed)." if min_n else ".")
     ch = nps_latest_change(trend, metric=metric, grain=grain, as_of=as_of)
     if ch is not None:
         f.change = (f"{_nps_latest_name(ch, grain)}: {format_value(ch['value'], kind, **opts)}. "
@@ -2001,13 +2011,14 @@ def nps_score_figure(overall: pd.DataFrame, trend: pd.DataFrame | None = None, *
     return f
 
 
-def nps_score_sentence(overall: pd.DataFrame, *, metric: str = "nps", span: str = "", scale=None) -> Text:
+def nps_score_sentence(overall: pd.DataFrame, *, metric: str = "nps", span: str = "", scale=None,
+                       min_n: int | None = None) -> Text:
     """One sentence: a score over the whole data with its interval and answers (NPS with its mix)."""
     r = overall.iloc[0]
     kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
     if bool(r.get("suppressed", False)) or _num(r[metric]) is None:
-        return text("{}: too few answers to show ({} answers).", _NPS_SCORE_WORDS.get(metric, label(metric)),
-                    count(r["n"]))
+        return text("{}: too few answers to show reliably ({} answers{}).", _NPS_SCORE_WORDS.get(metric, label(metric)),
+                    count(r["n"]), text("; at least {} needed", count(min_n)) if min_n else Markup(""))
     head = text("<strong>{} {}</strong> (95% CI {}; {} answers{})", _NPS_SCORE_WORDS.get(metric, label(metric)),
                 format_value(r[metric], kind, **opts),
                 interval_range(r[metric], r["ci_lower"], r["ci_upper"], kind=kind, **opts), count(r["n"]),
@@ -2031,11 +2042,12 @@ def nps_change_text(trend: pd.DataFrame, *, metric: str = "nps", grain: str = "m
     if ch is None:
         return text("{}: fewer than two {}s have enough answers to compare.", name, grain)
     kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
-    said = change_sentence(ch["change"], ch["change_ci_lower"], ch["change_ci_upper"], kind=kind,
-                           versus=f"{nps_period_name(ch['previous'], grain)} ({format_value(ch['previous_value'], kind, **opts)})",
+    prev = nps_period_name(ch["previous"], grain)
+    said = change_sentence(ch["change"], ch["change_ci_lower"], ch["change_ci_upper"], kind=kind, versus=prev,
                            beyond_noise=ch["beyond_noise"], digits=opts.get("digits"))
-    return text("{} in {}: <strong>{}</strong> ({} answers). {} (p {})", name, _nps_latest_name(ch, grain),
-                format_value(ch["value"], kind, **opts), count(ch["n"]), said.rstrip("."), _p_phrase(ch["p_value"]))
+    return text("{} in {}: <strong>{}</strong> ({} answers; {}: {}). {}; p {}.", name, _nps_latest_name(ch, grain),
+                format_value(ch["value"], kind, **opts), count(ch["n"]), prev,
+                format_value(ch["previous_value"], kind, **opts), said.rstrip("."), _p_phrase(ch["p_value"]))
 
 
 # -- segments: each value against the rest of the answers
@@ -2073,6 +2085,16 @@ def _nps_lowest(gaps: pd.DataFrame, seg) -> pd.Series | None:
     return None if g.empty or g["nps"].isna().all() else g.loc[g["nps"].idxmin()]
 
 
+def nps_weakest_sentence(gaps: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """The page's answer on segments: the value most below the rest beyond noise, else why there is none."""
+    r = nps_weakest_segment(gaps)
+    if r is not None:
+        return nps_gap_sentence(r, labels=labels)
+    if gaps["suppressed"].all():
+        return text("Segments: no segment value has enough answers to compare.")
+    return text("No segment value has an NPS below the other answers beyond noise.")
+
+
 def nps_weakest_segment(gaps: pd.DataFrame) -> pd.Series | None:
     """The segment value most below the rest beyond noise (None when no value is)."""
     low = gaps[gaps["beyond_noise"] & (gaps["gap"] < 0)]
@@ -2104,7 +2126,11 @@ def nps_segments_summary(gaps: pd.DataFrame, *, labels: dict | None = None, skip
     for seg in dict.fromkeys(gaps["segment"]):
         r = _nps_lowest(gaps, seg)
         if r is None:
-            items.append(text("{}: no value has enough answers to show.", label(seg, labels)))
+            g = gaps[gaps["segment"] == seg]
+            big = g.loc[g["n"].idxmax()] if len(g) else None
+            items.append(text("{}: no value has enough answers to show{}.", label(seg, labels), text(
+                " (the largest, {}, has {})", label(big["value"], labels), count(big["n"])) if big is not None
+                else Markup("")))
         else:
             items.append(text("{}: lowest is <strong>{}</strong>, {}.", label(seg, labels), label(r["value"], labels),
                               _nps_gap_words(r)))
@@ -2117,15 +2143,16 @@ def nps_gaps_table(gaps: pd.DataFrame, *, labels: dict | None = None, title=None
     """A :func:`nps_gaps` result: NPS per segment value with its interval and its difference from the other
     answers, grouped by segment column; the verdict in words."""
     g = gaps.assign(_segment=[label(s, labels) for s in gaps["segment"]],
+                    _value=[f"{label(v, labels)} (n = {count(n)})" for v, n in zip(gaps["value"], gaps["n"])],
                     _verdict=[("—" if s or _num(x) is None else
                                ("Lower, beyond noise" if b and x < 0 else "Higher, beyond noise" if b else
                                 "Within noise")) for s, x, b in zip(gaps["suppressed"], gaps["gap"],
                                                                      gaps["beyond_noise"])])
-    return table(g, columns={"_segment": "text", "value": "label", "n": "count", "nps": "points", "gap": "points",
+    return table(g, columns={"_segment": "text", "_value": "text", "nps": "points", "gap": "points",
                              "_verdict": "text"}, groups="_segment",
                  intervals={"nps": ("ci_lower", "ci_upper"), "gap": ("gap_ci_lower", "gap_ci_upper")},
-                 labels={**(labels or {}), "value": "Segment", "n": "Answers", "nps": "NPS",
-                         "gap": "Vs the other answers", "_verdict": "Verdict"},
+                 labels={"_value": "Segment (answers)", "nps": "NPS", "gap": "Vs the other answers",
+                         "_verdict": "Verdict"},
                  title=title, subtitle=subtitle,
                  notes=["Vs the other answers: this value's NPS minus the NPS of every other answer in the same "
                         "segment, in points; beyond noise when p < 0.05 (two-sided z-test, not adjusted for the "
@@ -2199,6 +2226,18 @@ def nps_themes_items(counts: pd.DataFrame, impact: pd.DataFrame | None = None, *
             items.append(text("No theme has enough comments (at least the minimum per group) to compare its "
                               "commenters' NPS with the others'."))
     return items
+
+
+def nps_theme_table(impact: pd.DataFrame, *, title=None, subtitle=None):
+    """A :func:`cxlib.themes.theme_impact` result in four columns that fit a phone: theme (with its number
+    of comments), NPS of those commenters, the difference from other commenters with its interval, p."""
+    t = impact.assign(_theme=[f"{_text(lbl)} ({count(n)})" for lbl, n in zip(impact["label"], impact["mentions"])])
+    return table(t, columns={"_theme": "text", "nps_with": "points", "impact": "points", "p_value": "p_value"},
+                 intervals={"impact": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"_theme": "Theme (comments)", "nps_with": "NPS", "impact": "Vs other commenters",
+                         "p_value": "p"},
+                 notes=["NPS: of the commenters who mention the theme. Vs other commenters: that NPS minus the NPS "
+                        "of commenters who do not mention it, in points (two-sided z-test)."])
 
 
 def nps_period_span(trend: pd.DataFrame | None, grain: str = "month") -> str:
@@ -2342,7 +2381,7 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
     if not guard.empty:
         names = ", ".join(label(m, labels) for m in guard["metric"].unique())
         if srm_result is not None and srm_result.mismatch:
-            figs.append(Figure(f"Guardrails ({names})", "Not interpretable", "",
+            figs.append(Figure(f"Guardrails ({names})", "Unknown", "",
                                "The allocation check failed, so no breach can be ruled in or out."))
         else:
             broken = guard[guard["guardrail_breach"].astype(bool)]
@@ -2352,7 +2391,7 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
                 said.append(f"{label(b['variant'], labels)}: {label(b['metric'], labels)} {c['diff']} "
                             f"(95% CI {c['diff_ci']})")
             figs.append(Figure(f"Guardrails ({names})",
-                               "None broken" if broken.empty else f"{count(len(broken))} broken",
+                               "All held" if broken.empty else f"{count(len(broken))} broken",
                                f"of {count(len(guard))} checks", "; ".join(said),
                                "No guardrail got worse beyond noise." if broken.empty
                                else "Worse beyond noise (95% interval entirely on the bad side)."))
@@ -2594,24 +2633,27 @@ def experiment_srm_answer(srm_result, result: pd.DataFrame | None = None) -> Tex
                      _p_phrase(srm_result.p_value), p_value(srm_result.threshold), extra)
 
 
+def _exp_family(result: pd.DataFrame) -> str:
+    m, v = result["metric"].nunique(), result["variant"].nunique()
+    return f"{count(m)} metric{'s' if m != 1 else ''} × {count(v)} variant{'s' if v != 1 else ''}"
+
+
 def experiment_overview(result: pd.DataFrame, *, labels: dict | None = None) -> Text:
     """Section answer for the full results table: how many comparisons are beyond noise, and which."""
     n = len(result)
     if (result["decision"] == NOT_INTERPRETABLE).all():
-        return paragraph("None of the {} comparisons can be read as a result: the allocation check failed. The "
+        return paragraph("Not one of the {} comparisons can be read as a result: the allocation check failed. The "
                          "numbers below are measurements only.", count(n))
     moved = result[result["decision"].isin(["win", "loss", "guardrail breached"])]
     if moved.empty:
-        return paragraph("None of the {} comparisons ({} metrics × {} variants) moved beyond noise.", count(n),
-                         count(result["metric"].nunique()), count(result["variant"].nunique()))
+        return paragraph("Not one of the {} comparisons ({}) moved beyond noise.", count(n), _exp_family(result))
     said = Markup("; ").join(
         text("{} {} on {} ({})", label(r["variant"], labels),
              "better" if r["decision"] == "win" else "worse", label(r["metric"], labels), _exp_cells(r)["head"])
         for _, r in moved.iterrows())
-    return paragraph("{} of the {} comparisons ({} metrics × {} variants) moved beyond noise (p-values adjusted for "
+    return paragraph("{} of the {} comparisons ({}) moved beyond noise (p-values adjusted for "
                      "the number of comparisons; guardrails judged before adjustment): {}. The rest are within noise.",
-                     count(len(moved)), count(n),
-                     count(result["metric"].nunique()), count(result["variant"].nunique()), said)
+                     count(len(moved)), count(n), _exp_family(result), said)
 
 
 def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None) -> Text:
@@ -2928,6 +2970,7 @@ def stage_nps_table(stages: pd.DataFrame, *, labels: dict | None = None, title=N
 def funnel_steps_table(steps: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
     """A compact :func:`cxlib.journey.funnel` table for a phone: customers reaching each step, conversion
     from the previous step with its interval, and the median time from the previous step."""
+    steps = steps.assign(conversion=steps["conversion"].where(steps["position"] > 1))  # the first step has none
     return table(steps, columns={"step": "label", "reached": "count", "conversion": "share",
                                  "median_hours_from_previous": "duration"},
                  intervals={"conversion": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,

@@ -144,3 +144,17 @@ def test_inputs_are_never_modified():
             pass
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in H.glob("*.csv")}
     assert before == after
+
+
+def test_sample_ratio_mismatch_makes_every_decision_not_interpretable(tmp_path, sample_dir):
+    raw = pd.read_csv(sample_dir / "experiment.csv", dtype=str, keep_default_na=False)
+    drop = raw.index[raw["variant"] == "one_click"][: int(0.08 * (raw["variant"] == "one_click").sum())]
+    p = tmp_path / "experiment.csv"
+    raw.drop(index=drop).to_csv(p, index=False)
+    res = experiments.compare(str(p), control="control", metrics={"converted": "proportion"})
+    assert res.attrs["srm"].p_value < 0.001
+    assert set(res["decision"]) == {"not interpretable"}
+    assert any("Sample ratio mismatch" in n for n in res.attrs["notes"])
+    fine = experiments.compare(str(sample_dir / "experiment.csv"), control="control",
+                               metrics={"converted": "proportion"})
+    assert "win" in set(fine["decision"])

@@ -17,7 +17,8 @@ __all__ = ["lift_forest", "cumulative_lift"]
 #: decision -> (colour, marker, filled, word written next to the interval)
 _DECISIONS = {"win": (GOOD, "o", True, "win"), "loss": (BAD, "s", True, "loss"),
               "guardrail breached": (BAD, "X", True, "guardrail\nbreached"),
-              "inconclusive": (NEUTRAL, "o", False, "no clear\neffect")}
+              "inconclusive": (NEUTRAL, "o", False, "no clear\neffect"),
+              "not interpretable": (NEUTRAL, "D", False, "not\ninterpretable")}
 
 
 def _fmt_abs(v):
