@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
@@ -409,8 +408,8 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         raise cxdata.CXDataError(f"no treatment variant to compare with {control!r}.")
     ok = out["p_value"].notna()
     out["p_adjusted"] = out["p_value"]
-    if correction != "none" and ok.sum() > 1:  # (multipletests is slow for a family of one: gc.collect)
-        out.loc[ok, "p_adjusted"] = multipletests(out.loc[ok, "p_value"], alpha=alpha, method=correction)[1]
+    if correction != "none" and ok.sum() > 1:
+        out.loc[ok, "p_adjusted"] = adjust_p(out.loc[ok, "p_value"].to_numpy(float), correction)
     out["significant"] = out["p_adjusted"] < alpha
     good = np.where(out["direction"] == "increase", out["abs_diff"] > 0, out["abs_diff"] < 0)
     out["decision"] = np.where(out["significant"], np.where(good, "win", "loss"), "inconclusive")
@@ -485,6 +484,27 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
         out["decision"] = NOT_INTERPRETABLE
         out.attrs["notes"].append(f"Sample ratio mismatch (chi-square p = {check.p_value:.2g}): the arms did not "
                                   "get their planned shares of units, so no result is interpretable.")
+    return out
+
+
+def adjust_p(p, method: str = "holm") -> np.ndarray:
+    """Adjusted p-values for a family of tests: Holm (step-down), Bonferroni or Benjamini-Hochberg
+    (``'fdr_bh'``); the same numbers as statsmodels ``multipletests``, without its ``gc.collect()``
+    (0.2 s a call, most of a small comparison's time)."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if method == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order]
+    if method == "holm":
+        adj = np.minimum(np.maximum.accumulate(ranked * (m - np.arange(m))), 1.0)
+    elif method == "fdr_bh":
+        adj = np.minimum(np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1], 1.0)
+    else:
+        raise cxdata.CXDataError(f"correction must be one of holm, bonferroni, fdr_bh, none; not {method!r}.")
+    out = np.empty(m)
+    out[order] = adj
     return out
 
 

@@ -256,3 +256,15 @@ def test_nps_sample_size_gives_about_80_percent_power_in_simulation():
     (na, va), (nb, vb) = nps_var(a), nps_var(b)
     power = np.mean(np.abs(nb - na) / np.sqrt(va + vb) > 1.96)
     assert 0.74 < power < 0.86
+
+
+@pytest.mark.parametrize("method", ["holm", "bonferroni", "fdr_bh"])
+def test_adjusted_p_values_equal_statsmodels(method):
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(7)
+    for m in (2, 3, 10, 40):
+        p = np.concatenate([rng.uniform(0, 0.05, m // 2), rng.uniform(0, 1, m - m // 2)])
+        p[0] = p[1]  # ties
+        np.testing.assert_allclose(ex.adjust_p(p, method), multipletests(p, method=method)[1],
+                                   rtol=0, atol=1e-12)
