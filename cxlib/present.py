@@ -874,6 +874,8 @@ def table(df: pd.DataFrame, *, columns=None, labels: dict | None = None, title=N
         f"#{gid} .gt_table {{ max-width: 100%; }}\n"
         f"#{gid} .gt_row, #{gid} .gt_col_heading, #{gid} .gt_group_heading, #{gid} .gt_sourcenote "
         "{ white-space: normal; overflow-wrap: break-word; padding-left: 4px; padding-right: 4px; }\n"
+        # headers wrap between words (hyphenated when a word is longer than its column), never mid-word
+        f"#{gid} .gt_col_heading {{ overflow-wrap: normal; word-break: normal; hyphens: auto; }}\n"
         f"#{gid} .gt_right {{ font-variant-numeric: tabular-nums; }}")
 
 
@@ -1163,7 +1165,8 @@ def _head_cells(head: pd.DataFrame) -> pd.DataFrame:
         rows.append({"value": interval(r["value"], r["ci_lower"], r["ci_upper"], kind=kind, **opts),
                      "change": interval(r["change"], r["change_ci_lower"], r["change_ci_upper"], kind=ck,
                                         **({"digits": 2} if ck == "signed" else {})),
-                     "verdict": "Beyond noise" if r["beyond_noise"] else "Within noise"})
+                     "verdict": ("No comparison (too few answers)" if _num(r["change"]) is None
+                                 else "Beyond noise" if r["beyond_noise"] else "Within noise")})
     return pd.DataFrame(rows, index=head.index)
 
 
@@ -1225,6 +1228,8 @@ def support_changes_table(changes: pd.DataFrame, *, labels: dict | None = None, 
     key = changes.columns[0]
 
     def verdict(r):
+        if _num(r.get("p_value")) is None:
+            return "No comparison (too few tickets)"
         if not r["beyond_noise"]:
             return "Within noise"
         return f"{'Slower' if r['ratio'] > 1 else 'Faster'} beyond noise ({number(r['ratio'], 1)}×)"
@@ -1248,12 +1253,14 @@ def close_the_loop_table(loop: pd.DataFrame, *, score: str = "nps", labels: dict
     --------
     >>> close_the_loop_table(scorecard.close_the_loop("data/sample/responses.csv"))  # doctest: +SKIP
     """
-    cols = {"customer_id": "text", score: "count", "comment": "text", "themes": "text", "latest_ticket": "label"}
+    who = "customer_id" if "customer_id" in loop.columns else "respondent_id"  # surveys without customer ids
+    cols = {who: "text", score: "count", "comment": "text", "themes": "text", "latest_ticket": "label"}
     cols = {c: r for c, r in cols.items() if c in loop.columns}
     if "latest_ticket" in loop.columns:
         loop = loop.assign(latest_ticket=loop["latest_ticket"].replace({"none": "No ticket"}))
     return table(loop, columns=cols, title=title, subtitle=subtitle,
-                 labels={"customer_id": "Customer", "response_time": "Answered", score: "Score",
+                 labels={"customer_id": "Customer", "respondent_id": "Respondent", "response_time": "Answered",
+                         score: "Score",
                          "latest_ticket": "Latest ticket", **(labels or {})})
 
 
@@ -1341,7 +1348,7 @@ def retention_summary(table_: pd.DataFrame, *, by: str | None = None, period: in
 
     grain = table_.attrs.get("grain", "month")
     items = []
-    row = retention_curve(table_)
+    row = retention_curve(table_, min_n=table_.attrs.get("min_n", 30))
     row = row[row["period"] == period]
     if not row.empty and not row["suppressed"].iloc[0]:
         r = row.iloc[0]
@@ -1484,7 +1491,7 @@ def scorecard_summary(head: pd.DataFrame, *, support_table: pd.DataFrame | None 
         kind, opts = _HEAD_KINDS.get(metric, ("number", {}))
         line = text("<strong>{} {}</strong> (95% CI {}, n = {})", _SCORE_NAMES.get(metric, label(metric, labels)),
                     format_value(r["value"], kind, **opts),
-                    interval_range(r["value"], r["ci_lower"], r["ci_upper"], kind=kind, **opts),
+                    interval_range(r["value"], r["ci_lower"], r["ci_upper"], kind=kind, **opts) or MISSING,
                     count(r["n"]))
         if _num(prior["change"]) is not None:
             said = change_sentence(prior["change"], prior["change_ci_lower"], prior["change_ci_upper"], kind=kind,
@@ -1513,7 +1520,8 @@ def scorecard_summary(head: pd.DataFrame, *, support_table: pd.DataFrame | None 
         s = stages[stages["weakest"]].iloc[0]
         items.append(text("Weakest journey stage: <strong>{}</strong> (NPS {}, 95% CI {}, n = {}, all weeks).",
                           label(s.iloc[0], labels), points(s["nps"]),
-                          interval_range(s["nps"], s["ci_lower"], s["ci_upper"], kind="points"), count(s["n"])))
+                          interval_range(s["nps"], s["ci_lower"], s["ci_upper"], kind="points") or MISSING,
+                          count(s["n"])))
     lead = text("Week of <strong>{}</strong>:", date(w)) if w is not None else None
     return answer(items, lead=lead)
 

@@ -338,6 +338,9 @@ def render_html(ipynb_path, html_path, *, footer: str = "", demo: bool = False) 
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(ipynb_path), as_version=4)
+    # code cells without output would leave empty boxes (blank strips) on the page
+    nb.cells = [c for c in nb.cells if c.cell_type != "code"
+                or any(o.get("name") != "stderr" for o in c.get("outputs", []))]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
@@ -530,10 +533,12 @@ def _headline(ipynb_path) -> str | None:
             if isinstance(htm, list):
                 htm = "".join(htm)
             if htm and "cx-answer" in htm:
-                m = re.search(r'class="[^"]*cx-answer[^"]*"[^>]*>(.*?)</(?:p|div|li)>', htm, re.S)
-                if m:
-                    plain = html.unescape(re.sub(r"<[^>]+>", "", m.group(1)))
-                    return re.sub(r"\s+", " ", plain).strip()[:300] or None
+                block = htm[htm.index("cx-answer"):]
+                # the lead sentence, unless it only introduces the list ("Week of 16 Nov 2026:")
+                for m in re.finditer(r"<(p|li)\b[^>]*>(.*?)</\1>", block, re.S):
+                    plain = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", m.group(2)))).strip()
+                    if plain and not plain.endswith(":"):
+                        return plain[:300]
             text = data.get("text/markdown")
             if text:
                 lines = [ln for ln in text.splitlines() if ln.strip()]

@@ -89,7 +89,7 @@ def finish(frame: Frame) -> None:
         unanswered = partial & df["nps"].isna()
         if unanswered.any():
             frame.notes.append(f"{int(unanswered.sum())} partial responses without a score dropped "
-                               f"(Finished = False); {int((partial & ~unanswered).sum())} partial "
+                               f"(survey not finished); {int((partial & ~unanswered).sum())} partial "
                                "responses with a score kept.")
             frame.df = df[~unanswered]
     _ = missing
