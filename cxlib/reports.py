@@ -1074,6 +1074,7 @@ def write_index(reports_dir=None) -> Path:
  .trends table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
  .trends td, .trends th {{ padding: 0.2rem 0.4rem; text-align: left; border-bottom: 1px solid #eee; }}
  .trends .num {{ font-variant-numeric: tabular-nums; white-space: nowrap; }}
+ .trends tr.page th {{ padding-top: 0.6rem; border-bottom: 1px solid #ccc; }}
  @media (max-width: 30rem) {{ .trends .runs {{ display: none; }} }}
 </style></head>
 <body><h1>CX reports</h1>
@@ -1126,20 +1127,23 @@ def _trends(reports: Path, weeks: int = 8) -> str:
         for n in m.get("notebooks", []):
             for f in (n.get("key_figures") or [])[:3]:
                 series.setdefault((n["notebook"], f["label"]), {})[manifest.parent.name] = f["value"]
-    if not series:
-        return ""
     dates = sorted(dates)
-    rows = []
-    for (slug, label), vals in series.items():
+    if not series or len(dates) < 2:  # a trend needs at least two runs
+        return ""
+    rows, current = [], None
+    for (slug, label), vals in sorted(series.items(), key=lambda kv: kv[0][0]):
+        if slug != current:
+            current = slug
+            title = _page_title(reports / dates[-1] / f"{slug}.html") or slug
+            rows.append(f'<tr class="page"><th colspan="4">{html.escape(title)}</th></tr>')
         shown = [vals.get(d) for d in dates]
         latest = next((v for v in reversed(shown) if v), "")
         spark = _sparkline([_number(v) if v else None for v in shown])
         rows.append(f"<tr><td>{html.escape(label)}</td><td class=\"num\">{html.escape(latest)}</td>"
-                    f"<td>{spark}</td><td class=\"runs\">{sum(1 for v in shown if v)} of the last {len(dates)} runs"
-                    f"</td></tr>")
-    return ("<section class=\"trends\"><h2>Headline figures, last runs</h2><table><thead><tr><th>Figure</th>"
-            "<th>Latest</th><th>Trend</th><th>Runs</th></tr></thead><tbody>" + "".join(rows) +
-            "</tbody></table></section>")
+                    f"<td>{spark}</td><td class=\"runs\">{sum(1 for v in shown if v)} of {len(dates)}</td></tr>")
+    return ("<section class=\"trends\"><h2>Headline figures over the last runs</h2><table><thead><tr>"
+            "<th>Figure</th><th>Latest</th><th>Trend</th><th class=\"runs\">Runs</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></section>")
 
 
 def _page_title(path: Path) -> str | None:

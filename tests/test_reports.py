@@ -253,8 +253,8 @@ def test_index_shows_the_last_runs_headline_figures_as_a_trend(tmp_path):
                "key_figures": [{"label": "NPS", "value": f"+{20 - 3 * i}.0"}]}
         (tmp_path / "rep" / day / "manifest.json").write_text(json.dumps({"notebooks": [rec]}))
     index = reports.write_index(tmp_path / "rep").read_text()
-    assert "Headline figures, last runs" in index and "<svg class=\"spark\"" in index
-    assert "+14.0" in index and "3 of the last 3 runs" in index
+    assert "Headline figures over the last runs" in index and "<svg class=\"spark\"" in index
+    assert "+14.0" in index and "3 of 3" in index
 
 
 @pytest.mark.parametrize("raw,gone", [
