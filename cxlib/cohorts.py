@@ -336,3 +336,19 @@ def ltv_to_date(table: pd.DataFrame) -> pd.DataFrame:
     t["cumulative_revenue"] = t.groupby([*keys, "cohort"])["revenue"].cumsum()
     t["ltv_to_date"] = t["cumulative_revenue"] / t["cohort_size"]
     return t[[*keys, "cohort", "period", "cohort_size", "cumulative_revenue", "ltv_to_date"]].reset_index(drop=True)
+
+
+def revenue_curve(table: pd.DataFrame) -> pd.DataFrame:
+    """Revenue of the cohorts in period k over their first-period revenue, pooled over mature cohorts
+    (a ratio of sums, not a mean of per-cohort ratios), from a :func:`retention_table` with ``value=``.
+
+    Columns: ``period``, ``cohorts``, ``customers``, ``revenue``, ``first_revenue``, ``revenue_retention``.
+    """
+    t = table[table["mature"] & ~table["suppressed"]]
+    base = t[t["period"] == 0].set_index("cohort")["revenue"]
+    t = t.assign(first_revenue=t["cohort"].map(base))
+    t = t[t["first_revenue"] > 0]
+    out = t.groupby("period").agg(cohorts=("cohort", "nunique"), customers=("cohort_size", "sum"),
+                                  revenue=("revenue", "sum"), first_revenue=("first_revenue", "sum")).reset_index()
+    out["revenue_retention"] = out["revenue"] / out["first_revenue"]
+    return out

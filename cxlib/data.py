@@ -38,7 +38,7 @@ __all__ = [
     "CXDataError", "as_table", "source_name", "require_columns", "clean_timestamp", "clean_numeric",
     "clean_binary", "check_unique", "check_not_empty", "validate", "Validation", "to_pandas",
     "default_backend", "PERSONAL_DATA_DEFAULT", "drop_personal", "fingerprint", "NULL_STRINGS",
-    "redact_credentials", "is_sample", "check_order", "check_segments", "default_as_of", "after_as_of", "RUN_DATE_ENV", "SAMPLE_AS_OF",
+    "redact_credentials", "is_sample", "check_order", "check_segments", "find_column", "default_as_of", "after_as_of", "RUN_DATE_ENV", "SAMPLE_AS_OF",
 ]
 
 #: Cell values read as missing in CSV files.
@@ -643,6 +643,16 @@ def check_unique(t: ibis.Table, column: str, *, name: str | None = None) -> None
                f"{label}: column '{column}' must be unique, but {n_dup} value{'s' if n_dup > 1 else ''} "
                f"appear more than once ({shown}; {_fmt(first)} at rows "
                f"{', '.join(str(int(r)) for r in rows)}).")
+
+
+def find_column(t, name: str | None) -> str | None:
+    """The table's column called ``name``: exactly, else ignoring case (an export's ``Region`` for a
+    ``region`` parameter); None when absent or ``name`` is empty."""
+    if not name:
+        return None
+    if name in t.columns:
+        return name
+    return {str(c).lower(): c for c in t.columns}.get(str(name).lower())
 
 
 def check_segments(t: ibis.Table, by, *, name: str | None = None) -> None:
