@@ -16,8 +16,19 @@ Methods
 - Ratio metrics (e.g. clicks / sessions, per-unit numerator and denominator): ratio of sums per arm with
   the delta-method variance (units are the randomization unit, so clustered rows are handled).
 - Relative lift (variant / control - 1) with a delta-method interval.
-- CUPED: y - theta (x - mean x) with theta = pooled cov(y, x) / var(x) from the pre-period covariate;
-  ``variance_reduction`` reports how much variance it removed.
+- Regression adjustment (``covariates=``, any metric kind, one or many covariates, from per-arm
+  cross-products computed in the engine): CUPED y - theta'(x - mean x) with the pooled slope vector
+  theta = Sxx^-1 Sxy (one covariate: cov(y, x) / var(x), the historical numbers), or
+  ``adjustment='lin'`` (Lin 2013: arm-specific slopes, = OLS with treatment x centred covariates).
+  NPS adjusts the +1/0/-1 scores; ratios adjust numerator and denominator means, then the delta method.
+  ``variance_reduction`` reports how much variance it removed; ``raw_*`` columns show the unadjusted
+  comparison beside it.
+- Always-valid inference (``sequential=True``): normal-mixture asymptotic confidence sequences
+  (Waudby-Smith et al. 2023) and always-valid p-values, see :func:`confidence_sequence`.
+- Segments: :func:`heterogeneity` (Cochran's Q, I², tau²) per metric x variant across segment
+  estimates; ``correction_family='metric'`` adjusts within each metric instead of over everything.
+- ``lift_ci='fieller'``: Fieller's interval for the relative lift; ``cap=0.99``: winsorise mean metrics
+  at an engine-computed quantile.
 - Multiple comparisons: ``p_adjusted`` over the whole family of metrics x treatment variants
   (statsmodels ``multipletests``, Holm by default).
 - ``prob_better``: posterior probability that the variant beats control in the metric's desired direction
@@ -44,6 +55,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 from cxlib import data as cxdata
 
 __all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
+           "confidence_sequence", "heterogeneity",
            "sample_size", "nps_sd", "minimum_detectable_effect", "days_needed", "summarize", "KINDS"]
 
 KINDS = ("proportion", "mean", "nps", "ratio")
@@ -61,8 +73,10 @@ class Metric:
     kind : {'proportion', 'mean', 'nps', 'ratio'}
     denominator : str, optional
         Denominator column of a ratio metric (required for ``kind='ratio'``).
-    covariate : str, optional
-        Pre-period covariate for CUPED variance reduction (means and proportions).
+    covariate : str or list of str, optional
+        Pre-period covariate(s) for regression adjustment (CUPED with a covariate vector, or Lin's
+        estimator): any metric kind, including NPS (the +1/0/-1 scores are adjusted) and ratios (numerator
+        and denominator are adjusted, then the delta method).
     guardrail : bool
         A metric that must not get worse (its harm is flagged, it is not a success metric).
     direction : {'increase', 'decrease'}
@@ -77,13 +91,17 @@ class Metric:
     column: str
     kind: str = "mean"
     denominator: str | None = None
-    covariate: str | None = None
+    covariate: str | tuple | None = None
     guardrail: bool = False
     direction: str = "increase"
     label: str | None = None
     margin: float = 0.0
 
     def __post_init__(self):
+        if isinstance(self.covariate, (list, tuple)):
+            cov = tuple(dict.fromkeys(str(c) for c in self.covariate))
+            # one covariate is stored as a plain name: the same summary columns and numbers as always
+            object.__setattr__(self, "covariate", cov[0] if len(cov) == 1 else (cov or None))
         if self.kind not in KINDS:
             raise cxdata.CXDataError(f"metric {self.column!r}: kind must be one of {', '.join(KINDS)}, "
                                      f"not {self.kind!r}.")
@@ -91,6 +109,13 @@ class Metric:
             raise cxdata.CXDataError(f"ratio metric {self.column!r} needs denominator= (e.g. sessions).")
         if self.direction not in ("increase", "decrease"):
             raise cxdata.CXDataError(f"metric {self.column!r}: direction must be 'increase' or 'decrease'.")
+
+    @property
+    def covariates(self) -> tuple:
+        """The covariate columns as a tuple (empty without adjustment)."""
+        if not self.covariate:
+            return ()
+        return (self.covariate,) if isinstance(self.covariate, str) else tuple(self.covariate)
 
     @property
     def name(self) -> str:
@@ -109,12 +134,14 @@ def _normalize(metrics, covariates=None) -> list[Metric]:
     for m in metrics:
         if isinstance(m, str):
             m = Metric(m)
-        if isinstance(cov, str) and m.kind in ("mean", "proportion") and m.covariate is None:
+        if isinstance(cov, (str, list, tuple)) and m.kind in ("mean", "proportion") and m.covariate is None:
             m = Metric(**{**m.__dict__, "covariate": cov})
-        elif isinstance(cov, dict) and m.column in cov and m.covariate is None:
-            m = Metric(**{**m.__dict__, "covariate": cov[m.column]})
-        if m.covariate and m.kind not in ("mean", "proportion"):
-            raise cxdata.CXDataError(f"metric {m.name!r}: CUPED covariates apply to means and proportions.")
+        elif isinstance(cov, dict) and m.covariate is None and (m.name in cov or m.column in cov):
+            m = Metric(**{**m.__dict__, "covariate": cov[m.name] if m.name in cov else cov[m.column]})
+        for x in m.covariates:
+            if x in (m.column, m.denominator):
+                raise cxdata.CXDataError(f"metric {m.name!r}: the covariate {x!r} is the metric itself; use a "
+                                         "pre-period column.")
         out.append(m)
     if not out:
         raise cxdata.CXDataError("no metrics given: metrics={'converted': 'proportion', ...}")
@@ -123,7 +150,37 @@ def _normalize(metrics, covariates=None) -> list[Metric]:
 
 # ------------------------------------------------------------------------------------------ statistics
 
-def _fused_parts(t, ms, by, variant, name):
+def _cov_names(k: int):
+    """Summary column names of ``k`` covariates: sums, y-products, denominator-products, cross-products.
+
+    One covariate keeps the historical CUPED names (``pre_sum``, ``pre_sum_squares``,
+    ``pre_sum_products``; ratios add ``pre_den_products``); more use ``x{j}_sum``, ``x{j}_y_products``,
+    ``x{j}_den_products`` and ``x{j}_x{l}_products`` (j <= l).
+    """
+    if k == 1:
+        return ["pre_sum"], ["pre_sum_products"], ["pre_den_products"], {(0, 0): "pre_sum_squares"}
+    return ([f"x{j}_sum" for j in range(k)], [f"x{j}_y_products" for j in range(k)],
+            [f"x{j}_den_products" for j in range(k)],
+            {(j, m): f"x{j}_x{m}_products" for j in range(k) for m in range(j, k)})
+
+
+def _cov_aggs(xs, y, d, keep=None, suffix=""):
+    """Engine aggregates of covariates ``xs``: sums, cross-products with each other, with y and with d."""
+    sums, yp, dp, cross = _cov_names(len(xs))
+    out = {}
+    out.update({sums[j] + suffix: x.sum(where=keep) for j, x in enumerate(xs)})
+    out.update({nm + suffix: (xs[j] * xs[m]).sum(where=keep) for (j, m), nm in cross.items()})
+    out.update({yp[j] + suffix: (y * x).sum(where=keep) for j, x in enumerate(xs)})
+    if d is not None:
+        out.update({dp[j] + suffix: (d * x).sum(where=keep) for j, x in enumerate(xs)})
+    return out
+
+
+def _capped(y, col, caps):
+    return y.clip(upper=caps[col]) if caps and col in caps else y
+
+
+def _fused_parts(t, ms, by, variant, name, caps=None):
     """The per-metric aggregates of :func:`summary_statistics` in one engine query (one scan for every
     metric), or None when the metrics' columns are cleaned in different ways (then one query per metric).
 
@@ -134,7 +191,7 @@ def _fused_parts(t, ms, by, variant, name):
     for m in ms:
         sig = {"proportion": ("binary",), "nps": ("numeric", 0, 10, True)}.get(m.kind, ("numeric", None, None, False))
         wanted = [(m.column, sig)] + ([(m.denominator, ("numeric", 0, None, False))] if m.kind == "ratio" else [])
-        wanted += [(m.covariate, ("numeric", None, None, False))] if m.covariate else []
+        wanted += [(x, ("numeric", None, None, False)) for x in m.covariates]
         for col, sg in wanted:
             if cleaning.setdefault(col, sg) != sg or col in (*by, variant):
                 return None
@@ -142,7 +199,7 @@ def _fused_parts(t, ms, by, variant, name):
     try:
         done = set()
         for m in ms:
-            for col in [m.column] + ([m.denominator] if m.kind == "ratio" else []) + ([m.covariate] if m.covariate else []):
+            for col in [m.column] + ([m.denominator] if m.kind == "ratio" else []) + list(m.covariates):
                 if col in done:
                     continue
                 done.add(col)
@@ -160,26 +217,26 @@ def _fused_parts(t, ms, by, variant, name):
             y = (s >= 9).ifelse(1.0, (s <= 6).ifelse(-1.0, 0.0))
             y = s.isnull().ifelse(None, y).cast("float64")
         else:
-            y = tc[m.column].cast("float64")
+            y = _capped(tc[m.column].cast("float64"), m.column, caps if m.kind == "mean" else None)
         keep = y.notnull()
+        d = None
         if m.kind == "ratio":
             d = tc[m.denominator].cast("float64")
             keep = y.notnull() & d.notnull()
-        if m.covariate:
-            x = tc[m.covariate].cast("float64")
+        xs = [tc[x].cast("float64") for x in m.covariates]
+        for x in xs:
             keep = keep & x.notnull()
         aggs.update({f"n__{i}": tc.count(where=keep), f"sum__{i}": y.sum(where=keep),
                      f"sum_squares__{i}": (y * y).sum(where=keep)})
         if m.kind == "ratio":
             aggs.update({f"den_sum__{i}": d.sum(where=keep), f"den_sum_squares__{i}": (d * d).sum(where=keep),
                          f"sum_products__{i}": (y * d).sum(where=keep)})
-        if m.covariate:
-            aggs.update({f"pre_sum__{i}": x.sum(where=keep), f"pre_sum_squares__{i}": (x * x).sum(where=keep),
-                         f"pre_sum_products__{i}": (y * x).sum(where=keep)})
+        if xs:
+            aggs.update(_cov_aggs(xs, y, d, keep, suffix=f"__{i}"))
     allp = cxdata.to_pandas(tc.group_by([*by, variant]).aggregate(**aggs), name=name)
     parts = []
     for i, m in enumerate(ms):
-        mine = [c for c in allp.columns if c.endswith(f"__{i}")]
+        mine = [c for c in allp.columns if "__" in c and c.rsplit("__", 1)[1] == str(i)]
         part = allp[[*by, variant, *mine]].rename(columns={c: c[: -len(f"__{i}")] for c in mine})
         part = part[part["n"] > 0].reset_index(drop=True)
         if part.empty:
@@ -192,22 +249,30 @@ def _fused_parts(t, ms, by, variant, name):
 
 
 def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant", metrics, covariates=None,
-                       by=None, check_units: bool = True, name: str | None = None) -> pd.DataFrame:
+                       by=None, check_units: bool = True, cap: float | None = None,
+                       name: str | None = None) -> pd.DataFrame:
     """Per-variant (and segment) sufficient statistics of each metric, computed in the engine.
 
     Returns one row per [segment x] variant x metric with ``metric``, ``kind``, ``n``, ``sum``,
     ``sum_squares`` and, where they apply, ``den_sum``, ``den_sum_squares``, ``sum_products`` (ratios)
-    and ``pre_sum``, ``pre_sum_squares``, ``pre_sum_products`` (CUPED). NPS rows hold the +1/0/-1 scores.
-    Units with a blank metric are not counted for it. ``check_units`` verifies that no unit appears
-    twice (a unit in two variants breaks randomization); on tens of millions of rows it is most of the
-    run time, so a warehouse table already keyed by unit may skip it.
+    and the covariate cross-products of regression adjustment: one covariate ``pre_sum``,
+    ``pre_sum_squares``, ``pre_sum_products`` (+ ``pre_den_products`` = sum of denominator x covariate
+    for ratios); K > 1 covariates ``x{j}_sum``, ``x{j}_x{l}_products`` (l >= j), ``x{j}_y_products``
+    (+ ``x{j}_den_products``), in the order of the metric's covariates (``attrs['covariates']``). Sizes
+    are independent of the row count (K(K+3)/2 + K numbers per arm). NPS rows hold the +1/0/-1 scores.
+    Units with a blank metric (or a blank covariate of it) are not counted for it. ``check_units``
+    verifies that no unit appears twice (a unit in two variants breaks randomization); on tens of
+    millions of rows it is most of the run time, so a warehouse table already keyed by unit may skip it.
+    ``cap`` (e.g. 0.99) winsorises 'mean' metrics at that quantile of the pooled units (DuckDB
+    ``quantile_cont``, computed in the engine; values above it are set to it); the thresholds are in
+    ``attrs['caps']``.
     """
     ms = _normalize(metrics, covariates)
     by = cxdata.as_list(by)
     t = cxdata.as_table(data, name=name)
     cols = {unit, variant, *by}
     for m in ms:
-        cols |= {m.column} | ({m.denominator} if m.denominator else set()) | ({m.covariate} if m.covariate else set())
+        cols |= {m.column} | ({m.denominator} if m.denominator else set()) | set(m.covariates)
     cxdata.require_columns(t, sorted(cols), name=name)
     # one pass for the row count, the unit-uniqueness check and the units without an arm; the checks'
     # own queries (with their messages and example rows) run only when something is wrong
@@ -235,7 +300,8 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
             cxdata.check_unique(raw, unit, name=name)
     n_no_arm = int(got["no_arm"] if pd.notna(got["no_arm"]) else 0)
     t = t.filter(~no_arm)
-    parts = _fused_parts(t, ms, by, variant, name)
+    caps = _cap_thresholds(t, ms, cap, name) if cap is not None else {}
+    parts = _fused_parts(t, ms, by, variant, name, caps)
     for m in (ms if parts is None else []):
         parts = parts or []
         tm = t
@@ -249,7 +315,7 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
             y = s.isnull().ifelse(None, y).cast("float64")
         else:
             tm = cxdata.clean_numeric(tm, m.column, name=name)
-            y = tm[m.column].cast("float64")
+            y = _capped(tm[m.column].cast("float64"), m.column, caps if m.kind == "mean" else None)
         tm = tm.mutate(_y=y)
         keep = tm["_y"].notnull()
         aggs = {}
@@ -257,18 +323,18 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
             tm = cxdata.clean_numeric(tm, m.denominator, lo=0, name=name)
             tm = tm.mutate(_d=tm[m.denominator].cast("float64"))
             keep = tm["_y"].notnull() & tm["_d"].notnull()
-        if m.covariate:
-            tm = cxdata.clean_numeric(tm, m.covariate, name=name)
-            tm = tm.mutate(_x=tm[m.covariate].cast("float64"))
-            keep = keep & tm["_x"].notnull()
+        for j, x in enumerate(m.covariates):
+            tm = cxdata.clean_numeric(tm, x, name=name)
+            tm = tm.mutate(**{f"_x{j}": tm[x].cast("float64")})
+            keep = keep & tm[f"_x{j}"].notnull()
         tm = tm.filter(keep)
         aggs.update(n=tm.count(), sum=tm["_y"].sum(), sum_squares=(tm["_y"] * tm["_y"]).sum())
         if m.kind == "ratio":
             aggs.update(den_sum=tm["_d"].sum(), den_sum_squares=(tm["_d"] * tm["_d"]).sum(),
                         sum_products=(tm["_y"] * tm["_d"]).sum())
-        if m.covariate:
-            aggs.update(pre_sum=tm["_x"].sum(), pre_sum_squares=(tm["_x"] * tm["_x"]).sum(),
-                        pre_sum_products=(tm["_y"] * tm["_x"]).sum())
+        if m.covariates:
+            aggs.update(_cov_aggs([tm[f"_x{j}"] for j in range(len(m.covariates))], tm["_y"],
+                                  tm["_d"] if m.kind == "ratio" else None))
         part = cxdata.to_pandas(tm.group_by([*by, variant]).aggregate(**aggs), name=name)
         if part.empty or int(part["n"].sum()) == 0:
             label = cxdata.source_name(t, name)
@@ -282,9 +348,28 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     out["n"] = out["n"].astype("int64")
     out = out.sort_values([*by, "metric", "variant"], kind="mergesort").reset_index(drop=True)
     out.attrs["units_without_variant"] = n_no_arm
+    if any(m.covariates for m in ms):
+        out.attrs["covariates"] = {m.name: list(m.covariates) for m in ms if m.covariates}
+    if caps:
+        out.attrs["caps"] = {m.name: caps[m.column] for m in ms if m.kind == "mean" and m.column in caps}
     out.attrs["notes"] = ([f"{n_no_arm:,} unit{'s have' if n_no_arm > 1 else ' has'} no variant and "
                            f"{'are' if n_no_arm > 1 else 'is'} left out of every comparison."] if n_no_arm else [])
     return out
+
+
+def _cap_thresholds(t, ms, cap, name):
+    """The ``cap`` quantile of every 'mean' metric column over all units with an arm (one engine query)."""
+    if not 0 < float(cap) < 1:
+        raise cxdata.CXDataError(f"cap must be a quantile between 0 and 1 (e.g. 0.99), not {cap!r}.")
+    cols = list(dict.fromkeys(m.column for m in ms if m.kind == "mean"))
+    if not cols:
+        return {}
+    tc = t
+    for col in cols:
+        tc = cxdata.clean_numeric(tc, col, name=name)
+    got = cxdata.to_pandas(tc.aggregate(**{f"q{i}": tc[c].cast("float64").quantile(float(cap))
+                                           for i, c in enumerate(cols)}), name=name).iloc[0]
+    return {c: float(got[f"q{i}"]) for i, c in enumerate(cols) if pd.notna(got[f"q{i}"])}
 
 
 def _arm(row, kind, theta=None, pre_mean=None):
@@ -308,22 +393,220 @@ def _arm(row, kind, theta=None, pre_mean=None):
     return m, var / n, var
 
 
+def _group_k(g) -> int:
+    """How many covariates a metric's summary rows carry (0: no adjustment)."""
+    if "x0_sum" in g and g["x0_sum"].notna().all():
+        k = 0
+        while f"x{k}_sum" in g and g[f"x{k}_sum"].notna().all():
+            k += 1
+        return k
+    return 1 if "pre_sum" in g and g["pre_sum"].notna().all() else 0
+
+
+def _moments(row, k: int, ratio: bool) -> dict:
+    """Per-arm sums of a summary row as arrays: n, y (sum, squares), d, x vector, cross-products."""
+    sums, yp, dp, cross = _cov_names(k)
+    sxx = np.empty((k, k))
+    for (j, m), nm in cross.items():
+        sxx[j, m] = sxx[m, j] = float(row[nm])
+    mo = {"n": float(row["n"]), "sy": float(row["sum"]), "syy": float(row["sum_squares"]),
+          "sx": np.array([float(row[c]) for c in sums]), "sxx": sxx,
+          "sxy": np.array([float(row[c]) for c in yp])}
+    if ratio:
+        if dp[0] not in row or pd.isna(row[dp[0]]):
+            raise cxdata.CXDataError("ratio metrics with covariates need the denominator x covariate products "
+                                     f"({', '.join(dp)}) in the summary.")
+        mo.update(sd=float(row["den_sum"]), sdd=float(row["den_sum_squares"]), syd=float(row["sum_products"]),
+                  sxd=np.array([float(row[c]) for c in dp]))
+    return mo
+
+
+def _cov(n, sa, sb, ma, mb):
+    """Sample covariance (n - 1) from sums: (sum ab - n ma mb) / (n - 1) (arrays broadcast)."""
+    return (sa - n * np.multiply.outer(ma, mb)) / (n - 1) if np.ndim(ma) and np.ndim(mb) else (sa - n * ma * mb) / (n - 1)
+
+
+def _solve(a, b):
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:  # collinear covariates: the minimum-norm solution
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def _adjusted_arm(mo, kind, theta_y, theta_d, x_mean, lin: bool):
+    """Regression-adjusted mean (or ratio) of one arm and the variance of that estimate.
+
+    CUPED (``lin=False``): pooled slopes ``theta``; estimate ybar - theta'(xbar - x_mean), variance
+    var(y - theta'x) / n. Lin (``lin=True``): the arm's own OLS slopes; the variance is the classical
+    OLS variance of the arm's intercept with covariates centred at ``x_mean``:
+    SSR / (n - K - 1) * (1/n + d' S^-1 d), d = xbar - x_mean, S the arm's centred cross-products.
+    Ratios adjust numerator and denominator means and linearise: var(u - theta_u'x) / (n dbar*^2) with
+    u = y - R d, theta_u = theta_y - R theta_d.
+    """
+    n, k = mo["n"], len(mo["sx"])
+    yb, xb = mo["sy"] / n, mo["sx"] / n
+    var_y = max((mo["syy"] - n * yb * yb) / (n - 1), 0.0)
+    cxx = (mo["sxx"] - n * np.outer(xb, xb)) / (n - 1)
+    cxy = (mo["sxy"] - n * xb * yb) / (n - 1)
+    dev = xb - x_mean
+    if lin:
+        theta_y = _solve(cxx, cxy)
+    if kind == "ratio":
+        db = mo["sd"] / n
+        var_d = (mo["sdd"] - n * db * db) / (n - 1)
+        cov_yd = (mo["syd"] - n * yb * db) / (n - 1)
+        cxd = (mo["sxd"] - n * xb * db) / (n - 1)
+        if lin:
+            theta_d = _solve(cxx, cxd)
+        y_adj, d_adj = yb - theta_y @ dev, db - theta_d @ dev
+        est = y_adj / d_adj
+        var_u = var_y - 2 * est * cov_yd + est * est * var_d
+        cxu = cxy - est * cxd
+        th = theta_y - est * theta_d
+        s2 = var_u - 2 * th @ cxu + th @ cxx @ th
+        scale = d_adj ** 2
+    else:
+        est = yb - theta_y @ dev
+        s2 = var_y - 2 * theta_y @ cxy + theta_y @ cxx @ theta_y
+        scale = 1.0
+    s2 = max(float(s2), 0.0)
+    if lin:
+        v = s2 * (n - 1) / (n - k - 1) * (1 / n + dev @ _solve(cxx, dev) / (n - 1)) if n > k + 1 else np.nan
+    else:
+        v = s2 / n
+    return float(est), float(v) / scale
+
+
+def _welch(mt, vt, nt, mc, vc, nc, kind, alpha, z):
+    """Difference, its SE, the interval quantile and the p-value (Welch t; normal for ratios)."""
+    diff = mt - mc
+    se = np.sqrt(vt + vc)
+    if kind == "ratio":
+        dof = np.inf
+    else:
+        dof = (vt + vc) ** 2 / ((vt ** 2 / (nt - 1)) + (vc ** 2 / (nc - 1))) if (vt + vc) > 0 else np.inf
+    tq = stats.t.ppf(1 - alpha / 2, dof) if np.isfinite(dof) else z
+    p = 2 * stats.t.sf(abs(diff / se), dof) if se > 0 else np.nan
+    return diff, se, tq, p
+
+
+def confidence_sequence(estimate, se, n, *, alpha: float = 0.05, n_opt=None):
+    """Asymptotic confidence sequence and always-valid p-value for an estimate from ``n`` observations.
+
+    The normal-mixture boundary (Robbins 1970; Howard et al. 2021, eq. (14)) in the asymptotic form of
+    Waudby-Smith, Arbour, Sinha, Kennedy & Ramdas (2023), "Time-uniform central limit theory and
+    asymptotic confidence sequences", Thm 2.2. With ``sigma^2 = n se^2`` the per-observation variance of
+    the estimate (for a difference of two arm means, ``se^2 = v_t + v_c`` and ``n = n_t + n_c``):
+
+        estimate ± se * sqrt( 2 (n rho^2 + 1) / (n rho^2) * log( sqrt(n rho^2 + 1) / alpha ) )
+
+    This is Ville's inequality applied to the Gaussian mixture (mixing N(0, rho^2) over lambda) of
+    exp(lambda S_n / sigma - lambda^2 n / 2): the mixture is sqrt(1 + n rho^2)^-1 exp(rho^2 (S_n/sigma)^2 /
+    (2 (1 + n rho^2))) and crosses 1/alpha with probability at most alpha over all n. The tuning constant
+
+        rho^2 = (-2 log alpha + log(1 - 2 log alpha)) / n_opt
+
+    makes the sequence tightest at ``n = n_opt`` (minimising (1 + 1/a)(log(1 + a) - 2 log alpha) over
+    a = n rho^2 gives a = log(1 + a) - 2 log alpha; one fixed-point step from a = -2 log alpha is the
+    closed form above). ``n_opt`` must be fixed before the looks (the planned total sample size); the
+    default, the current ``n``, is right for a single look. The always-valid p-value is the inverse of
+    the mixture martingale at the same rho, ``min(1, sqrt(1 + a) exp(-a z^2 / (2 (1 + a))))`` with
+    ``z = estimate / se``: below ``alpha`` exactly when the sequence excludes 0.
+
+    Parameters
+    ----------
+    estimate, se, n : float or array
+        Estimates, their standard errors and the number of observations behind each.
+    alpha : float
+        Error probability over all looks together.
+    n_opt : float or array, optional
+        Sample size at which the sequence is tightest (default ``n``).
+
+    Returns
+    -------
+    (lower, upper, p_always_valid) : arrays
+
+    Examples
+    --------
+    >>> lo, hi, p = confidence_sequence(0.02, 0.008, 10_000, n_opt=10_000)
+    >>> round(float(lo), 4), round(float(hi), 4), round(float(p), 3)
+    (-0.0043, 0.0443, 0.186)
+    """
+    est, se, n = (np.asarray(a, dtype=float) for a in (estimate, se, n))
+    n_opt = n if n_opt is None else np.asarray(n_opt, dtype=float)
+    big_l = -2 * np.log(alpha)
+    a = n * (big_l + np.log1p(big_l)) / n_opt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = se * np.sqrt(2 * (a + 1) / a * np.log(np.sqrt(a + 1) / alpha))
+        zz = est / se
+        p = np.minimum(1.0, np.sqrt(1 + a) * np.exp(-a * zz * zz / (2 * (1 + a))))
+    return est - half, est + half, p
+
+
+def _fieller(mt, vt, mc, vc, z):
+    """Fieller interval for mt / mc - 1 (independent arms); NaN when it is unbounded (mc not clearly
+    away from zero: mc^2 <= z^2 vc)."""
+    qa = mc * mc - z * z * vc
+    qb = -2 * mt * mc
+    qc = mt * mt - z * z * vt
+    disc = qb * qb - 4 * qa * qc
+    if not qa > 0 or disc < 0:
+        return np.nan, np.nan
+    r = np.sqrt(disc)
+    return (-qb - r) / (2 * qa) - 1, (-qb + r) / (2 * qa) - 1
+
+
+FAMILIES = ("all", "metric")
+ADJUSTMENTS = ("cuped", "lin")
+LIFT_CIS = ("delta", "fieller")
+
+
+def _row_key(values) -> str:
+    return "\x1f".join(str(v) for v in values)
+
+
 def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha: float = 0.05,
-                    correction: str = "holm", by=None) -> pd.DataFrame:
+                    correction: str = "holm", by=None, sequential: bool = False, n_opt=None,
+                    adjustment: str = "cuped", lift_ci: str = "delta", correction_family: str = "all") -> pd.DataFrame:
     """Compare every treatment variant with ``control`` from per-variant sufficient statistics.
 
     Parameters
     ----------
     summary : pandas.DataFrame
         One row per [segment x] variant x metric: ``variant``, ``metric``, ``n``, ``sum``,
-        ``sum_squares`` (+ ratio and CUPED columns, see the module docstring) and ``kind`` (or give
-        ``metrics``).
+        ``sum_squares`` (+ ratio and covariate columns, see :func:`summary_statistics`) and ``kind``
+        (or give ``metrics``).
     control : str
         The control variant.
     metrics : mapping or list of Metric, optional
         Kinds, guardrails and directions (default: ``kind`` column, all 'increase', no guardrails).
     correction : {'holm', 'bonferroni', 'fdr_bh', 'none'}
-        Multiple-comparison adjustment over all metrics x variants (x segments).
+        Multiple-comparison adjustment over the family (see ``correction_family``).
+    by : str or list of str, optional
+        Segment columns of the summary.
+    sequential : bool
+        Add an always-valid confidence sequence for the absolute difference (``cs_lower``,
+        ``cs_upper``, same units as ``abs_diff``) and ``p_always_valid`` (see
+        :func:`confidence_sequence`), valid however often the results are looked at; then
+        ``p_adjusted``, ``significant``, ``decision`` and the guardrail columns use them instead of the
+        fixed-horizon test.
+    n_opt : int or mapping, optional
+        Planned total units (control + variant) at which the sequence is tightest: one number, or
+        ``{variant: n}``. Default: the current total, right for one look; fix it in advance when
+        monitoring (``cumulative(sequential=True)`` uses the final total).
+    adjustment : {'cuped', 'lin'}
+        How covariates adjust (when the summary has covariate columns). 'cuped': one pooled slope
+        vector ``theta = Sxx^-1 Sxy`` from the cross-products of all arms together (centred at the pooled
+        covariate means); with one covariate exactly the historical CUPED numbers. 'lin': Lin (2013),
+        each arm its own slopes (y ~ arm x centred covariates); the point estimate equals statsmodels OLS
+        with treatment x centred-covariate interactions and the standard error equals its classical
+        (non-robust) OLS standard error fitted per arm (the interacted model with an arm-specific residual
+        variance; asymptotically the HC standard error Lin recommends).
+    lift_ci : {'delta', 'fieller'}
+        Interval of the relative lift: delta method (default) or Fieller's exact interval for a ratio of
+        independent normal means (NaN bounds when the control mean is not clearly away from zero).
+    correction_family : {'all', 'metric'}
+        Adjust over everything (metrics x variants x segments) or separately within each metric.
 
     Returns
     -------
@@ -335,10 +618,26 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         flat prior, normal approximation: chance the variant is better, and the expected shortfall in
         the metric's units if it is shipped and is in fact worse), ``direction``, ``guardrail``,
         ``guardrail_breach``, ``decision`` ('win' | 'loss' | 'inconclusive' | 'guardrail breached'), ``cuped``,
-        ``variance_reduction``.
+        ``variance_reduction``. With covariates: ``raw_abs_diff``, ``raw_ci_lower``, ``raw_ci_upper``,
+        ``raw_p_value`` (the unadjusted comparison beside the adjusted one) and ``n_covariates``. With
+        ``sequential=True``: ``cs_lower``, ``cs_upper``, ``p_always_valid``. ``attrs['se']`` holds the
+        standard error of each row's ``abs_diff`` (in the metric's units) and ``attrs['se_keys']`` the
+        row's segments, metric and variant joined by ``"\\x1f"`` (used by :func:`heterogeneity`).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"variant": ["control", "b"], "metric": "m", "kind": "mean", "n": [1000, 1000],
+    ...                   "sum": [10_000.0, 10_300.0], "sum_squares": [109_000.0, 115_090.0]})
+    >>> r = compare_summary(s, control="control", sequential=True).iloc[0]
+    >>> bool(r["cs_lower"] < r["abs_ci_lower"] < r["abs_diff"])
+    True
     """
     if correction not in CORRECTIONS:
         raise cxdata.CXDataError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}.")
+    for arg, val, allowed in (("adjustment", adjustment, ADJUSTMENTS), ("lift_ci", lift_ci, LIFT_CIS),
+                              ("correction_family", correction_family, FAMILIES)):
+        if val not in allowed:
+            raise cxdata.CXDataError(f"{arg} must be one of {', '.join(allowed)}, not {val!r}.")
     by = cxdata.as_list(by)
     s = summary.copy()
     info: dict[str, Metric] = {}
@@ -353,6 +652,8 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         raise cxdata.CXDataError(f"control variant {control!r} not found; variants: {', '.join(sorted(variants))}.")
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
+    ses = {}
+    any_adjusted = False
     groups = s.groupby([*by, "metric"], sort=False) if by else s.groupby("metric", sort=False)
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
@@ -361,10 +662,14 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         meta = info.get(metric_name, Metric(metric_name if kind != "ratio" else metric_name.split("/")[0],
                                             kind, denominator="_" if kind == "ratio" else None))
         scale = 100.0 if kind == "nps" else 1.0
-        cuped = "pre_sum" in g and g["pre_sum"].notna().all()
+        k = _group_k(g)
+        cuped = k > 0
+        any_adjusted = any_adjusted or cuped
+        # one covariate, CUPED, not a ratio: the historical scalar arithmetic (bit-identical numbers)
+        classic = k == 1 and adjustment == "cuped" and kind != "ratio"
         theta = pre_mean = None
         reduction = np.nan
-        if cuped:
+        if classic:
             n_all = g["n"].sum()
             my = g["sum"].sum() / n_all
             pre_mean = g["pre_sum"].sum() / n_all
@@ -373,21 +678,37 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
             var_y = (g["sum_squares"].sum() - n_all * my ** 2) / (n_all - 1)
             theta = cov / var_x if var_x > 0 else 0.0
             reduction = (cov * cov / (var_x * var_y)) if var_x > 0 and var_y > 0 else 0.0
+        elif cuped:
+            mos = {i: _moments(r, k, kind == "ratio") for i, r in g.iterrows()}
+            tot = {f: sum(mo[f] for mo in mos.values()) for f in next(iter(mos.values()))}
+            n_all = tot["n"]
+            x_mean, my = tot["sx"] / n_all, tot["sy"] / n_all
+            cxx = (tot["sxx"] - n_all * np.outer(x_mean, x_mean)) / (n_all - 1)
+            cxy = (tot["sxy"] - n_all * x_mean * my) / (n_all - 1)
+            th_y = _solve(cxx, cxy)
+            th_d = None
+            if kind == "ratio":
+                md = tot["sd"] / n_all
+                th_d = _solve(cxx, (tot["sxd"] - n_all * x_mean * md) / (n_all - 1))
+            elif adjustment == "cuped":
+                var_y = (tot["syy"] - n_all * my ** 2) / (n_all - 1)
+                reduction = float(cxy @ th_y / var_y) if var_y > 0 else 0.0
         ctrl = g[g["variant"].astype(str) == control]
         if ctrl.empty:
             continue
         c = ctrl.iloc[0]
-        mc, vc, _ = _arm(c, kind, theta, pre_mean)
-        for _, r in g[g["variant"].astype(str) != control].iterrows():
-            mt, vt, _ = _arm(r, kind, theta, pre_mean)
-            diff = mt - mc
-            se = np.sqrt(vt + vc)
-            if kind == "ratio":
-                dof = np.inf
+        if cuped and not classic:
+            mc, vc = _adjusted_arm(mos[ctrl.index[0]], kind, th_y, th_d, x_mean, adjustment == "lin")
+        else:
+            mc, vc, _ = _arm(c, kind, theta, pre_mean)
+        if cuped:
+            mc_raw, vc_raw, _ = _arm(c, kind)
+        for idx, r in g[g["variant"].astype(str) != control].iterrows():
+            if cuped and not classic:
+                mt, vt = _adjusted_arm(mos[idx], kind, th_y, th_d, x_mean, adjustment == "lin")
             else:
-                dof = (vt + vc) ** 2 / ((vt ** 2 / (r["n"] - 1)) + (vc ** 2 / (c["n"] - 1))) if (vt + vc) > 0 else np.inf
-            tq = stats.t.ppf(1 - alpha / 2, dof) if np.isfinite(dof) else z
-            p = 2 * stats.t.sf(abs(diff / se), dof) if se > 0 else np.nan
+                mt, vt, _ = _arm(r, kind, theta, pre_mean)
+            diff, se, tq, p = _welch(mt, vt, r["n"], mc, vc, c["n"], kind, alpha, z)
             lift = mt / mc - 1 if mc != 0 else np.nan
             se_lift = np.sqrt(vt / mc ** 2 + mt ** 2 * vc / mc ** 4) if mc != 0 else np.nan
             sign = 1 if meta.direction == "increase" else -1
@@ -395,30 +716,56 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
             # expected loss of shipping the variant (in the metric's units): E[max(0, -sign * D)], D ~ N(diff, se²)
             dd = sign * diff
             exp_loss = (se * stats.norm.pdf(dd / se) - dd * stats.norm.cdf(-dd / se)) if se > 0 else np.nan
-            rows.append({**dict(zip(by, key[:-1])), "metric": metric_name, "kind": kind, "variant": r["variant"],
+            rel_lo, rel_hi = lift - z * se_lift, lift + z * se_lift
+            if lift_ci == "fieller":
+                rel_lo, rel_hi = _fieller(mt, vt, mc, vc, z)
+            red = reduction
+            extra = {}
+            if cuped:
+                mt_raw, vt_raw, _ = _arm(r, kind)
+                rd, rse, rtq, rp = _welch(mt_raw, vt_raw, r["n"], mc_raw, vc_raw, c["n"], kind, alpha, z)
+                extra = {"raw_abs_diff": scale * rd, "raw_ci_lower": scale * (rd - rtq * rse),
+                         "raw_ci_upper": scale * (rd + rtq * rse), "raw_p_value": rp, "n_covariates": k}
+                if not classic and (kind == "ratio" or adjustment == "lin"):
+                    red = 1 - (vt + vc) / (vt_raw + vc_raw) if vt_raw + vc_raw > 0 else np.nan
+            if sequential:
+                if isinstance(n_opt, dict):
+                    plan = n_opt.get(r["variant"], n_opt.get(str(r["variant"])))
+                else:
+                    plan = n_opt
+                lo, hi, pav = confidence_sequence(diff, se, float(r["n"] + c["n"]), alpha=alpha, n_opt=plan)
+                extra.update(cs_lower=scale * float(lo), cs_upper=scale * float(hi), p_always_valid=float(pav))
+            seg = dict(zip(by, key[:-1]))
+            ses[_row_key([*key[:-1], metric_name, r["variant"]])] = scale * float(se)
+            rows.append({**seg, "metric": metric_name, "kind": kind, "variant": r["variant"],
                          "n_control": int(c["n"]), "n_variant": int(r["n"]),
                          "control_value": scale * mc, "variant_value": scale * mt, "abs_diff": scale * diff,
                          "abs_ci_lower": scale * (diff - tq * se), "abs_ci_upper": scale * (diff + tq * se),
-                         "rel_lift": lift, "rel_ci_lower": lift - z * se_lift, "rel_ci_upper": lift + z * se_lift,
+                         "rel_lift": lift, "rel_ci_lower": rel_lo, "rel_ci_upper": rel_hi,
                          "p_value": p, "prob_better": prob_better, "expected_loss": scale * exp_loss,
                          "direction": meta.direction, "margin": meta.margin,
-                         "guardrail": meta.guardrail, "cuped": bool(cuped), "variance_reduction": reduction})
+                         "guardrail": meta.guardrail, "cuped": bool(cuped), "variance_reduction": red, **extra})
     out = pd.DataFrame(rows)
     if out.empty:
         raise cxdata.CXDataError(f"no treatment variant to compare with {control!r}.")
-    ok = out["p_value"].notna()
-    out["p_adjusted"] = out["p_value"]
-    if correction != "none" and ok.sum() > 1:
-        out.loc[ok, "p_adjusted"] = adjust_p(out.loc[ok, "p_value"].to_numpy(float), correction)
+    p_col = "p_always_valid" if sequential else "p_value"
+    ok = out[p_col].notna()
+    out["p_adjusted"] = out[p_col]
+    if correction != "none":
+        fams = [ok] if correction_family == "all" else [ok & (out["metric"] == m) for m in out["metric"].unique()]
+        for fam in fams:
+            if fam.sum() > 1:
+                out.loc[fam, "p_adjusted"] = adjust_p(out.loc[fam, p_col].to_numpy(float), correction)
     out["significant"] = out["p_adjusted"] < alpha
     good = np.where(out["direction"] == "increase", out["abs_diff"] > 0, out["abs_diff"] < 0)
     out["decision"] = np.where(out["significant"], np.where(good, "win", "loss"), "inconclusive")
     # a guardrail is breached when it is significantly worse before correction: harm is not excused
     # by the size of the family
+    lo_col, hi_col = ("cs_lower", "cs_upper") if sequential else ("abs_ci_lower", "abs_ci_upper")
     m = out["margin"].abs()
-    harm = np.where(out["direction"] == "increase", out["abs_ci_upper"] < -m, out["abs_ci_lower"] > m)
+    harm = np.where(out["direction"] == "increase", out[hi_col] < -m, out[lo_col] > m)
     out["guardrail_breach"] = out["guardrail"] & harm
-    safe = np.where(out["direction"] == "increase", out["abs_ci_lower"] > -m, out["abs_ci_upper"] < m)
+    safe = np.where(out["direction"] == "increase", out[lo_col] > -m, out[hi_col] < m)
     out["non_inferior"] = out["guardrail"] & safe
     out.loc[out["guardrail_breach"], "decision"] = "guardrail breached"
     cols = [*by, "metric", "kind", "variant", "n_control", "n_variant", "control_value", "variant_value",
@@ -426,14 +773,27 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
             "p_adjusted", "significant", "prob_better", "expected_loss", "direction", "guardrail", "margin",
             "guardrail_breach", "non_inferior", "decision",
             "cuped", "variance_reduction"]
-    out = out[cols]
+    if any_adjusted:
+        cols += ["raw_abs_diff", "raw_ci_lower", "raw_ci_upper", "raw_p_value", "n_covariates"]
+    if sequential:
+        cols += ["cs_lower", "cs_upper", "p_always_valid"]
+    out = out.reindex(columns=cols)
     out.attrs.update(alpha=alpha, correction=correction, control=control)
+    # standard errors for heterogeneity(): flat tuples (cheap for pandas to copy and compare with attrs)
+    out.attrs["se"] = tuple(ses.values())
+    out.attrs["se_keys"] = tuple(ses)
+    out.attrs["by"] = list(by)
+    if sequential or adjustment != "cuped" or lift_ci != "delta" or correction_family != "all":
+        out.attrs.update(sequential=sequential, adjustment=adjustment, lift_ci=lift_ci,
+                         correction_family=correction_family)
     return out
 
 
 def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: str, metrics,
             alpha: float = 0.05, correction: str = "holm", covariates=None, by=None, check_units: bool = True,
-            expected=None, srm_threshold: float = 0.001, name: str | None = None) -> pd.DataFrame:
+            expected=None, srm_threshold: float = 0.001, sequential: bool = False, n_opt=None,
+            adjustment: str = "cuped", lift_ci: str = "delta", cap: float | None = None,
+            correction_family: str = "all", name: str | None = None) -> pd.DataFrame:
     """Compare each treatment variant with control on every metric, with intervals and adjusted p-values.
 
     Parameters
@@ -450,32 +810,58 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     alpha : float
         1 - confidence level; also the significance threshold.
     correction : {'holm', 'bonferroni', 'fdr_bh', 'none'}
-    covariates : str or mapping, optional
-        CUPED covariate for every mean/proportion metric (str) or per metric ``{column: covariate}``.
+    covariates : str, list or mapping, optional
+        Covariate(s) for every mean/proportion metric (a column or a list of columns), or per metric
+        ``{metric: column or [columns]}`` for any kind (proportion, mean, NPS, ratio; keyed by the metric's
+        column or name). Adjustment from per-arm cross-products computed in the engine; see ``adjustment``.
     by : str or list of str, optional
-        Segment columns: one comparison per segment (every segment joins the correction family).
+        Segment columns: one comparison per segment (every segment joins the correction family unless
+        ``correction_family='metric'``); :func:`heterogeneity` tests whether the effect differs.
     expected, srm_threshold : optional
         Planned allocation ``{variant: share}`` (default equal) and the p-value below which the
         sample-ratio check fails: then every ``decision`` is ``'not interpretable'`` (``attrs['srm']``
         holds the check).
+    sequential, n_opt : optional
+        Always-valid inference for continuous monitoring: ``cs_lower``, ``cs_upper`` (a confidence
+        sequence for ``abs_diff``) and ``p_always_valid``, which then drive ``decision``; ``n_opt`` is the
+        planned total units per comparison where the sequence is tightest (see :func:`confidence_sequence`).
+    adjustment : {'cuped', 'lin'}
+        Pooled-slope CUPED with a covariate vector, or Lin's (2013) arm-specific slopes (= OLS with
+        treatment x centred-covariate interactions). See :func:`compare_summary`.
+    lift_ci : {'delta', 'fieller'}
+        Interval of the relative lift.
+    cap : float, optional
+        Winsorise 'mean' metrics at this quantile (e.g. 0.99) of all units, computed in the engine; the
+        thresholds are in the ``cap_value`` column and in ``attrs['notes']``.
+    correction_family : {'all', 'metric'}
+        Multiple-comparison family: everything, or each metric on its own.
 
     Returns
     -------
     pandas.DataFrame
         See :func:`compare_summary`. Methods: Welch t, delta-method lift and ratios, trinomial NPS,
-        CUPED, Holm.
+        CUPED / Lin regression adjustment, normal-mixture confidence sequences, Holm.
 
     Examples
     --------
     >>> compare("data/sample/experiment.csv", control="control",
     ...         metrics={"converted": "proportion", "nps": "nps"})  # doctest: +SKIP
+    >>> compare("data/sample/experiment.csv", control="control", sequential=True,
+    ...         metrics=[Metric("revenue", covariate=["pre_revenue", "tenure_days"])])  # doctest: +SKIP
     """
     ms = _normalize(metrics, covariates)
     summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
-                                 name=name)
+                                 cap=cap, name=name)
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
-                          by=by)
+                          by=by, sequential=sequential, n_opt=n_opt, adjustment=adjustment, lift_ci=lift_ci,
+                          correction_family=correction_family)
     out.attrs["notes"] = list(summary.attrs.get("notes", []))
+    if cap is not None:
+        caps = summary.attrs.get("caps", {})
+        out["cap_value"] = out["metric"].map(caps).astype(float)
+        for metric_name, value in caps.items():
+            out.attrs["notes"].append(f"{metric_name} is capped at its {100 * float(cap):g}th percentile "
+                                      f"({value:,.4g}): larger values count as {value:,.4g}.")
     out.attrs["units_without_variant"] = summary.attrs.get("units_without_variant", 0)
     # a sample-ratio mismatch means assignment or logging is broken: no comparison is a win or a loss
     check = srm(data, variant=variant, expected=expected, threshold=srm_threshold)
@@ -508,18 +894,111 @@ def adjust_p(p, method: str = "holm") -> np.ndarray:
     return out
 
 
+def heterogeneity(result: pd.DataFrame, *, metric=None, segments=None) -> pd.DataFrame:
+    """Does the treatment effect differ between segments? Cochran's Q per metric x variant.
+
+    For each metric x treatment variant of a by-segment :func:`compare` (or :func:`compare_summary`)
+    result, the segment estimates ``abs_diff`` (theta_i) with their standard errors s_i are combined with
+    inverse-variance weights w_i = 1 / s_i^2: pooled effect theta = sum w theta / sum w (SE
+    1 / sqrt(sum w)), ``q = sum w_i (theta_i - theta)^2``, which is chi-square with k - 1 degrees of
+    freedom when the effect is the same in all k segments (an interaction test of treatment x segment
+    from the segment summaries), ``i2 = max(0, (Q - df) / Q)`` (Higgins & Thompson 2002: share of the
+    spread beyond chance) and the DerSimonian-Laird between-segment variance
+    ``tau2 = max(0, (Q - df) / (sum w - sum w^2 / sum w))``. One test per metric x variant, so reading
+    many segment cells does not multiply false alarms: check this before believing a segment story.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        A result with segment columns (``compare(..., by=...)``); the standard errors come from its
+        ``se`` column if any, else ``attrs['se']``, else from the interval with the normal quantile.
+    metric : str or list of str, optional
+        Only these metrics.
+    segments : str or list of str, optional
+        The segment columns to test across (default: all of ``attrs['by']``, or the columns before
+        ``metric``); other segment columns become separate tests (e.g. a test per country across plans).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per [other segment columns x] metric x variant: ``segment`` (the column names joined with
+        ", "), ``n_segments``, ``pooled_effect``, ``pooled_se``, ``q``, ``df``, ``p_value``, ``i2``,
+        ``tau2``.
+
+    Examples
+    --------
+    >>> res = compare("data/sample/experiment.csv", control="control", by="device",
+    ...               metrics={"converted": "proportion"})  # doctest: +SKIP
+    >>> heterogeneity(res)  # doctest: +SKIP
+    """
+    cols = list(result.columns)
+    by = list(result.attrs.get("by") or cols[: cols.index("metric")] if "metric" in cols else [])
+    segments = cxdata.as_list(segments) or by
+    if not segments:
+        raise cxdata.CXDataError("heterogeneity needs a by-segment result: compare(..., by='segment').")
+    missing = [c for c in segments if c not in cols]
+    if missing:
+        raise cxdata.CXDataError(f"segment column(s) {', '.join(missing)} not in the result.")
+    groups = [c for c in by if c not in segments]
+    df = result if metric is None else result[result["metric"].isin(cxdata.as_list(metric))]
+    if "se" in df:
+        se = df["se"].to_numpy(float)
+    else:
+        stored = result.attrs.get("se")
+        ses = dict(zip(result.attrs.get("se_keys", []), stored)) if stored is not None else {}
+        key_cols = [df[c].to_numpy() for c in [*by, "metric", "variant"]]
+        se = np.array([ses.get(_row_key(k), np.nan) for k in zip(*key_cols)], dtype=float)
+        if np.isnan(se).any():  # no stored SEs: from the interval
+            z = stats.norm.ppf(1 - result.attrs.get("alpha", 0.05) / 2)
+            se = np.where(np.isnan(se), (df["abs_ci_upper"] - df["abs_ci_lower"]).to_numpy(float) / (2 * z), se)
+    keys = [*groups, "metric", "variant"]
+    d = df[keys].copy()
+    w = 1 / se ** 2
+    est = df["abs_diff"].to_numpy(float)
+    good = np.isfinite(w) & np.isfinite(est)
+    d = d.assign(w=w, wy=w * est, wyy=w * est * est, ww=w * w)[good]
+    agg = d.groupby(keys, sort=False, dropna=False).agg(n_segments=("w", "size"), sw=("w", "sum"), swy=("wy", "sum"),
+                                                        swyy=("wyy", "sum"), sww=("ww", "sum")).reset_index()
+    agg = agg[agg["n_segments"] >= 2]
+    q = np.maximum(agg["swyy"] - agg["swy"] ** 2 / agg["sw"], 0.0)
+    dfree = agg["n_segments"] - 1
+    out = agg[keys].copy()
+    out.insert(len(keys), "segment", ", ".join(segments))
+    out["n_segments"] = agg["n_segments"].astype(int)
+    out["pooled_effect"] = agg["swy"] / agg["sw"]
+    out["pooled_se"] = 1 / np.sqrt(agg["sw"])
+    out["q"] = q
+    out["df"] = dfree.astype(int)
+    out["p_value"] = stats.chi2.sf(q, dfree)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["i2"] = np.where(q > 0, np.maximum(0.0, (q - dfree) / q), 0.0)
+    out["tau2"] = np.maximum(0.0, (q - dfree) / (agg["sw"] - agg["sww"] / agg["sw"]))
+    return out.reset_index(drop=True)
+
+
 #: The decision of every comparison of an experiment whose allocation check failed.
 NOT_INTERPRETABLE = "not interpretable"
 
 
 def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", variant: str = "variant",
-               control: str, metric, period: str = "day", alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
+               control: str, metric, period: str = "day", alpha: float = 0.05, sequential: bool = False,
+               n_opt=None, adjustment: str = "cuped", name: str | None = None) -> pd.DataFrame:
     """The comparison of one metric as it would have looked at the end of each day (cumulative data).
 
     One engine aggregation per (period, variant); cumulative sums in pandas; :func:`compare_summary` per
     period (no multiple-comparison adjustment: this shows how the estimate settled, not a decision rule —
     peeking at a fixed-horizon test inflates false positives). Returns ``period`` plus the
     :func:`compare_summary` columns.
+
+    With ``sequential=True`` every period also has ``cs_lower``, ``cs_upper`` and ``p_always_valid``: a
+    confidence sequence (:func:`confidence_sequence`) that holds at every period simultaneously, so it can
+    be watched daily and stopped on. Its tuning constant is fixed across periods at ``n_opt`` (default:
+    each comparison's final total units, i.e. tightest at the last look), as validity requires.
+
+    Examples
+    --------
+    >>> cumulative("data/sample/experiment.csv", control="control", sequential=True,
+    ...            metric=Metric("converted", "proportion"))  # doctest: +SKIP
     """
     m = _normalize([metric] if isinstance(metric, Metric) else {metric: "mean"} if isinstance(metric, str) else metric)[0]
     t = cxdata.as_table(data, name=name)
@@ -529,13 +1008,17 @@ def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", vari
     parts = []
     summ = summary_statistics(t, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
     summ = summ.sort_values(["variant", "_p"])
-    num = [c for c in summ.columns if c in ("n", "sum", "sum_squares", "den_sum", "den_sum_squares", "sum_products",
-                                            "pre_sum", "pre_sum_squares", "pre_sum_products")]
+    num = [c for c in summ.columns if c not in ("_p", "variant", "metric", "kind")]
     summ[num] = summ.groupby("variant")[num].cumsum()
+    if sequential and n_opt is None:
+        final = summ.groupby("variant")["n"].max()
+        if control in final.index:
+            n_opt = {v: float(final[v] + final[control]) for v in final.index if v != control}
     for p, g in summ.groupby("_p"):
         if g["variant"].nunique() < 2 or (g["n"] < 2).any():
             continue
-        r = compare_summary(g.drop(columns="_p"), control=control, metrics=[m], alpha=alpha, correction="none")
+        r = compare_summary(g.drop(columns="_p"), control=control, metrics=[m], alpha=alpha, correction="none",
+                            sequential=sequential, n_opt=n_opt, adjustment=adjustment)
         parts.append(r.assign(period=pd.Timestamp(p)))
     out = pd.concat(parts, ignore_index=True)
     return out[["period", *[c for c in out.columns if c != "period"]]]
