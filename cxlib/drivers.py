@@ -268,6 +268,7 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                      r2=parts[0].attrs["r2"] if len(parts) == 1 else {k: p.attrs["r2"] for k, p in zip([g[0] for g in groups], parts)},
                      n_model=parts[0].attrs["n_model"] if len(parts) == 1 else sum(p.attrs["n_model"] for p in parts),
                      n_straightliners=sum(p.attrs["n_straightliners"] for p in parts))
+    out.attrs["warnings"] = _driver_warnings(out, t, outcome=outcome, cols=cols, by_cols=by_cols, name=name)
     return out
 
 
@@ -314,3 +315,222 @@ def summarize(table: pd.DataFrame) -> str:
     from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
 
     return present.drivers_summary(table)
+
+
+# ------------------------------------------------------------------------------------------ warnings
+
+#: A VIF above this gets a warning: the drivers overlap so much that their importances are shared.
+VIF_WARN = 5.0
+#: A respondent is a halo respondent when the spread (population SD) of their driver ratings is at most
+#: this share of the rating scale's range (0.45 points on 1-10, 0.2 on 1-5): every straight-liner and
+#: those who vary by a point on one driver.
+HALO_SD_SHARE = 0.05
+#: More halo respondents than this share of the complete answers gets a warning.
+HALO_WARN_SHARE = 0.30
+
+
+def _driver_columns(t, drivers, name=None) -> list[str]:
+    """The driver columns as :func:`key_drivers` resolves them (prefix, list or {column: label})."""
+    from cxlib import sources
+
+    declared = sources.metadata(t).get("drivers") or []
+    if isinstance(drivers, str) and declared and not any(c.startswith(drivers) for c in t.columns):
+        drivers = list(declared)
+    if isinstance(drivers, str):
+        cols = [c for c in t.columns if c.startswith(drivers)]
+        if not cols:
+            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no driver columns start with {drivers!r}; "
+                                     f"columns: {', '.join(t.columns)}.")
+    else:
+        cols = list(drivers)
+        twice = sorted({c for c in cols if cols.count(c) > 1})
+        if twice:
+            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: driver column "
+                                     f"{', '.join(repr(c) for c in twice)} is listed more than once.")
+    if len(cols) < 2:
+        raise cxdata.CXDataError("this analysis needs at least two driver columns.")
+    return cols
+
+
+def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, scale=None,
+                name: str | None = None) -> pd.DataFrame:
+    """Halo respondents among the complete answers (outcome and every driver rated), counted in the engine.
+
+    A halo respondent's driver ratings barely vary: their population SD is at most ``HALO_SD_SHARE`` of
+    the scale's range (straight-liners included). Returns per ``by`` group: ``n`` (complete answers),
+    ``halo`` (count), ``straightliners`` (exactly one score for every driver), ``halo_share``.
+    """
+    t = cxdata.as_table(responses, name=name)
+    cols = _driver_columns(t, drivers, name)
+    by_cols = cxdata.as_list(by)
+    cxdata.require_columns(t, [outcome, *cols, *by_cols], name=name)
+    t = cxdata.clean_numeric(t, outcome, required=False, name=name)
+    for c in cols:
+        t = cxdata.clean_numeric(t, c, name=name)
+    if scale is None:
+        scale = _scale(t, cols, None, name)
+    thr = HALO_SD_SHARE * (float(scale[1]) - float(scale[0]))
+    c = t.filter([t[col].notnull() for col in [outcome, *cols]])
+    x = [c[col].cast("float64") for col in cols]
+    k = float(len(cols))
+    mean = sum(x[1:], x[0]) / k
+    var = sum((v * v for v in x[1:]), x[0] * x[0]) / k - mean * mean
+    straight = ibis.greatest(*x) == ibis.least(*x)
+    halo = straight | (var <= thr * thr + 1e-9)
+    aggs = dict(n=c.count(), halo=halo.cast("int64").sum(), straightliners=straight.cast("int64").sum())
+    out = cxdata.to_pandas(c.group_by(by_cols).aggregate(**aggs) if by_cols else c.aggregate(**aggs), name=name)
+    out[["halo", "straightliners"]] = out[["halo", "straightliners"]].fillna(0).astype(int)
+    out["halo_share"] = out["halo"] / out["n"].where(out["n"] > 0)
+    return out.sort_values(by_cols).reset_index(drop=True) if by_cols else out
+
+
+def _where(key: dict) -> str:
+    return f" (in {', '.join(f'{k} {v}' for k, v in key.items())})" if key else ""
+
+
+def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, name=None) -> list[str]:
+    """Plain-sentence warnings for a :func:`key_drivers` result: overlapping drivers (VIF) and halo answers."""
+    warnings = []
+    groups = [({}, out)] if not by_cols else [
+        (dict(zip(by_cols, k if isinstance(k, tuple) else (k,))), g) for k, g in out.groupby(by_cols)]
+    for key, g in groups:
+        high = g[g["vif"] > VIF_WARN].sort_values("vif", ascending=False)
+        if len(high):
+            what = ", ".join(f"{_label(d)} (VIF {v:.0f})" for d, v in zip(high["driver"], high["vif"]))
+            warnings.append(f"Drivers overlap strongly{_where(key)}: {what}; importances are shared between them, "
+                            f"so their ranking among themselves is not reliable (a VIF above {VIF_WARN:g} means "
+                            "a driver is largely predictable from the others).")
+    halo = halo_counts(responses, outcome=outcome, drivers=cols, by=by_cols or None, scale=out.attrs.get("scale"),
+                       name=name)
+    for _, r in halo.iterrows():
+        if r["n"] and r["halo_share"] > HALO_WARN_SHARE:
+            key = {b: r[b] for b in by_cols}
+            warnings.append(f"Halo answers are common{_where(key)}: {int(r['halo'])} of {int(r['n'])} respondents "
+                            f"who rated every driver ({r['halo_share']:.0%}) gave (nearly) the same score to every "
+                            f"driver ({int(r['straightliners'])} exactly the same); their ratings say how they feel "
+                            "overall, not which driver matters, so the importances rest on the others.")
+    return warnings
+
+
+# ------------------------------------------------------------------------------------------ promoters / detractors
+
+def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_", alpha: float = 0.05,
+                              promoter_min: int = 9, detractor_max: int = 6,
+                              name: str | None = None) -> pd.DataFrame:
+    """What separates promoters, and detractors, from everyone else: two logistic regressions.
+
+    Models (statsmodels ``Logit`` with an intercept, all drivers together, on the respondents who rated
+    every driver and gave a score; straight-liners are kept, unlike in :func:`key_drivers`):
+    'promoter' = score >= ``promoter_min`` (9-10) vs the rest, 'detractor' = score <= ``detractor_max``
+    (0-6) vs the rest. The drivers enter on their raw rating scale (not standardised), so
+    ``odds_ratio`` is the multiplicative change in the odds of being a promoter (detractor) per +1
+    rating point on that driver, holding the other drivers fixed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model x driver: ``model``, ``driver``, ``coef`` (log-odds per point), ``odds_ratio``,
+        ``ci_lower``, ``ci_upper`` (Wald interval of the odds ratio), ``p_value``, ``beyond_noise``
+        (p < alpha), ``n`` (respondents in the model), ``events`` (promoters / detractors among them).
+    """
+    import statsmodels.api as sm
+    from scipy import stats as _stats
+
+    t = cxdata.as_table(responses, name=name)
+    cols = _driver_columns(t, drivers, name)
+    cxdata.require_columns(t, [outcome, *cols], name=name)
+    t = cxdata.clean_numeric(t, outcome, lo=0, hi=10, integer=True, name=name)
+    for c in cols:
+        t = cxdata.clean_numeric(t, c, name=name)
+    complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
+    rows = cxdata.to_pandas(complete.select(outcome, *cols), name=name)
+    rows = rows.sort_values([outcome, *cols], kind="mergesort", ignore_index=True)
+    label = cxdata.source_name(t, name)
+    x = sm.add_constant(rows[cols].astype(float), has_constant="add")
+    z = _stats.norm.ppf(1 - alpha / 2)
+    parts = []
+    for model, y in (("promoter", rows[outcome] >= promoter_min), ("detractor", rows[outcome] <= detractor_max)):
+        y = y.astype(float)
+        events = int(y.sum())
+        if min(events, len(y) - events) < len(cols) + 1:
+            raise cxdata.CXDataError(f"{label}: the {model} model needs more of both outcomes: {events} {model}s "
+                                     f"and {len(y) - events} others among {len(y)} complete answers for "
+                                     f"{len(cols)} drivers.")
+        try:
+            fit = sm.Logit(y, x).fit(disp=0, maxiter=200)
+        except Exception as exc:  # perfect separation, singular matrix
+            raise cxdata.CXDataError(f"{label}: the {model} model cannot be fitted ({exc}); a driver may "
+                                     "separate the groups perfectly or duplicate another.") from exc
+        b, se = fit.params[cols], fit.bse[cols]
+        parts.append(pd.DataFrame({"model": model, "driver": cols, "coef": b.to_numpy(),
+                                   "odds_ratio": np.exp(b.to_numpy()),
+                                   "ci_lower": np.exp((b - z * se).to_numpy()),
+                                   "ci_upper": np.exp((b + z * se).to_numpy()),
+                                   "p_value": fit.pvalues[cols].to_numpy(), "n": len(y), "events": events}))
+    out = pd.concat(parts, ignore_index=True)
+    out["beyond_noise"] = out["p_value"] < alpha
+    out.attrs.update(outcome=outcome, alpha=alpha, promoter_min=promoter_min, detractor_max=detractor_max,
+                     standardised=False)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ top two
+
+def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
+                       bootstrap: int = 500, seed: int = 20261124, alpha: float = 0.05,
+                       exclude_straightliners: bool = True, name: str | None = None) -> pd.DataFrame:
+    """Is the top driver really more important than the second? Bootstrap of the difference in importance.
+
+    The two drivers are the top two of :func:`key_drivers` (same method, same respondents: complete
+    answers, straight-liners left out by default). Each bootstrap resample of the respondents recomputes
+    both importances (shares of R²) and their difference ``first - second`` (the pair is fixed by the
+    full-data ranking); the percentile interval of the difference and whether it excludes 0 are returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``first``, ``second``, ``importance_first``, ``importance_second``, ``difference``,
+        ``ci_lower``, ``ci_upper``, ``excludes_zero``, ``share_reversed`` (share of resamples in which
+        the second came out ahead), ``n``, ``bootstrap``.
+    """
+    if method not in METHODS:
+        raise cxdata.CXDataError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
+    t = cxdata.as_table(responses, name=name)
+    cols = _driver_columns(t, drivers, name)
+    cxdata.require_columns(t, [outcome, *cols], name=name)
+    t = cxdata.clean_numeric(t, outcome, required=False, name=name)
+    for c in cols:
+        t = cxdata.clean_numeric(t, c, name=name)
+    complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
+    rows = cxdata.to_pandas(complete.select(outcome, *cols), name=name)
+    rows = rows.sort_values([outcome, *cols], kind="mergesort", ignore_index=True)
+    x = rows[cols].to_numpy(float)
+    keep = ~(x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.ones(len(x), bool)
+    m = np.column_stack([x[keep], rows[outcome].to_numpy(float)[keep]])
+    if len(m) < max(30, len(cols) + 2):
+        raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: only {len(m)} usable complete answers for "
+                                 f"{len(cols)} drivers.")
+    f = _FUNCS[method]
+    w = f(_corr(m))
+    imp = w / w.sum()
+    order = np.argsort(-imp, kind="mergesort")
+    i, j = int(order[0]), int(order[1])
+    lo = hi = share_rev = np.nan
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        diffs = np.empty(bootstrap)
+        for b in range(bootstrap):
+            wb = f(_corr(m[rng.integers(0, len(m), len(m))]))
+            diffs[b] = (wb[i] - wb[j]) / wb.sum()
+        lo, hi = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
+        share_rev = float((diffs < 0).mean())
+    out = pd.DataFrame([{"first": cols[i], "second": cols[j], "importance_first": imp[i],
+                         "importance_second": imp[j], "difference": imp[i] - imp[j], "ci_lower": lo, "ci_upper": hi,
+                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
+                         "share_reversed": share_rev, "n": len(m), "bootstrap": bootstrap}])
+    out.attrs.update(method=method, outcome=outcome, alpha=alpha, seed=seed)
+    return out
+
+
+__all__ += ["promoter_detractor_models", "top_two_difference", "halo_counts", "VIF_WARN", "HALO_SD_SHARE",
+            "HALO_WARN_SHARE"]

@@ -226,3 +226,178 @@ def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", c
         last = out["period"].max()
         out = out[out["period"] > last - pd.Timedelta(weeks=weeks)]
     return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ what changed
+
+#: Score categories and the value each contributes to the metric (NPS in points, CSAT as a share).
+_WHAT_CHANGED_METRICS = ("nps", "csat")
+
+
+def _shift_share(n0: np.ndarray, n1: np.ndarray, values: np.ndarray):
+    """Symmetric shift-share split of the change in a mean score between two periods.
+
+    ``n0``, ``n1``: answer counts per segment x category, shape ``(..., S, C)`` (leading axes are
+    bootstrap draws); ``values``: the metric's value of each category, shape ``(C,)``.
+    Returns ``(total, mix, within, mix_s, within_s)`` where the per-segment parts have shape
+    ``(..., S)`` and ``mix_s.sum(-1) + within_s.sum(-1) == total`` exactly (up to rounding).
+
+    A segment with no answers in one period has weight 0 there; its value in that period is taken as
+    its value in the other period, so its whole contribution is mix (it appeared or disappeared).
+    """
+    n0 = np.asarray(n0, float)
+    n1 = np.asarray(n1, float)
+    s0, s1 = n0.sum(-1), n1.sum(-1)                       # (..., S)
+    w0 = s0 / s0.sum(-1, keepdims=True)
+    w1 = s1 / s1.sum(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m0 = (n0 @ values) / s0
+        m1 = (n1 @ values) / s1
+    m0 = np.where(s0 > 0, m0, np.where(s1 > 0, m1, 0.0))
+    m1 = np.where(s1 > 0, m1, m0)
+    mix_s = (w1 - w0) * (m0 + m1) / 2
+    within_s = (w0 + w1) / 2 * (m1 - m0)
+    total = (w1 * m1).sum(-1) - (w0 * m0).sum(-1)
+    return total, mix_s.sum(-1), within_s.sum(-1), mix_s, within_s
+
+
+def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "response_time",
+                 score: str | None = None, scale: tuple[int, int] = (1, 5), prior_weeks: int = 4,
+                 alpha: float = 0.05, bootstrap: int = 500, seed: int = 20261124,
+                 name: str | None = None) -> pd.DataFrame:
+    """What moved this week's NPS (or CSAT share): a shift in segment mix, or change within segments?
+
+    The change from the prior ``prior_weeks`` weeks (answers pooled) to the week of ``week`` (default:
+    the last complete week) is split exactly, by the symmetric shift-share decomposition::
+
+        total = sum_s (w1_s - w0_s) * mean(m0_s, m1_s)  +  sum_s mean(w0_s, w1_s) * (m1_s - m0_s)
+                \\____________ mix ____________________/    \\____________ within _______________/
+
+        w_s: segment s's share of the period's answers;  m_s: the metric within segment s.
+
+    The two parts add up to the total exactly (no interaction remainder). A segment absent from one
+    period contributes only to mix.
+
+    Parameters
+    ----------
+    responses : DataFrame, path or Ibis table
+    by : str or list of str
+        Segment column(s) (several columns: their combinations). Blank values form '(missing)'.
+    metric : {'nps', 'csat'}
+        NPS in points (promoters 9-10 count +100, detractors 0-6 count -100) or the CSAT top-2-box
+        share (0-1) on ``scale``.
+    score : str, optional
+        Score column (default: the metric's name).
+    bootstrap : int
+        Resamples for the intervals (0: no intervals). Each period's answers are resampled with
+        replacement, as counts: one multinomial draw over the segment x category cells with the
+        period's number of answers (a respondent bootstrap within each period, no row loops).
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``part`` = 'total', 'mix', 'within' (``segment`` empty), then one row per segment
+        (``part`` = 'segment'), largest absolute contribution first. Columns: ``part``, ``segment``,
+        ``estimate`` (a segment's row: its mix + within contribution), ``ci_lower``, ``ci_upper``
+        (percentile bootstrap), ``beyond_noise`` (interval excludes 0), ``mix_contribution``,
+        ``mix_ci_lower``, ``mix_ci_upper``, ``within_contribution``, ``within_ci_lower``,
+        ``within_ci_upper`` (segment rows), ``n_before``, ``n_now``, ``share_before``, ``share_now``,
+        ``value_before``, ``value_now``. ``attrs``: ``week``, ``metric``, ``by``, ``prior_weeks``,
+        ``alpha``, ``bootstrap``, ``seed``, ``value_before``, ``value_now``.
+    """
+    import ibis
+
+    if metric not in _WHAT_CHANGED_METRICS:
+        raise cxdata.CXDataError(f"metric must be one of {', '.join(_WHAT_CHANGED_METRICS)}, not {metric!r}.")
+    by_cols = cxdata.as_list(by)
+    if not by_cols:
+        raise cxdata.CXDataError("what_changed needs a segment column: by='channel' (for example).")
+    score = score or metric
+    w = _week(week, responses, time, name)
+    t = cxdata.as_table(responses, name=name)
+    cxdata.require_columns(t, [time, score, *by_cols], name=name)
+    cxdata.check_segments(t, by_cols, name=name)
+    t = cxdata.clean_timestamp(t, time, name=name)
+    if metric == "nps":
+        t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
+        s = t[score]
+        cat = ibis.cases((s >= 9, 0), (s <= 6, 2), else_=1)
+        labels, values = ["promoter", "passive", "detractor"], np.array([100.0, 0.0, -100.0])
+    else:
+        lo, hi = scale
+        t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=True, name=name)
+        s = t[score]
+        cat = ibis.cases((s >= hi - 1, 0), else_=1)
+        labels, values = ["satisfied", "not satisfied"], np.array([1.0, 0.0])
+    start = (w - pd.Timedelta(weeks=prior_weeks)).to_pydatetime()
+    end = (w + pd.Timedelta(weeks=1)).to_pydatetime()
+    t = t.filter(s.notnull() & (t[time] >= start) & (t[time] < end))
+    seg = [t[b].cast("string").fill_null("(missing)") for b in by_cols]
+    seg_e = seg[0] if len(seg) == 1 else ibis.literal(" / ").join(seg)
+    t = t.mutate(_now=(t[time] >= w.to_pydatetime()).cast("int64"), _segment=seg_e, _cat=cat)
+    counts = cxdata.to_pandas(t.group_by(["_now", "_segment", "_cat"]).aggregate(n=t.count()), name=name)
+    if counts.empty or set(counts["_now"]) != {0, 1}:
+        which = "this week" if counts.empty or 1 not in set(counts["_now"]) else f"the prior {prior_weeks} weeks"
+        raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no {metric} answers in {which} "
+                                 f"(week of {w:%Y-%m-%d}).")
+    segments = sorted(counts["_segment"].unique())
+    cube = (counts.pivot_table(index=["_now", "_segment"], columns="_cat", values="n", aggfunc="sum", fill_value=0)
+            .reindex(pd.MultiIndex.from_product([[0, 1], segments]), fill_value=0)
+            .reindex(columns=range(len(values)), fill_value=0))
+    n0 = cube.loc[0].to_numpy(float)
+    n1 = cube.loc[1].to_numpy(float)
+    total, mix, within, mix_s, within_s = _shift_share(n0, n1, values)
+
+    def interval(draws):
+        return np.quantile(draws, alpha / 2, axis=0), np.quantile(draws, 1 - alpha / 2, axis=0)
+
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        shape = n0.shape
+        b0 = rng.multinomial(int(n0.sum()), n0.ravel() / n0.sum(), size=bootstrap).reshape(bootstrap, *shape)
+        b1 = rng.multinomial(int(n1.sum()), n1.ravel() / n1.sum(), size=bootstrap).reshape(bootstrap, *shape)
+        bt, bm, bw, bms, bws = _shift_share(b0, b1, values)
+        ci = {k: interval(v) for k, v in {"total": bt, "mix": bm, "within": bw, "mix_s": bms, "within_s": bws,
+                                          "seg": bms + bws}.items()}
+    else:
+        nan = np.full(len(segments), np.nan)
+        ci = {"total": (np.nan, np.nan), "mix": (np.nan, np.nan), "within": (np.nan, np.nan),
+              "mix_s": (nan, nan), "within_s": (nan, nan), "seg": (nan, nan)}
+
+    def noise(lo, hi):
+        lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+        return np.isfinite(lo) & np.isfinite(hi) & ((lo > 0) | (hi < 0))
+
+    s0, s1 = n0.sum(1), n1.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v0, v1 = (n0 @ values) / s0, (n1 @ values) / s1
+    value_before, value_now = float(n0.sum(0) @ values / n0.sum()), float(n1.sum(0) @ values / n1.sum())
+    top = pd.DataFrame({"part": ["total", "mix", "within"], "segment": [None] * 3,
+                        "estimate": [float(total), float(mix), float(within)],
+                        "ci_lower": [float(ci[k][0]) for k in ("total", "mix", "within")],
+                        "ci_upper": [float(ci[k][1]) for k in ("total", "mix", "within")],
+                        "n_before": [int(n0.sum())] * 3, "n_now": [int(n1.sum())] * 3,
+                        "value_before": [value_before] * 3, "value_now": [value_now] * 3})
+    seg_rows = pd.DataFrame({"part": "segment", "segment": segments, "estimate": mix_s + within_s,
+                             "ci_lower": ci["seg"][0], "ci_upper": ci["seg"][1],
+                             "mix_contribution": mix_s, "mix_ci_lower": ci["mix_s"][0], "mix_ci_upper": ci["mix_s"][1],
+                             "within_contribution": within_s, "within_ci_lower": ci["within_s"][0],
+                             "within_ci_upper": ci["within_s"][1],
+                             "n_before": s0.astype(int), "n_now": s1.astype(int),
+                             "share_before": s0 / s0.sum(), "share_now": s1 / s1.sum(),
+                             "value_before": np.where(s0 > 0, v0, np.nan), "value_now": np.where(s1 > 0, v1, np.nan)})
+    seg_rows = seg_rows.reindex(seg_rows["estimate"].abs().sort_values(ascending=False, kind="mergesort").index)
+    out = pd.concat([top, seg_rows], ignore_index=True)
+    out["beyond_noise"] = noise(out["ci_lower"], out["ci_upper"])
+    cols = ["part", "segment", "estimate", "ci_lower", "ci_upper", "beyond_noise", "mix_contribution",
+            "mix_ci_lower", "mix_ci_upper", "within_contribution", "within_ci_lower", "within_ci_upper",
+            "n_before", "n_now", "share_before", "share_now", "value_before", "value_now"]
+    out = out[cols]
+    out.attrs.update(week=w, metric=metric, by=by_cols, prior_weeks=prior_weeks, alpha=alpha, bootstrap=bootstrap,
+                     seed=seed, value_before=value_before, value_now=value_now, categories=labels)
+    return out
+
+
+__all__ += ["what_changed"]
