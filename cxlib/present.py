@@ -1799,6 +1799,94 @@ def ltv_table(ltv: pd.DataFrame, *, periods=(0, 3, 6, 12), grain: str = "month",
     return nt.cols_align("right", columns=[f"c{i}" for i in range(len(keys) + 1, len(cols))])
 
 
+# time to first value (cxlib.journey.step_times by acquisition cohort)
+
+def _cohort_duration_unit(hours) -> tuple[float, str]:
+    """Hours per unit and the unit's name for durations up to ``hours``: days from 48 h, else hours, else
+    minutes (the thresholds of :func:`duration`)."""
+    top = _num(hours) or 0.0
+    return (24.0, "days") if round(top, 1) >= 48 else (1.0, "h") if round(top * 60) >= 60 else (1 / 60, "min")
+
+
+def _cohort_duration_parts(est, lo, hi, *, top=None, unit: bool = True) -> tuple[str, str | None]:
+    """A duration in hours and its interval in one unit, the unit of the largest of the three (or of
+    ``top``): "41.3 h" and "39.6–42.9 h", "1.7 days" and "1.3–2.1 days", so an interval never mixes hours
+    and days; ``unit=False`` leaves the unit out (for a column whose header names it)."""
+    vals = [_num(v) for v in (est, lo, hi)]
+    if vals[0] is None:
+        return MISSING, None
+    scale, name = _cohort_duration_unit(top if top is not None else max(abs(v) for v in vals if v is not None))
+    tail = f" {name}" if unit else ""
+    digits = 0 if name == "min" else 1
+    lo_t, hi_t = (number(v / scale, digits) if v is not None else None for v in vals[1:])
+    inner = (None if lo_t is None and hi_t is None else f"up to {hi_t}{tail}" if lo_t is None
+             else f"from {lo_t}{tail}" if hi_t is None else f"{lo_t}–{hi_t}{tail}")
+    return f"{number(vals[0] / scale, digits)}{tail}", inner
+
+
+def cohort_first_value_answer(overall: pd.DataFrame, cmp: dict | None = None, *, latest: pd.Series | None = None,
+                              grain: str = "month", days: int = 7) -> Text:
+    """One escaped sentence on time to first value: the median (hours, automatic units) with its 95% interval
+    among the customers who got there, the share reaching it within ``days`` days with its interval, and
+    whether the latest cohorts are faster.
+
+    ``overall`` is a :func:`cxlib.journey.step_times` result without cohorts (one row). ``cmp`` is a
+    :func:`cxlib.comparisons.two_shares` result of the latest cohorts' pooled within-``days`` counts
+    against the earlier cohorts', with ``share``, ``reference_share``, ``from``, ``to``,
+    ``reference_from``, ``reference_to`` and ``cohorts`` added; without it, ``latest`` (one row of the
+    cohort result) is stated on its own.
+    """
+    r = overall.iloc[0]
+    w = f"within_{days:g}d"
+    if _num(r["median"]) is None:
+        return text("Too few customers reached first value to estimate how long it takes ({} of the {} who "
+                    "signed up).", count(r["n"]), count(r["n_start"]))
+    med, med_ci = _cohort_duration_parts(r["median"], r["ci_lower"], r["ci_upper"])
+    head = text("Customers who reach first value get there a median <strong>{}</strong> after signing up (95% CI {}; "
+                "{} of the {} who signed up)", med, med_ci or MISSING, count(r["n"]), count(r["n_start"]))
+    if _num(r[w]) is not None:
+        head = text("{}, and <strong>{}</strong> of new customers reach it within {} days (95% CI {})", head,
+                    share(r[w]), days, interval_range(r[w], r[f"{w}_ci_lower"], r[f"{w}_ci_upper"], kind="share"))
+    if cmp is not None and _num(cmp["difference"]) is not None:
+        beyond = bool(cmp["beyond_noise"])
+        verdict = ("recent cohorts are faster" if beyond and cmp["difference"] > 0 else
+                   "recent cohorts are slower" if beyond else "recent cohorts are not measurably faster")
+        tail = text("; {}: the latest {} cohorts ({}) reached it within {} days at {} against {} for the earlier "
+                    "ones ({}), {} (95% CI {}), p {}: {}", verdict, count(cmp["cohorts"]),
+                    _span(cmp["from"], cmp["to"], grain), days, share(cmp["share"]), share(cmp["reference_share"]),
+                    _span(cmp["reference_from"], cmp["reference_to"], grain), pp(cmp["difference"]),
+                    interval_range(cmp["difference"], cmp["difference_ci_lower"], cmp["difference_ci_upper"],
+                                   kind="pp"), _p_phrase(cmp["p_value"]), _noise_words(beyond))
+    elif latest is not None and _num(latest[w]) is not None:
+        tail = text("; the latest complete cohort ({}) reached it within {} days at {} (95% CI {}), too few cohorts "
+                    "to compare", date(latest["cohort"], grain), days, share(latest[w]),
+                    interval_range(latest[w], latest[f"{w}_ci_lower"], latest[f"{w}_ci_upper"], kind="share"))
+    else:
+        tail = text("; no cohort has had {} days for all its customers yet, so cohorts are not compared", days)
+    return text("{}{}.", head, tail)
+
+
+def cohort_first_value_table(by_cohort: pd.DataFrame, *, grain: str = "month", days: int = 7, title=None,
+                             subtitle=None):
+    """Cohort rows of a :func:`cxlib.journey.step_times` result: customers who started, the median time to
+    first value with its interval, and the share reaching it within ``days`` days with its interval."""
+    w = f"within_{days:g}d"
+    top = pd.concat([by_cohort["median"], by_cohort["ci_lower"], by_cohort["ci_upper"]]).max()
+    name = {"days": "days", "h": "hours", "min": "minutes"}[_cohort_duration_unit(top)[1]]
+    cells = [_cohort_duration_parts(e, lo, hi, top=top, unit=False)
+             for e, lo, hi in zip(by_cohort["median"], by_cohort["ci_lower"], by_cohort["ci_upper"])]
+    by_cohort = by_cohort.assign(median=[e if i is None else f"{e} ({i})" for e, i in cells])
+    g = table(by_cohort, columns={"cohort": "date", "n_start": "count", "median": "text", w: "share"},
+              intervals={w: (f"{w}_ci_lower", f"{w}_ci_upper")},
+              labels={"cohort": "Cohort", "n_start": "Signed up", "median": f"Median {name} to first value",
+                      w: f"Reached within {days} days"},
+              options={"cohort": {"grain": grain}}, keep_suppressed=("n_start",), title=title, subtitle=subtitle,
+              notes=[f"Cohort: the {grain} of sign-up; only cohorts whose every customer has had {days} days. "
+                     "Median among the customers who reached first value (a distribution-free interval); the "
+                     f"share within {days} days is of everyone who signed up (Wilson interval)."])
+    return g.cols_align("right", columns=["c2"])
+
+
 
 
 # ---- nps_drivers page (additions for that notebook go below this line)
@@ -2296,6 +2384,110 @@ def nps_data_notes(meta: dict | None, *results) -> Text:
     return data_notes(_R(), *results)
 
 
+# -- key-driver cautions, promoter / detractor odds, top two drivers
+
+_NPS_CAUTION_STYLE = Markup("<style>.cx-caution{border-left:4px solid #b35806;background:#fff7ec;padding:4px 10px;"
+                            "margin:8px 0;overflow-wrap:anywhere}.cx-caution ul{padding-left:1.2em;margin:4px 0}"
+                            "</style>")
+
+
+def nps_driver_cautions(warnings) -> Text | None:
+    """The key-driver warnings (``key_drivers(...).attrs['warnings']``: overlapping drivers, halo answers)
+    as a visible "Caution" list, each sentence escaped; None when there are none (then nothing is shown)."""
+    warnings = [w for w in (warnings or []) if str(w).strip()]
+    if not warnings:
+        return None
+    return Text(_NPS_CAUTION_STYLE + text('<div class="cx-caution"><p class="cx-lead"><strong>{}</strong> {}</p>{}'
+                                          '</div>', "Caution:", "read the driver ranking with these in mind.",
+                                          bullets([str(w) for w in warnings])))
+
+
+def _nps_odds(r) -> str:
+    """An odds ratio with its interval: "×1.57 (1.48–1.66)"."""
+    return "×" + interval(r["odds_ratio"], r["ci_lower"], r["ci_upper"], kind="number", digits=2)
+
+
+def nps_odds_sentence(models: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_") -> Text:
+    """One sentence from :func:`cxlib.drivers.promoter_detractor_models`: the driver whose +1 rating point
+    raises the odds of being a promoter most, and the one that lowers the odds of being a detractor most,
+    each with its 95% interval (or that none does beyond noise)."""
+    names = nps_driver_labels(models, labels, prefix)
+    pro = models[models["model"] == "promoter"].sort_values("odds_ratio", ascending=False, kind="mergesort")
+    det = models[models["model"] == "detractor"].sort_values("odds_ratio", kind="mergesort")
+    n = models["n"].max() if "n" in models and len(models) else None
+    up = not pro.empty and bool(pro.iloc[0]["beyond_noise"]) and pro.iloc[0]["odds_ratio"] > 1
+    down = not det.empty and bool(det.iloc[0]["beyond_noise"]) and det.iloc[0]["odds_ratio"] < 1
+    if up and down and pro.iloc[0]["driver"] == det.iloc[0]["driver"]:
+        return text("Holding the other ratings fixed, one more point on <strong>{}</strong> both raises the odds of "
+                    "being a promoter the most, {}, and lowers the odds of being a detractor the most, {} (95% "
+                    "intervals; {} respondents who rated every driver, straight-liners included).",
+                    names[pro.iloc[0]["driver"]], _nps_odds(pro.iloc[0]), _nps_odds(det.iloc[0]), count(n))
+    parts = []
+    if up:
+        r = pro.iloc[0]
+        parts.append(text("one more point on <strong>{}</strong> raises the odds of being a promoter the most, {}",
+                          names[r["driver"]], _nps_odds(r)))
+    else:
+        parts.append(text("no driver's rating raises the odds of being a promoter beyond noise"))
+    if down:
+        r = det.iloc[0]
+        parts.append(text("one more point on <strong>{}</strong> lowers the odds of being a detractor the most, {}",
+                          names[r["driver"]], _nps_odds(r)))
+    else:
+        parts.append(text("no driver's rating lowers the odds of being a detractor beyond noise"))
+    return text("Holding the other ratings fixed, {}; {} (95% intervals; {} respondents who rated every driver, "
+                "straight-liners included).",
+                parts[0], parts[1], count(n))
+
+
+def nps_odds_table(models: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_", title=None,
+                   subtitle=None):
+    """Driver x (promoter odds ×, detractor odds ×), each with its 95% interval, strongest promoter
+    driver first: three columns for a phone."""
+    names = nps_driver_labels(models, labels, prefix)
+    wide = None
+    for m in ("promoter", "detractor"):
+        part = (models[models["model"] == m].set_index("driver")[["odds_ratio", "ci_lower", "ci_upper"]]
+                .rename(columns=lambda c: f"{m}_{c}"))
+        wide = part if wide is None else wide.join(part, how="outer")
+    wide = wide.sort_values("promoter_odds_ratio", ascending=False, kind="mergesort").reset_index()
+    wide["_driver"] = [names[d] for d in wide["driver"]]
+    for m in ("promoter", "detractor"):
+        wide[f"_{m}"] = ["×" + interval(e, lo, hi, kind="number", digits=2) if _num(e) is not None else MISSING
+                         for e, lo, hi in zip(wide[f"{m}_odds_ratio"], wide[f"{m}_ci_lower"], wide[f"{m}_ci_upper"])]
+    n = models["n"].max() if len(models) else 0
+    return table(wide, columns={"_driver": "text", "_promoter": "text", "_detractor": "text"},
+                 labels={"_driver": "Driver", "_promoter": "Promoter odds ×", "_detractor": "Detractor odds ×"},
+                 title=title, subtitle=subtitle,
+                 notes=["Odds ×: how the odds of being a promoter (9–10), or a detractor (0–6), multiply with each "
+                        "extra rating point on the driver, the other drivers held fixed. Above 1 raises the odds, "
+                        "below 1 lowers them; an interval that includes 1 is within noise.",
+                        f"Two logistic regressions on {count(n)} respondents who rated every driver (straight-liners "
+                        "included).", CI_NOTE]
+                 ).cols_width(cases={"c0": "34%"}).cols_align("right", columns=["c1", "c2"])
+
+
+def nps_top_two_sentence(top_two: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_") -> Text:
+    """One sentence from :func:`cxlib.drivers.top_two_difference`: the lead of the top driver over the
+    second in share of the explained variation, its bootstrap interval and whether it excludes zero."""
+    r = top_two.iloc[0]
+    labels = dict(labels or {})
+    first, second = (labels.get(d, label(str(d).removeprefix(prefix) if prefix else str(d), labels))
+                     for d in (r["first"], r["second"]))
+    lead = text("<strong>{}</strong> ({}) is ahead of <strong>{}</strong> ({}) by {} percentage points of the "
+                "explained variation", first, share(r["importance_first"]), second, share(r["importance_second"]),
+                number(100 * r["difference"], 1))
+    if _num(r["ci_lower"]) is None or _num(r["ci_upper"]) is None:
+        return text("{}; without bootstrap resamples (bootstrap = 0) there is no interval to say whether the lead "
+                    "is beyond noise.", lead)
+    rng = text("95% bootstrap interval {} pp, {} resamples",
+               interval_range(r["difference"], r["ci_lower"], r["ci_upper"], kind="pp"), count(r["bootstrap"]))
+    if bool(r["excludes_zero"]):
+        return text("{} ({}): the interval excludes zero, so the top driver is ahead beyond noise.", lead, rng)
+    return text("{} ({}): the interval includes zero, so the two could be tied; treat them as equally important.",
+                lead, rng)
+
+
 # ---- experiment_comparison page (additions for that notebook go below this line)
 
 # the decision the page shows when the allocation check failed (compare() itself does not know about SRM)
@@ -2728,6 +2920,139 @@ def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, pri
                              if result.attrs.get("correction", "holm") != "none" else "no adjustment")])
 
 
+def _experiment_diff_text(kind, est, lo, hi, *, with_estimate=True):
+    """A difference in the metric's own unit (pp for shares, points for NPS), as in the results table."""
+    dk = _EXP_KINDS.get(kind, ("number", "signed"))[1]
+    opts = {"digits": 2} if dk == "pp" else {}
+    if with_estimate:
+        return interval(est, lo, hi, kind=dk, **opts)
+    return interval_range(est, lo, hi, kind=dk, **opts) or MISSING
+
+
+def _experiment_i2_words(i2, segment_word) -> Text:
+    i2 = _num(i2)
+    if i2 is None:
+        return text("I² not available")
+    if i2 <= 0:
+        return text("I² = 0%: no spread between {} beyond chance", segment_word)
+    word = ("a small" if i2 < 0.25 else "a moderate" if i2 < 0.5 else "a large" if i2 < 0.75 else "most of the")
+    return text("I² = {}: {} share of the spread between {} goes beyond chance", share(i2), word, segment_word)
+
+
+def experiment_heterogeneity_answer(het: pd.DataFrame, by_segment: pd.DataFrame, *, segment: str,
+                                    alpha: float = 0.05, srm_result=None, labels: dict | None = None) -> Text:
+    """Does the effect differ between segments? One sentence per variant from
+    :func:`cxlib.experiments.heterogeneity` (Cochran's Q p-value, I² in words, the pooled effect with its
+    95% interval), under the question in bold.
+
+    Examples
+    --------
+    >>> experiment_heterogeneity_answer(experiments.heterogeneity(res, metric="converted"), res,
+    ...                                 segment="device")  # doctest: +SKIP
+    """
+    from scipy import stats as _stats
+
+    seg = label(segment, labels).lower()
+    question = text("<strong>Does the effect differ between {} segments?</strong>", seg)
+    items = []
+    kinds = dict(zip(by_segment["metric"], by_segment["kind"])) if "kind" in by_segment else {}
+    z = _stats.norm.ppf(1 - alpha / 2)
+    for _, r in het.iterrows():
+        p = _num(r["p_value"])
+        differs = p is not None and p < alpha
+        est, se = _num(r["pooled_effect"]), _num(r["pooled_se"])
+        kind = kinds.get(r["metric"])
+        dk = _EXP_KINDS.get(kind, ("number", "signed"))[1]
+        pooled = (format_value(est, dk, **({"digits": 2} if dk == "pp" else {})) if est is not None else MISSING)
+        ci = (_experiment_diff_text(kind, est, est - z * se, est + z * se, with_estimate=False)
+              if est is not None and se is not None else MISSING)
+        items.append(text("<strong>{}</strong>: {} that the effect on {} differs by {} (Cochran's Q p {}; {}); "
+                          "pooled over {} {} segments, {} (95% CI {}).",
+                          label(r["variant"], labels), "evidence" if differs else "no evidence",
+                          label(r["metric"], labels), seg, _p_phrase(p),
+                          _experiment_i2_words(r["i2"], text("the {} segments", seg)),
+                          count(r["n_segments"]), seg, pooled, ci))
+    if not items:
+        items = [text("Fewer than two {} segments have units in both arms, so there is nothing to compare "
+                      "between segments.", seg)]
+    lead = text("{} One test per variant, so reading many segment rows does not multiply false alarms:",
+                question)
+    if srm_result is not None and srm_result.mismatch:
+        lead = text("{} Not interpretable (sample ratio mismatch); for the record:", question)
+    return answer(items, lead=lead)
+
+
+def _experiment_cs_run(g: pd.DataFrame):
+    """(side, first period, its day number) of the last unbroken run of periods whose confidence sequence
+    excludes zero on the same side as the last period; side None when the last one includes zero."""
+    g = g.sort_values("period").reset_index(drop=True)
+    side = np.where(g["cs_lower"] > 0, 1, np.where(g["cs_upper"] < 0, -1, 0))
+    if not len(g) or side[-1] == 0:
+        return None, None, None
+    k = len(g) - 1
+    while k > 0 and side[k - 1] == side[-1]:
+        k -= 1
+    return int(side[-1]), g.loc[k, "period"], k + 1
+
+
+def experiment_sequential_answer(over_time: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
+    """Was it safe to look every day? Per variant, whether the always-valid confidence sequence
+    (``cumulative(..., sequential=True)``) excluded zero at the last period and from which day on.
+
+    Examples
+    --------
+    >>> experiment_sequential_answer(experiments.cumulative(df, control="control", metric=m,
+    ...                                                     sequential=True))  # doctest: +SKIP
+    """
+    question = text("<strong>Would a daily look have called it?</strong>")
+    if over_time.empty or "cs_lower" not in over_time:
+        return answer([text("No always-valid interval to show (too few days of data).")], lead=question)
+    n_days = over_time["period"].nunique()
+    items = []
+    for v, g in over_time.groupby("variant", sort=False):
+        g = g.sort_values("period")
+        r = g.iloc[-1]
+        cs = _experiment_diff_text(r["kind"], r["abs_diff"], r["cs_lower"], r["cs_upper"])
+        side, since, day = _experiment_cs_run(g)
+        better = side is not None and (side > 0) == (r.get("direction", "increase") != "decrease")
+        if side is None:
+            items.append(text("<strong>{}</strong>: the always-valid 95% interval still includes zero on the last "
+                              "day, {}, so even watching every day gives no call for a win or a loss.",
+                              label(v, labels), cs))
+        else:
+            items.append(text("<strong>{}</strong>: the always-valid 95% interval excluded zero on the last day, "
+                              "{}, and on every day from {} on (day {} of {}), so the {} stands even though "
+                              "the test was looked at every day.", label(v, labels), cs, date(since), count(day),
+                              count(n_days), "improvement" if better else "worsening"))
+    lead = text("{} The always-valid interval (a confidence sequence) stays valid however often it is checked; "
+                "the shaded 95% bands in the figure are valid for one look at the planned end only.", question)
+    if srm_result is not None and srm_result.mismatch:
+        lead = text("{} Not interpretable (sample ratio mismatch); for the record:", question)
+    return answer(items, lead=lead)
+
+
+def experiment_sequential_table(over_time: pd.DataFrame, *, labels: dict | None = None, title=None):
+    """The last period of ``cumulative(..., sequential=True)`` in four phone-sized columns: variant,
+    difference vs control, fixed-horizon 95% interval (one look) and always-valid 95% interval (any look)."""
+    last = over_time[over_time["period"] == over_time["period"].max()]
+    r = last.assign(
+        _diff=[format_value(x["abs_diff"], _EXP_KINDS.get(x["kind"], ("number", "signed"))[1],
+                            **({"digits": 2} if x["kind"] == "proportion" else {}))
+               for _, x in last.iterrows()],
+        _fixed=[_experiment_diff_text(x["kind"], x["abs_diff"], x["abs_ci_lower"], x["abs_ci_upper"],
+                                      with_estimate=False) for _, x in last.iterrows()],
+        _cs=[_experiment_diff_text(x["kind"], x["abs_diff"], x["cs_lower"], x["cs_upper"], with_estimate=False)
+             for _, x in last.iterrows()])
+    control = label(over_time.attrs.get("control", "control"), labels)
+    return table(r, columns={"variant": "label", "_diff": "text", "_fixed": "text", "_cs": "text"},
+                 title=title if title is not None else text("Last day, {}", date(over_time["period"].max())),
+                 labels={**(labels or {}), "variant": "Variant", "_diff": f"Difference vs {control}",
+                         "_fixed": "95% interval, one look", "_cs": "95% interval, any look"},
+                 notes=["One look: the usual fixed-horizon interval, valid only if the test is read once, at its "
+                        "planned end. Any look: the always-valid confidence sequence, valid however often it "
+                        "was checked."])
+
+
 # ---- cx_scorecard page (additions for that notebook go below this line)
 
 _SCORE_HOW = {"csat": "a csat column (satisfaction 1–5)", "ces": "a ces column (ease 1–7)"}
@@ -3029,4 +3354,75 @@ def source_notes(*tables) -> Text:
         h.attrs["notes"] = list(sources.metadata(t).get("notes") or [])
         holders.append(h)
     return data_notes(*holders)
+
+
+def _scorecard_noise(beyond) -> str:
+    return "beyond noise" if bool(beyond) else "within noise"
+
+
+def scorecard_what_changed_answer(wc: pd.DataFrame, *, top: int = 3, labels: dict | None = None) -> Text:
+    """One sentence on a :func:`cxlib.scorecard.what_changed` result: the total change against the prior
+    weeks = segment mix (who answered) + change within segments, each with its 95% interval and whether it
+    is beyond noise, and the segments with the largest absolute contributions."""
+    parts = wc.set_index("part")
+    tot, mix, within = (parts.loc[p] for p in ("total", "mix", "within"))
+    by = wc.attrs.get("by") or ["segment"]
+    col = " / ".join(label(b, labels) for b in by).lower()
+    segs = wc[wc["part"] == "segment"].head(top)
+    movers = Markup(", ").join(text("{} {}", label(r["segment"], labels), points(r["estimate"]))
+                               for _, r in segs.iterrows())
+    if _num(tot["ci_lower"]) is None:
+        return paragraph("NPS changed by <strong>{}</strong> points against the prior {} weeks ({} to {}): {} from "
+                         "who answered (mix by {}) and {} from changes within each {}; the largest contributions: "
+                         "{}. No intervals were computed (bootstrap=0).", points(tot["estimate"]),
+                         count(wc.attrs.get("prior_weeks")), points(tot["value_before"]), points(tot["value_now"]),
+                         points(mix["estimate"]), col, points(within["estimate"]), col, movers)
+    lead = {(False, True): "A change within each {}, not in who answered",
+            (True, False): "A change in who answered (the mix of {} values), not within them",
+            (True, True): "Both who answered and changes within each {}",
+            (False, False): "Neither part stands out from noise"}[(bool(mix["beyond_noise"]),
+                                                                 bool(within["beyond_noise"]))]
+    return paragraph("<strong>{}</strong>: NPS changed by <strong>{}</strong> points (95% CI {}, {}; {} in the prior "
+                     "{} weeks, {} this week), of which who answered (the mix of {} values) accounts for {} (95% CI "
+                     "{}, {}) and changes within each {} for {} (95% CI {}, {}); the {} values that moved it most: "
+                     "{}.", text(lead, col),
+                     points(tot["estimate"]), interval_range(tot["estimate"], tot["ci_lower"], tot["ci_upper"],
+                                                             kind="points"),
+                     _scorecard_noise(tot["beyond_noise"]), points(tot["value_before"]),
+                     count(wc.attrs.get("prior_weeks")), points(tot["value_now"]), col, points(mix["estimate"]),
+                     interval_range(mix["estimate"], mix["ci_lower"], mix["ci_upper"], kind="points"),
+                     _scorecard_noise(mix["beyond_noise"]), col, points(within["estimate"]),
+                     interval_range(within["estimate"], within["ci_lower"], within["ci_upper"], kind="points"),
+                     _scorecard_noise(within["beyond_noise"]), col, movers)
+
+
+def scorecard_what_changed_table(wc: pd.DataFrame, *, top: int = 5, labels: dict | None = None, title=None,
+                                 subtitle=None):
+    """A compact :func:`cxlib.scorecard.what_changed` table for a phone: the ``top`` segments by absolute
+    contribution, each with its mix part, within part and total (NPS points, 95% intervals), then a row
+    for all segments (the whole change)."""
+    by = wc.attrs.get("by") or ["segment"]
+    segs = wc[wc["part"] == "segment"]
+    rows = segs.head(top)[["segment", "mix_contribution", "mix_ci_lower", "mix_ci_upper", "within_contribution",
+                           "within_ci_lower", "within_ci_upper", "estimate", "ci_lower", "ci_upper"]]
+    rows = rows.assign(segment=[label(v, labels) for v in rows["segment"]])
+    parts = wc.set_index("part")
+    every = {"segment": "All values", "estimate": parts.loc["total", "estimate"],
+             "ci_lower": parts.loc["total", "ci_lower"], "ci_upper": parts.loc["total", "ci_upper"]}
+    for p, c in (("mix", "mix_contribution"), ("within", "within_contribution")):
+        every.update({c: parts.loc[p, "estimate"], c.replace("contribution", "ci_lower"): parts.loc[p, "ci_lower"],
+                      c.replace("contribution", "ci_upper"): parts.loc[p, "ci_upper"]})
+    rows = pd.concat([rows, pd.DataFrame([every])], ignore_index=True)
+    rest = len(segs) - len(rows) + 1
+    notes = ([f"{count(rest)} other value{'s' if rest != 1 else ''} contributed less."] if rest > 0 else [])
+    notes.append("Mix: the shift in who answered; within: the change of NPS inside each value. "
+                 "Mix + within = total, in NPS points.")
+    return table(rows, columns={"segment": "text", "mix_contribution": "points", "within_contribution": "points",
+                                "estimate": "points"},
+                 intervals={"mix_contribution": ("mix_ci_lower", "mix_ci_upper"),
+                            "within_contribution": ("within_ci_lower", "within_ci_upper"),
+                            "estimate": ("ci_lower", "ci_upper")},
+                 notes=notes, title=title, subtitle=subtitle,
+                 labels={"segment": " / ".join(label(b, labels) for b in by), "mix_contribution": "Who answered (mix)",
+                         "within_contribution": "Within", "estimate": "Total"})
 
