@@ -1019,6 +1019,8 @@ def lifetime_table(medians: pd.DataFrame, *, by: str | None = None, unit: str = 
     >>> lifetime_table(km.attrs["medians"], by="plan")  # doctest: +SKIP
     """
     def cell(r):
+        if r.get("suppressed", False) is True:
+            return f"{MISSING} (too few customers)"
         if not r["reached"]:
             return "Not reached (over half still subscribed)"
         lo, hi = number(r["ci_lower"], 1), number(r["ci_upper"], 1)
@@ -1406,7 +1408,9 @@ def lifetime_summary(medians: pd.DataFrame, *, by: str | None = None, test: dict
     items = []
     for _, r in medians.iterrows():
         who = _segment(by, r[by], labels) if by else text("All customers")
-        if r["reached"]:
+        if r.get("suppressed", False) is True:
+            items.append(text("{}: too few customers to estimate a median lifetime (n = {}).", who, count(r["n"])))
+        elif r["reached"]:
             hi = number(r["ci_upper"], 1)
             items.append(text("{}: half of the customers have cancelled after <strong>{} {}s</strong> (95% CI {} "
                               "to {}; n = {}, {} cancelled).", who, number(r["median"], 1), unit,
@@ -1760,7 +1764,9 @@ def lifetime_figure(medians: pd.DataFrame, *, test: dict | None = None, unit: st
     """A key-figure tile of the overall median lifetime (one row of ``medians``), with the log-rank
     comparison of segments as its "change" line."""
     r = medians.iloc[0]
-    if bool(r["reached"]):
+    if r.get("suppressed", False) is True:
+        value, ci = MISSING, f"Too few customers to estimate (n = {count(r['n'])})."
+    elif bool(r["reached"]):
         value = f"{number(r['median'], 1)} {unit}s"
         hi = number(r["ci_upper"], 1)
         ci = (f"95% CI {number(r['ci_lower'], 1)}–{hi} {unit}s" if hi != MISSING

@@ -105,8 +105,11 @@ def _fit(g):
 
 def kaplan_meier(data, *, duration: str | None = None, event: str | None = None, start: str | None = None,
                  end: str | None = None, as_of=None, unit: str = "month", by=None, alpha: float = 0.05,
-                 name: str | None = None) -> pd.DataFrame:
+                 min_n: int = 30, name: str | None = None) -> pd.DataFrame:
     """Kaplan-Meier survival curve per segment with Greenwood log(-log) 95% intervals.
+
+    Medians (``.attrs['medians']``) of segments with fewer than ``min_n`` customers are suppressed
+    (``suppressed=True``, no estimate): a median of six lifetimes is not a number to report.
 
     Parameters
     ----------
@@ -157,7 +160,7 @@ def kaplan_meier(data, *, duration: str | None = None, event: str | None = None,
     out = pd.concat(parts, ignore_index=True)
     out["at_risk"] = out["at_risk"].round().astype("int64")
     out["events"] = out["events"].round().astype("int64")
-    out.attrs["medians"] = _medians(counts, by, alpha)
+    out.attrs["medians"] = _medians(counts, by, alpha, min_n)
     out.attrs["unit"] = unit
     out.attrs["notes"] = counts.attrs.get("notes", [])
     return out
@@ -187,7 +190,7 @@ def _median_ci(times, s, se, z):
     return lo, hi
 
 
-def _medians(counts, by, alpha):
+def _medians(counts, by, alpha, min_n: int = 0):
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for key, g in _groups(counts, by):
@@ -198,10 +201,13 @@ def _medians(counts, by, alpha):
                      "median": med if np.isfinite(med) else np.nan, "ci_lower": lo if np.isfinite(lo) else np.nan,
                      "ci_upper": hi if np.isfinite(hi) else np.nan,
                      "reached": bool(np.isfinite(med))})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["suppressed"] = out["n"] < min_n
+    out.loc[out["suppressed"], ["median", "ci_lower", "ci_upper"]] = np.nan
+    return out
 
 
-def median_survival(data, *, alpha: float = 0.05, **kwargs) -> pd.DataFrame:
+def median_survival(data, *, alpha: float = 0.05, min_n: int = 30, **kwargs) -> pd.DataFrame:
     """Median lifetime per segment with its 95% interval (NaN / ``reached=False`` when not reached).
 
     Same arguments as :func:`kaplan_meier`. Columns: segment keys, ``n``, ``events``, ``median``,
@@ -209,7 +215,7 @@ def median_survival(data, *, alpha: float = 0.05, **kwargs) -> pd.DataFrame:
     """
     by = cxdata.as_list(kwargs.pop("by", None))
     counts = lifetimes(data, by=by, **kwargs)
-    return _medians(counts, by, alpha)
+    return _medians(counts, by, alpha, min_n)
 
 
 def logrank(data, *, by, **kwargs) -> dict:

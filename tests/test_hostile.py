@@ -158,3 +158,18 @@ def test_sample_ratio_mismatch_makes_every_decision_not_interpretable(tmp_path, 
     fine = experiments.compare(str(sample_dir / "experiment.csv"), control="control",
                                metrics={"converted": "proportion"})
     assert "win" in set(fine["decision"])
+
+
+def test_medians_of_small_segments_are_suppressed_not_shown(tmp_path, sample_dir):
+    from cxlib import present
+
+    raw = pd.read_csv(sample_dir / "subscriptions.csv", dtype=str, keep_default_na=False).head(400)
+    raw.loc[:5, "plan"] = "enterprise"                    # a segment of six customers
+    p = tmp_path / "subscriptions.csv"
+    raw.to_csv(p, index=False)
+    med = survival.kaplan_meier(str(p), start="start_time", end="end_time", by="plan").attrs["medians"]
+    small = med.set_index("plan").loc["enterprise"]
+    assert bool(small["suppressed"]) and pd.isna(small["median"]) and small["n"] == 6
+    assert not med.set_index("plan").loc["basic", "suppressed"]
+    html = str(present.lifetime_summary(med, by="plan"))
+    assert "too few customers" in html
