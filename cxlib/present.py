@@ -1893,6 +1893,107 @@ def cohort_first_value_table(by_cohort: pd.DataFrame, *, grain: str = "month", d
     return g.cols_align("right", columns=["c2"])
 
 
+# Touches of cxlib.journey.churn_by_touch in words: (table cell, "customers who ...", as a last touch).
+COHORT_TOUCH_WORDS = {
+    "step:signup": ("Signed up", "customers who signed up", "signing up"),
+    "step:onboarding_done": ("Finished onboarding", "customers who finished onboarding", "finishing onboarding"),
+    "step:first_value": ("Reached first value", "customers who reached first value", "reaching first value"),
+    "step:checkout_started": ("Started a checkout", "customers who started a checkout", "starting a checkout"),
+    "step:purchase": ("Made a purchase", "customers who made a purchase", "a purchase"),
+    "support_contact": ("Contacted support", "customers who contacted support", "contacting support"),
+    "slow_first_response": ("Waited past the target for a support reply",
+                            "customers who waited longer than the target for a first support reply",
+                            "a support reply later than the target"),
+    "detractor_answer": ("Gave a survey score of 0–6", "customers who gave a survey score of 0–6 (detractors)",
+                         "a survey score of 0–6"),
+    "none": ("No tracked touch", "customers with no tracked touch", "no tracked touch"),
+}
+
+
+def cohort_touch_words(touch, which: int = 0) -> Text:
+    """A touch name of :func:`cxlib.journey.churn_by_touch` in words (0: table cell, 1: "customers who
+    ...", 2: as a last touch); an unknown ``step:x`` reads "Reached “x”"."""
+    t = str(touch)
+    if t in COHORT_TOUCH_WORDS:
+        return text("{}", COHORT_TOUCH_WORDS[t][which])
+    step = t.removeprefix("step:")
+    return text(("Reached “{}”", "customers who reached “{}”", "reaching “{}”")[which], step)
+
+
+def _cohort_hr(r, digits: int = 2) -> str:
+    return f"{number(r['hazard_ratio'], digits)}×"
+
+
+def cohort_touch_answer(ct: pd.DataFrame, *, min_n: int = 30) -> Text:
+    """One sentence on :func:`cxlib.journey.churn_by_touch`: the strongest association beyond noise (95%
+    interval of the hazard ratio excludes 1), else the largest hazard ratio and that none is beyond noise."""
+    w = int(round(ct.attrs.get("window_days", 30)))
+    ok = ct[~ct["suppressed"].astype(bool) & ct["hazard_ratio"].notna()] if len(ct) else ct
+    if not len(ok):
+        return text("No touch can be compared yet: every touch has fewer than {} customers with it or without it "
+                    "among those still subscribed {} days after starting.", count(min_n), w)
+    beyond = ok[(ok["ci_lower"] > 1) | (ok["ci_upper"] < 1)]
+    if len(beyond):
+        r = beyond.loc[np.log(beyond["hazard_ratio"]).abs().idxmax()]
+        return text("In their first {} days, {} left <strong>{} as often</strong> afterwards as those who did not "
+                    "(95% CI {}; {} vs {} customers) — an association, not proof of cause.", w,
+                    cohort_touch_words(r["touch"], 1), _cohort_hr(r),
+                    interval_range(r["hazard_ratio"], r["ci_lower"], r["ci_upper"], digits=2),
+                    count(r["n_with"]), count(r["n_without"]))
+    r = ok.loc[ok["hazard_ratio"].idxmax()]
+    return text("No touch in the first {} days is associated with leaving beyond noise: the largest hazard ratio is "
+                "for {}, who left <strong>{} as often</strong> as those who did not (95% CI {}, which includes "
+                "1×; {} vs {} customers).", w, cohort_touch_words(r["touch"], 1), _cohort_hr(r),
+                interval_range(r["hazard_ratio"], r["ci_lower"], r["ci_upper"], digits=2), count(r["n_with"]),
+                count(r["n_without"]))
+
+
+def cohort_touch_table(ct: pd.DataFrame, *, title=None, subtitle=None):
+    """The unsuppressed touches of :func:`cxlib.journey.churn_by_touch` (highest hazard ratio first): touch
+    in words with its customers, "left × as often" with its interval, 90-day retention with vs without."""
+    w = int(round(ct.attrs.get("window_days", 30)))
+    h = int(round(ct.attrs.get("horizon_days", 90)))
+    rw, ro = f"retention_{h}d_with", f"retention_{h}d_without"
+    ok = ct[~ct["suppressed"].astype(bool)].sort_values("hazard_ratio", ascending=False, na_position="last")
+    cells = ok.assign(
+        _touch=[text("{} ({} of {})", cohort_touch_words(t), count(a), count(a + b)).plain
+                for t, a, b in zip(ok["touch"], ok["n_with"], ok["n_without"])],
+        _hr=[MISSING if _num(r["hazard_ratio"]) is None else
+             # a word joiner after the dash: the interval wraps as a whole, under the estimate
+             f"{_cohort_hr(r)} ({interval_range(r['hazard_ratio'], r['ci_lower'], r['ci_upper'], digits=2)})"
+             .replace("–", "–\u2060")
+             for _, r in ok.iterrows()])
+    g = table(cells, columns={"_touch": "text", "_hr": "text", rw: "share", ro: "share"},
+              labels={"_touch": f"Touch in the first {w} days (customers)", "_hr": "Left × as often",
+                      rw: "With the touch", ro: "Without"},
+              spanners={f"Still subscribed {h} days later": [rw, ro]}, title=title, subtitle=subtitle,
+              notes=[f"Customers still subscribed {w} days after starting; “left × as often” is the hazard ratio "
+                     "of cancelling from then on, with vs without the touch (Cox model, 95% interval). "
+                     f"“Still subscribed” is Kaplan–Meier, {h} days after day {w}. Association, not cause."])
+    return g.cols_align("right", columns=["c1"])
+
+
+def cohort_last_touch_sentence(lt: pd.DataFrame, *, top: int = 2) -> Text:
+    """One sentence on :func:`cxlib.journey.last_touch_before_churn`: how many cancellations were counted,
+    the share with no touch in the window, and the most common last touches."""
+    w = int(round(lt.attrs.get("window_days", 30)))
+    total = int(lt.attrs.get("churns", lt["churns"].sum() if len(lt) else 0))
+    if not total:
+        return text("No cancellation falls in the period the touch data cover, so last touches are not counted.")
+    none = lt[lt["touch"] == "none"]
+    lead = (text("{} of them ({}) had no tracked touch in their last {} days", count(none["churns"].iloc[0]),
+                 share(none["share"].iloc[0]), w) if len(none) else
+            text("every one had a tracked touch in their last {} days", w))
+    rest = lt[lt["touch"] != "none"].head(top)
+    if len(rest):
+        said = Markup(", then ").join(text("{} ({}, {})", cohort_touch_words(t, 2), count(n), share(s))
+                                      for t, n, s in zip(rest["touch"], rest["churns"], rest["share"]))
+        lead = text("{}; the most common last touch was {}", lead, said)
+    return text("Of the <strong>{}</strong> cancellations whose last {} days the touch data cover, {} — a touch "
+                "that is common among all customers is often the last one simply because it is common.",
+                count(total), w, lead)
+
+
 
 
 # ---- nps_drivers page (additions for that notebook go below this line)

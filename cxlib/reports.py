@@ -652,9 +652,16 @@ _ROLE_PARAMETERS = {
 
 
 def _validate_arguments(kind: str, params: dict) -> dict:
-    """The keyword arguments of :func:`cxlib.data.validate` that a notebook's parameters imply."""
+    """The keyword arguments of :func:`cxlib.data.validate` that a notebook's parameters imply.
+
+    ``time`` names one table's time column: that of the first data source the notebook declares among
+    those with a time role (the cohort page's ``time`` is the events', not the responses').
+    """
     kw = {}
+    timed = [k for k in params if k in _ROLE_PARAMETERS and "time" in _ROLE_PARAMETERS[k]]
     for param, role in _ROLE_PARAMETERS[kind].items():
+        if param == "time" and timed and timed[0] != kind:
+            continue
         value = params.get(param)
         if isinstance(value, str) and value:
             kw[role] = value
