@@ -133,22 +133,7 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     t = cxdata.as_table(responses, name=name)
     from cxlib import sources
 
-    declared = sources.metadata(t).get("drivers") or []
-    if isinstance(drivers, str) and declared and not any(c.startswith(drivers) for c in t.columns):
-        drivers = list(declared)  # the spec's / layout's driver columns
-    if isinstance(drivers, str):
-        cols = [c for c in t.columns if c.startswith(drivers)]
-        if not cols:
-            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no driver columns start with {drivers!r}; "
-                                     f"columns: {', '.join(t.columns)}.")
-    else:
-        cols = list(drivers)  # a list, or a {column: label} mapping
-        twice = sorted({c for c in cols if cols.count(c) > 1})
-        if twice:
-            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: driver column "
-                                     f"{', '.join(repr(c) for c in twice)} is listed more than once.")
-    if len(cols) < 2:
-        raise cxdata.CXDataError("key-driver analysis needs at least two driver columns.")
+    cols = _driver_columns(t, drivers, name, analysis="key-driver analysis")
     by_cols = cxdata.as_list(by)
     cxdata.require_columns(t, [outcome, *cols, *by_cols], name=name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
@@ -329,8 +314,10 @@ HALO_SD_SHARE = 0.05
 HALO_WARN_SHARE = 0.30
 
 
-def _driver_columns(t, drivers, name=None) -> list[str]:
-    """The driver columns as :func:`key_drivers` resolves them (prefix, list or {column: label})."""
+def _driver_columns(t, drivers, name=None, analysis: str = "this analysis") -> list[str]:
+    """The driver columns of a table: the columns starting with a prefix (the spec's / layout's driver
+    list when no column has it), or a list, or the keys of a {column: label} mapping; no duplicates, at
+    least two."""
     from cxlib import sources
 
     declared = sources.metadata(t).get("drivers") or []
@@ -348,7 +335,7 @@ def _driver_columns(t, drivers, name=None) -> list[str]:
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: driver column "
                                      f"{', '.join(repr(c) for c in twice)} is listed more than once.")
     if len(cols) < 2:
-        raise cxdata.CXDataError("this analysis needs at least two driver columns.")
+        raise cxdata.CXDataError(f"{analysis} needs at least two driver columns.")
     return cols
 
 

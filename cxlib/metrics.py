@@ -31,7 +31,7 @@ from cxlib import data as cxdata
 MIN_N = 30
 
 __all__ = ["nps", "csat", "ces", "nps_counts", "nps_from_counts", "csat_counts", "csat_from_counts",
-           "ces_counts", "ces_from_counts", "nps_change", "nps_diff", "compare_periods", "proportion_change",
+           "ces_counts", "ces_from_counts", "nps_change", "score_change", "nps_diff", "compare_periods", "proportion_change",
            "mean_change", "wilson_interval", "churn_rate", "retention_rate", "MIN_N"]
 
 
@@ -456,6 +456,18 @@ def mean_change(current, baseline, *, alpha: float = 0.05) -> dict:
         return m, v / n
     (a, va), (b, vb) = est(current), est(baseline)
     return {"current": a, "baseline": b, **_change_row(a - b, np.sqrt(va + vb), alpha)}
+
+
+def score_change(metric: str, current, baseline, *, alpha: float = 0.05) -> dict:
+    """The change of a score between two independent groups of answers, by the score's own test:
+    :func:`nps_change` for ``'nps'``, :func:`proportion_change` on ``satisfied`` / ``n`` for ``'csat'``,
+    :func:`mean_change` otherwise (CES). ``current`` / ``baseline`` are rows of the score's counts."""
+    if metric == "nps":
+        return nps_change(current, baseline, alpha=alpha)
+    if metric == "csat":
+        return proportion_change(current["satisfied"], current["n"], baseline["satisfied"], baseline["n"],
+                                 alpha=alpha)
+    return mean_change(current, baseline, alpha=alpha)
 
 
 def _counts_total(c) -> dict:

@@ -2176,12 +2176,7 @@ def nps_latest_change(trend: pd.DataFrame, *, metric: str = "nps", grain: str = 
     if len(t) < 2:
         return None
     cur, prev = t.iloc[-1], t.iloc[-2]
-    if metric == "nps":
-        ch = metrics.nps_change(cur, prev, alpha=alpha)
-    elif metric == "csat":
-        ch = metrics.proportion_change(cur["satisfied"], cur["n"], prev["satisfied"], prev["n"], alpha=alpha)
-    else:
-        ch = metrics.mean_change(cur, prev, alpha=alpha)
+    ch = metrics.score_change(metric, cur, prev, alpha=alpha)
     end = _nps_period_end(cur["period"], grain)
     complete = as_of is None or end <= pd.Timestamp(as_of) + pd.Timedelta(seconds=1)
     return {"period": pd.Timestamp(cur["period"]), "previous": pd.Timestamp(prev["period"]), "value": cur[metric],

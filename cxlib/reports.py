@@ -1029,18 +1029,25 @@ def stop_run(signum: int) -> None:
 
 # ------------------------------------------------------------------------------------------ index
 
+def _manifests(reports: Path) -> list[tuple[Path, dict]]:
+    """(path, content) of every dated run's manifest that can be read, newest first."""
+    out = []
+    for manifest in sorted(reports.glob("*/manifest.json"), reverse=True):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest.parent.name):
+            continue
+        try:
+            out.append((manifest, json.loads(manifest.read_text())))
+        except (ValueError, OSError):
+            continue
+    return out
+
+
 def write_index(reports_dir=None) -> Path:
     """Rebuild ``reports/index.html``: every dated run, newest first, each notebook with status and link."""
     reports = Path(reports_dir or paths.REPORTS_DIR)
     reports.mkdir(parents=True, exist_ok=True)
     rows = []
-    for manifest in sorted(reports.glob("*/manifest.json"), reverse=True):
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest.parent.name):
-            continue
-        try:
-            m = json.loads(manifest.read_text())
-        except (ValueError, OSError):
-            continue
+    for manifest, m in _manifests(reports):
         items = []
         folder = manifest.parent.name
         for n in m.get("notebooks", []):
@@ -1123,13 +1130,7 @@ def _trends(reports: Path, weeks: int = 8) -> str:
     """The headline key figures of the last ``weeks`` dated runs, per notebook: values and a sparkline."""
     series: dict[tuple[str, str], dict[str, str]] = {}
     dates = []
-    for manifest in sorted(reports.glob("*/manifest.json"), reverse=True)[:weeks]:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest.parent.name):
-            continue
-        try:
-            m = json.loads(manifest.read_text())
-        except (ValueError, OSError):
-            continue
+    for manifest, m in _manifests(reports)[:weeks]:
         dates.append(manifest.parent.name)
         for n in m.get("notebooks", []):
             for f in (n.get("key_figures") or [])[:3]:

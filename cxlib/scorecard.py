@@ -81,12 +81,7 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
                 row.update(baseline=np.nan, baseline_n=int(base.get("n", 0)), change=np.nan, change_ci_lower=np.nan,
                            change_ci_upper=np.nan, p_value=np.nan, beyond_noise=False)
             else:
-                if label == "nps":
-                    ch = metrics.nps_change(cur, base, alpha=alpha)
-                elif label == "csat":
-                    ch = metrics.proportion_change(cur["satisfied"], cur["n"], base["satisfied"], base["n"], alpha=alpha)
-                else:
-                    ch = metrics.mean_change(cur, base, alpha=alpha)
+                ch = metrics.score_change(label, cur, base, alpha=alpha)
                 row.update(baseline=ch["baseline"], baseline_n=int(base["n"]), change=ch["change"],
                            change_ci_lower=ch["ci_lower"], change_ci_upper=ch["ci_upper"], p_value=ch["p_value"],
                            beyond_noise=ch["beyond_noise"])
