@@ -12,7 +12,11 @@ observation), all in one time unit.
   log-parameters; the log-likelihood is written with ``gammaln`` / ``betaln``); customers with the same
   (frequency, recency, T) are collapsed first, so a million customers cost little memory;
 - :func:`expected_purchases` and :func:`probability_alive` are the model's conditional expectation of
-  purchases in the next ``t`` units and the probability that a customer is still active.
+  purchases in the next ``t`` units and the probability that a customer is still active;
+- :func:`fit_gamma_gamma` fits the Gamma-Gamma model of spend per purchase (Fader, Hardie & Lee 2005,
+  "RFM and CLV"), :func:`expected_spend` gives each customer's expected spend per future purchase and
+  :func:`expected_clv` combines both models into expected (discounted) revenue over a horizon;
+  :func:`clv_table` does all of it from an events table.
 
 Examples
 --------
@@ -30,7 +34,8 @@ from scipy.special import betaln, gammaln, hyp2f1
 
 from cxlib import data as cxdata
 
-__all__ = ["rfm", "fit_bgnbd", "bgnbd_log_likelihood", "expected_purchases", "probability_alive", "UNITS"]
+__all__ = ["rfm", "fit_bgnbd", "bgnbd_log_likelihood", "expected_purchases", "probability_alive", "UNITS",
+           "fit_gamma_gamma", "gamma_gamma_log_likelihood", "expected_spend", "expected_clv", "clv_table"]
 
 #: Time units of :func:`rfm`, in days.
 UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375, "year": 365.25}
@@ -251,3 +256,168 @@ def probability_alive(params, frequency, recency, T) -> np.ndarray:
     r, alpha, a, b = _params(params)
     x, tx, T = _check(frequency, recency, T)
     return 1 / _alive_denominator(r, alpha, a, b, x, tx, T)
+
+
+# ------------------------------------------------------------------------------------------ Gamma-Gamma
+
+def _check_gg(frequency, monetary, least: int = 1):
+    x = np.asarray(frequency, dtype=float).ravel()
+    m = np.asarray(monetary, dtype=float).ravel()
+    if x.shape != m.shape:
+        raise cxdata.CXDataError(f"frequency and monetary must have the same length ({x.size} vs {m.size}).")
+    keep = np.isfinite(x) & np.isfinite(m) & (x > 0)
+    if (m[keep] <= 0).any():
+        raise cxdata.CXDataError("monetary (mean spend of the repeat purchases) must be > 0 for customers with "
+                                 f"repeat purchases ({int((m[keep] <= 0).sum())} are not).")
+    if (x[np.isfinite(x)] < 0).any():
+        raise cxdata.CXDataError("frequency must be >= 0 (repeat purchases).")
+    if keep.sum() < least:
+        raise cxdata.CXDataError(f"the Gamma-Gamma model needs at least {least} customer(s) with repeat "
+                                 f"purchases (got {int(keep.sum())}).")
+    return x[keep], m[keep]
+
+
+def _gg_rows(p, q, v, x, m):
+    """Per-customer Gamma-Gamma log-likelihood of the mean spend m over x purchases (FHL 2005b eq. 4)."""
+    return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(m)
+            + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
+
+
+def gamma_gamma_log_likelihood(params, frequency, monetary) -> float:
+    """Total Gamma-Gamma log-likelihood of ``params`` (``p``, ``q``, ``v``) over customers with x > 0."""
+    x, m = _check_gg(frequency, monetary)
+    return float(_gg_rows(params["p"], params["q"], params["v"], x, m).sum())
+
+
+def fit_gamma_gamma(frequency, monetary, *, starts=None) -> dict:
+    """Fit the Gamma-Gamma model of spend per purchase by maximum likelihood.
+
+    Each customer's purchases have values ``z ~ Gamma(p, nu)`` around their own mean ``p / nu``, with
+    ``nu ~ Gamma(q, v)`` across customers; the observed mean ``monetary`` of ``frequency`` repeat
+    purchases is the sufficient statistic. Customers without repeat purchases (or a blank monetary) are
+    left out, as the model assumes; spend is assumed independent of purchase frequency (check it: the
+    correlation of ``frequency`` and ``monetary`` should be small).
+
+    Parameters
+    ----------
+    frequency : array-like
+        Repeat purchases per customer (``x``).
+    monetary : array-like
+        Mean value of those repeat purchases (``m_x``), > 0.
+    starts : list of 3-tuples, optional
+        Starting values ``(p, q, v)``.
+
+    Returns
+    -------
+    dict
+        ``p``, ``q``, ``v``, ``log_likelihood``, ``n`` (customers used), ``se`` (delta-method standard
+        errors from the inverse Hessian on the log scale), ``converged``, ``mean_spend`` (the population
+        mean spend per purchase, ``p v / (q - 1)``; NaN when q <= 1), ``corr_frequency_monetary``.
+
+    Notes
+    -----
+    Log-likelihood (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves", eq. 4):
+    ``log G(px+q) - log G(px) - log G(q) + q log v + (px-1) log m + px log x - (px+q) log(xm+v)``,
+    maximised over log-parameters (L-BFGS-B from a few starts, Nelder-Mead polish); identical (x, m)
+    rows are collapsed into one weighted row. On the CDNOW summary it gives p 6.25, q 3.74, v 15.45,
+    the values of the ``lifetimes`` package documentation.
+
+    Examples
+    --------
+    >>> gg = fit_gamma_gamma([1, 3, 2, 5], [20.0, 35.5, 12.0, 41.0])  # doctest: +SKIP
+    >>> expected_spend(gg, [0, 4], [np.nan, 30.0])  # doctest: +SKIP
+    """
+    x, m = _check_gg(frequency, monetary, least=3)
+    rows, counts = np.unique(np.column_stack([x, m]), axis=0, return_counts=True)
+    ux, um = rows.T
+    w = counts.astype(float)
+
+    def nll(theta):
+        p, q, v = np.exp(np.clip(theta, -20, 20))
+        val = -(w * _gg_rows(p, q, v, ux, um)).sum()
+        return val if np.isfinite(val) else 1e300
+
+    mean_m = float(np.average(um, weights=w))
+    starts = starts or [(1.0, 1.0, 1.0), (2.0, 3.0, mean_m), (5.0, 5.0, mean_m / 2)]
+    best = None
+    for s0 in starts:
+        res = optimize.minimize(nll, np.log(np.asarray(s0, dtype=float)), method="L-BFGS-B")
+        if best is None or res.fun < best.fun:
+            best = res
+    polish = optimize.minimize(nll, best.x, method="Nelder-Mead",
+                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 3000})
+    if polish.fun <= best.fun:
+        best = polish
+    p, q, v = np.exp(best.x)
+    se = _standard_errors(nll, best.x)
+    return {"p": float(p), "q": float(q), "v": float(v), "log_likelihood": float(-best.fun), "n": int(w.sum()),
+            "se": {k: float(s) for k, s in zip(("p", "q", "v"), se)},
+            "converged": bool(best.success or polish.success),
+            "mean_spend": float(p * v / (q - 1)) if q > 1 else float("nan"),
+            "corr_frequency_monetary": float(np.corrcoef(x, m)[0, 1]) if len(x) > 2 else float("nan")}
+
+
+def expected_spend(params, frequency, monetary) -> np.ndarray:
+    """Expected value of each customer's future purchases under the Gamma-Gamma model.
+
+    ``E[Z | x, m] = p (v + x m) / (p x + q - 1)``: a weighted average of the population mean
+    ``p v / (q - 1)`` and the customer's own mean ``m`` (more purchases, more weight on ``m``). A
+    customer without repeat purchases (x = 0 or ``monetary`` blank) gets the population mean.
+    """
+    p, q, v = float(params["p"]), float(params["q"]), float(params["v"])
+    x = np.asarray(frequency, dtype=float)
+    m = np.asarray(monetary, dtype=float)
+    own = (x > 0) & np.isfinite(m)
+    x0, m0 = np.where(own, x, 0.0), np.where(own, m, 0.0)
+    return p * (v + x0 * m0) / (p * x0 + q - 1)
+
+
+def expected_clv(bgnbd, gamma_gamma, frequency, recency, T, monetary, *, horizon: float, steps: int = 12,
+                 discount_rate: float = 0.0) -> np.ndarray:
+    """Expected revenue of each customer over the next ``horizon`` time units (BG/NBD x Gamma-Gamma).
+
+    The horizon is cut into ``steps`` equal steps; the expected purchases of step k (the difference of
+    :func:`expected_purchases` at its end and start) times :func:`expected_spend`, discounted by
+    ``(1 + discount_rate) ** k`` (``discount_rate`` per step), are summed -- the construction of Fader,
+    Hardie & Lee (2005) and the ``lifetimes`` package. Revenue, not margin: multiply by your margin.
+    """
+    if not np.isfinite(horizon) or horizon <= 0 or int(steps) < 1:
+        raise cxdata.CXDataError("horizon must be > 0 and steps a whole number >= 1.")
+    spend = expected_spend(gamma_gamma, frequency, monetary)
+    total, before = 0.0, 0.0
+    for k in range(1, int(steps) + 1):
+        upto = expected_purchases(bgnbd, horizon * k / int(steps), frequency, recency, T)
+        total = total + (upto - before) * spend / (1 + discount_rate) ** k
+        before = upto
+    return np.asarray(total, dtype=float)
+
+
+def clv_table(events, *, customer: str = "customer_id", time: str = "event_time", value: str = "revenue",
+              event_name: str | None = None, as_of=None, unit: str = "week", horizon: float = 52.0,
+              steps: int = 12, discount_rate: float = 0.0, name: str | None = None) -> pd.DataFrame:
+    """Per customer: RFM statistics, probability still active, expected purchases, spend and CLV.
+
+    Fits :func:`fit_bgnbd` and :func:`fit_gamma_gamma` on :func:`rfm` of ``events`` and predicts over
+    ``horizon`` (in ``unit``). The fits are in ``.attrs['bgnbd']`` and ``.attrs['gamma_gamma']``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer`` column, ``frequency``, ``recency``, ``T``, ``monetary``, ``p_alive``,
+        ``expected_purchases``, ``expected_spend``, ``expected_clv`` (revenue over the horizon).
+
+    Examples
+    --------
+    >>> clv_table("data/sample/events.csv", event_name="purchase", horizon=52)  # doctest: +SKIP
+    """
+    s = rfm(events, customer=customer, time=time, as_of=as_of, unit=unit, event_name=event_name, value=value,
+            name=name)
+    bg = fit_bgnbd(s["frequency"], s["recency"], s["T"])
+    gg = fit_gamma_gamma(s["frequency"], s["monetary"])
+    s["p_alive"] = probability_alive(bg, s["frequency"], s["recency"], s["T"])
+    s["expected_purchases"] = expected_purchases(bg, horizon, s["frequency"], s["recency"], s["T"])
+    s["expected_spend"] = expected_spend(gg, s["frequency"], s["monetary"])
+    s["expected_clv"] = expected_clv(bg, gg, s["frequency"], s["recency"], s["T"], s["monetary"], horizon=horizon,
+                                     steps=steps, discount_rate=discount_rate)
+    s.attrs.update(bgnbd=bg, gamma_gamma=gg, horizon=horizon, unit=unit)
+    return s

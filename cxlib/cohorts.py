@@ -29,7 +29,10 @@ from cxlib import data as cxdata
 
 __all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "summarize"]
 
-GRAINS = ("day", "week", "month", "quarter", "year")
+GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+#: ``grain='hour'`` without ``periods=`` keeps this many periods (one week): a full hourly grid over
+#: months of data would have cohorts x thousands of mostly empty cells.
+HOUR_PERIODS = 168
 DEFINITIONS = ("return_on", "on_or_after")
 
 
@@ -41,20 +44,23 @@ def _index(col, grain):
         return col.year() * 4 + col.quarter()
     if grain == "year":
         return col.year()
-    seconds = 86400 * (7 if grain == "week" else 1)
+    seconds = {"hour": 3600, "week": 7 * 86400}.get(grain, 86400)
     return (col.epoch_seconds() / seconds).round().cast("int64")
 
 
 def _offset(start: pd.Series, k, grain: str) -> pd.Series:
     """Start of period ``k`` after ``start`` (vectorised, in pandas)."""
     k = np.asarray(k)
+    if grain == "hour":
+        return start + pd.to_timedelta(k, unit="h")
     if grain == "day":
         return start + pd.to_timedelta(k, unit="D")
     if grain == "week":
         return start + pd.to_timedelta(7 * k, unit="D")
     months = {"month": 1, "quarter": 3, "year": 12}[grain]
-    total = start.dt.year.to_numpy() * 12 + start.dt.month.to_numpy() - 1 + months * k
-    return pd.to_datetime(pd.DataFrame({"year": total // 12, "month": total % 12 + 1, "day": 1}))
+    # calendar months in numpy: the first of the month ``months * k`` after the month of ``start``
+    first = start.to_numpy().astype("datetime64[M]") + (months * k).astype("timedelta64[M]")
+    return pd.Series(first.astype(start.dtype if start.dtype.kind == "M" else "datetime64[us]"))
 
 
 def _grid(sizes: pd.DataFrame, keys: list, grain: str, as_of, periods) -> pd.DataFrame:
@@ -64,8 +70,8 @@ def _grid(sizes: pd.DataFrame, keys: list, grain: str, as_of, periods) -> pd.Dat
         return pd.DataFrame()
     cohort = sizes["_cohort"]
     # an upper bound on the last period of each cohort; the exact cut is the start <= as_of filter below
-    if grain in ("day", "week"):
-        step = np.timedelta64(7 if grain == "week" else 1, "D")
+    if grain in ("hour", "day", "week"):
+        step = {"hour": np.timedelta64(1, "h"), "week": np.timedelta64(7, "D")}.get(grain, np.timedelta64(1, "D"))
         bound = ((pd.Timestamp(as_of) - cohort).to_numpy() // step)
     else:
         months = {"month": 1, "quarter": 3, "year": 12}[grain]
@@ -113,8 +119,10 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         One row per customer activity (orders, logins...).
     customer, time : str
         Customer id and event timestamp columns.
-    grain : {'day', 'week', 'month', 'quarter', 'year'}
-        Cohort and period length (weeks start on Monday).
+    grain : {'hour', 'day', 'week', 'month', 'quarter', 'year'}
+        Cohort and period length (weeks start on Monday). Hours are clock hours in the reporting time
+        zone (``tz``): on a daylight-saving change the repeated hour holds both of its instants and the
+        skipped hour does not exist. With ``'hour'``, ``periods`` defaults to 168 (one week).
     definition : {'return_on', 'on_or_after'}
         Active in period k = has an event in period k (``return_on``), or in period k or later
         (``on_or_after``, "not yet gone"; never increases with k).
@@ -169,8 +177,12 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     t = t.filter(t[customer].notnull())
     if week_start not in ("monday", "sunday"):
         raise cxdata.CXDataError(f"week_start must be 'monday' or 'sunday', not {week_start!r}.")
+    if grain == "hour" and periods is None:
+        periods = HOUR_PERIODS
 
     def bucket(col):
+        if grain == "hour":
+            return col.truncate("h")
         if grain == "week" and week_start == "sunday":  # shift so Sunday truncates like a Monday
             return (col + ibis.interval(days=1)).truncate("W") - ibis.interval(days=1)
         return cxdata.period_start(col, grain)

@@ -6,7 +6,8 @@ R² into non-negative shares that respect that collinearity; exact *Shapley* (LM
 averaging each driver's R² gain over every order of entry (2^p models, fine up to ~15 drivers); 'ols'
 gives Pratt's measure (standardized beta x correlation). Importance is a share of R² (sums to 1);
 ``raw_weight`` is in R² units (sums to R²). Intervals come from a seeded percentile bootstrap of the
-respondents.
+respondents. With survey weights (``weights=``) every method runs on the weighted correlation matrix
+and the bootstrap keeps each resampled respondent's weight; ``n_effective`` (Kish) is reported.
 
 Missing ratings: the model uses respondents who rated every driver (listwise); each driver's ``mean``
 and ``n`` use everyone who rated it. Straight-liners (the same score for every driver, a "halo") carry
@@ -83,14 +84,32 @@ def pratt(corr: np.ndarray) -> np.ndarray:
 _FUNCS = {"relative_weights": relative_weights, "shapley": shapley_values, "ols": pratt}
 
 
-def _corr(x: np.ndarray) -> np.ndarray:
-    return np.corrcoef(x, rowvar=False)
+def _corr(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Correlation matrix of the columns of ``x``; with survey weights ``w`` the weighted one
+    (weighted means and covariances ``sum w (x - m)(y - m) / sum w``)."""
+    if w is None:
+        return np.corrcoef(x, rowvar=False)
+    w = np.asarray(w, dtype=float)
+    mu = w @ x / w.sum()
+    d = x - mu
+    cov = (d * w[:, None]).T @ d / w.sum()
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    return cov / np.outer(np.where(sd > 0, sd, 1), np.where(sd > 0, sd, 1))
+
+
+def _wsd(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """(Weighted) population standard deviation of each column."""
+    if w is None:
+        return x.std(axis=0)
+    w = np.asarray(w, dtype=float)
+    mu = w @ x / w.sum()
+    return np.sqrt(np.clip(w @ (x - mu) ** 2 / w.sum(), 0, None))
 
 
 def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
                 by=None, bootstrap: int = 200, seed: int = 20261124, alpha: float = 0.05,
                 exclude_straightliners: bool = True, min_n: int = 30, max_rows: int = 200_000,
-                name: str | None = None) -> pd.DataFrame:
+                weights: str | None = None, name: str | None = None) -> pd.DataFrame:
     """Importance of each driver rating for the outcome, with bootstrap 95% intervals.
 
     Parameters
@@ -115,6 +134,16 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         Above this many complete answers (no ``by``), the correlation matrix is computed in the engine from
         sums and cross-products, and the bootstrap runs on a seeded random sample of ``max_rows`` rows
         whose spread is rescaled by sqrt(sample / n) (m-out-of-n bootstrap).
+    weights : str, optional
+        Column of survey weights (e.g. from :func:`cxlib.metrics.rake`), >= 0 on every row. The
+        importances then describe the weighted population: every method runs on the *weighted*
+        correlation matrix (weighted means and covariances ``sum w (x - m)(y - m) / sum w``, the
+        correlations a weighted least squares fit uses, so ``r2`` is the WLS R²); each bootstrap resample
+        draws respondents with equal probability and keeps their weights (the weighted statistic is
+        recomputed on the resample), so the intervals include the extra variance that unequal weights
+        cause. ``mean`` is the weighted average rating, ``n`` stays the raw count; a column
+        ``n_effective`` (Kish ``(sum w)^2 / sum w^2`` of the model's respondents) is added, and
+        ``attrs['n_effective']``.
 
     Returns
     -------
@@ -134,15 +163,24 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     from cxlib import sources
 
     cols = _driver_columns(t, drivers, name, analysis="key-driver analysis")
+    cols = [c for c in cols if c != weights]
     by_cols = cxdata.as_list(by)
-    cxdata.require_columns(t, [outcome, *cols, *by_cols], name=name)
+    cxdata.require_columns(t, [outcome, *cols, *by_cols, *([weights] if weights else [])], name=name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
-    perf = cxdata.to_pandas(t.group_by(by_cols).aggregate(**{f"m_{c}": t[c].mean() for c in cols},
-                                                          **{f"n_{c}": t[c].count() for c in cols})
-                            if by_cols else t.aggregate(**{f"m_{c}": t[c].mean() for c in cols},
-                                                        **{f"n_{c}": t[c].count() for c in cols}), name=name)
+    if weights is not None:
+        if not isinstance(weights, str):
+            raise cxdata.CXDataError("weights= names a column of survey weights (e.g. one made by metrics.rake).")
+        t = cxdata.clean_numeric(t, weights, lo=0, required=True, name=name)
+        wcol = t[weights].cast("float64")
+        means = {f"m_{c}": ibis.ifelse(t[c].notnull(), wcol * t[c].cast("float64"), 0.0).sum()
+                 / ibis.ifelse(t[c].notnull(), wcol, 0.0).sum().nullif(0.0) for c in cols}
+    else:
+        means = {f"m_{c}": t[c].mean() for c in cols}
+    perf = cxdata.to_pandas(t.group_by(by_cols).aggregate(**means, **{f"n_{c}": t[c].count() for c in cols})
+                            if by_cols else t.aggregate(**means, **{f"n_{c}": t[c].count() for c in cols}),
+                            name=name)
     scale = _scale(t, cols, sources.metadata(t).get("driver_scale"), name)
     label = cxdata.source_name(t, name)
     if not by_cols:
@@ -163,9 +201,16 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
             # the bootstrap on a seeded random sample of max_rows rows (rescaled below).
             model = complete.filter(~straight_e) if exclude_straightliners else complete
             v = [*cols, outcome]
-            aggs = {"n": model.count(), **{f"s{i}": model[c].cast("float64").sum() for i, c in enumerate(v)},
-                    **{f"p{i}_{j}": (model[a].cast("float64") * model[b].cast("float64")).sum()
-                       for i, a in enumerate(v) for j, b in enumerate(v) if j >= i}}
+            if weights is None:
+                aggs = {"n": model.count(), **{f"s{i}": model[c].cast("float64").sum() for i, c in enumerate(v)},
+                        **{f"p{i}_{j}": (model[a].cast("float64") * model[b].cast("float64")).sum()
+                           for i, a in enumerate(v) for j, b in enumerate(v) if j >= i}}
+            else:  # the same sums with each row counted w times: n -> sum w, then the weighted covariances
+                mw = model[weights].cast("float64")
+                aggs = {"n": mw.sum(), "w2": (mw * mw).sum(),
+                        **{f"s{i}": (mw * model[c].cast("float64")).sum() for i, c in enumerate(v)},
+                        **{f"p{i}_{j}": (mw * model[a].cast("float64") * model[b].cast("float64")).sum()
+                           for i, a in enumerate(v) for j, b in enumerate(v) if j >= i}}
             mom = cxdata.to_pandas(model.aggregate(**aggs), name=name).iloc[0]
             k = len(v)
             n_m = float(mom["n"])
@@ -176,11 +221,13 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                     cov[i, j] = cov[j, i] = (mom[f"p{i}_{j}"] - n_m * mean[i] * mean[j]) / (n_m - 1)
             sd = np.sqrt(np.clip(np.diag(cov), 0, None))
             big = {"n_model": n_model, "n_straight": n_straight, "sd": sd,
-                   "corr": cov / np.outer(np.where(sd > 0, sd, 1), np.where(sd > 0, sd, 1))}
+                   "corr": cov / np.outer(np.where(sd > 0, sd, 1), np.where(sd > 0, sd, 1)),
+                   "n_effective": n_m ** 2 / float(mom["w2"]) if weights is not None and mom["w2"] else None}
             complete = model.sample(min(1.0, 1.2 * max_rows / n_model), seed=seed).limit(max_rows)
-    rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols), name=name)
+    wsel = [weights] if weights is not None and weights not in (outcome, *cols, *by_cols) else []
+    rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols, *wsel), name=name)
     # engines return rows in any order: sort, so the seeded bootstrap is the same on DuckDB and Postgres
-    rows = rows.sort_values([*by_cols, outcome, *cols], kind="mergesort", ignore_index=True)
+    rows = rows.sort_values([*by_cols, outcome, *cols, *wsel], kind="mergesort", ignore_index=True)
     parts = []
     groups = [((), rows)] if not by_cols else [((k,) if not isinstance(k, tuple) else k, g)
                                                for k, g in rows.groupby(by_cols)]
@@ -188,6 +235,7 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         x = g[cols].to_numpy(float)
         straight = (x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.zeros(len(x), bool)
         m = np.column_stack([x[~straight], g[outcome].to_numpy(float)[~straight]])
+        wt = g[weights].to_numpy(float)[~straight] if weights is not None else None
         n_used = big["n_model"] if big else len(m)
         n_straight_all = big["n_straight"] if big else int(straight.sum())
         prow = perf if not by_cols else perf.loc[(perf[by_cols] == pd.Series(dict(zip(by_cols, key)))).all(axis=1)]
@@ -199,19 +247,28 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
             raise cxdata.CXDataError(f"{label}: only {n_used} respondents rated every driver (after leaving out "
                                      f"{int(straight.sum())} straight-liners); {len(cols)} drivers need at least "
                                      f"{max(min_n, len(cols) + 2)}.")
+        n_eff = None
+        if weights is not None:
+            n_eff = big["n_effective"] if big else (float(wt.sum() ** 2 / (wt ** 2).sum()) if (wt ** 2).sum() > 0
+                                                   else 0.0)
+            res["n_effective"] = n_eff
+        if weights is not None and len(m) >= max(min_n, len(cols) + 2) and (n_eff or 0) < len(cols) + 2:
+            raise cxdata.CXDataError(f"{label}: the survey weights in {weights!r} leave an effective sample of "
+                                     f"{n_eff:.1f} respondents{_where(dict(zip(by_cols, key)))}; {len(cols)} drivers "
+                                     "need more (are most weights 0?).")
         if len(m) < max(min_n, len(cols) + 2):
             res[["importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "vif"]] = np.nan
             res["suppressed"] = True
             res.attrs.update(r2=np.nan, n_model=len(m), n_straightliners=int(straight.sum()))
             parts.append(res)
             continue
-        sds = big["sd"] if big else m.std(axis=0)
+        sds = big["sd"] if big else _wsd(m, wt)
         flat = [c for c, sd in zip(cols, sds[:-1]) if sd == 0]
         if flat or sds[-1] == 0:
             what = f"driver(s) {', '.join(map(repr, flat))}" if flat else f"the outcome {outcome!r}"
             raise cxdata.CXDataError(f"{label}: {what} has the same value for every respondent in the model "
                                      f"{dict(zip(by_cols, key)) or ''}; a constant cannot explain anything: leave it out.")
-        corr = big["corr"] if big else _corr(m)
+        corr = big["corr"] if big else _corr(m, wt)
         raw = _FUNCS[method](corr)
         r2 = _r2(corr, tuple(range(len(cols))))
         rxx_inv = np.linalg.inv(corr[:-1, :-1])
@@ -223,13 +280,13 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
             rng = np.random.default_rng(seed)
             boots = np.empty((bootstrap, len(cols)))
             for b in range(bootstrap):
-                sample = m[rng.integers(0, len(m), len(m))]
-                w = _FUNCS[method](_corr(sample))
+                idx = rng.integers(0, len(m), len(m))
+                w = _FUNCS[method](_corr(m[idx], None if wt is None else wt[idx]))
                 boots[b] = w / w.sum()
             lo_q = np.quantile(boots, alpha / 2, axis=0)
             hi_q = np.quantile(boots, 1 - alpha / 2, axis=0)
             if big:  # m-out-of-n bootstrap: rescale the spread from the sample size to the full size
-                centre = _FUNCS[method](_corr(m))
+                centre = _FUNCS[method](_corr(m, wt))
                 centre = centre / centre.sum()
                 shrink = np.sqrt(len(m) / n_used)
                 imp = raw / raw.sum()
@@ -238,17 +295,22 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         else:
             res["ci_lower"] = res["ci_upper"] = np.nan
         res["suppressed"] = False
-        res.attrs.update(r2=r2, n_model=n_used, n_straightliners=n_straight_all, bootstrap_rows=len(m))
+        res.attrs.update(r2=r2, n_model=n_used, n_straightliners=n_straight_all, bootstrap_rows=len(m),
+                         n_effective=n_eff)
         parts.append(res)
     out = pd.concat(parts, ignore_index=True)
     out["rank"] = out.groupby(by_cols)["importance"].rank(ascending=False, method="first") if by_cols else \
         out["importance"].rank(ascending=False, method="first")
     out = out.sort_values([*by_cols, "importance"], ascending=[True] * len(by_cols) + [False]).reset_index(drop=True)
     cols_out = [*by_cols, "driver", "importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "rank",
-                "mean", "n", "vif", "suppressed"]
+                "mean", "n", "vif", "suppressed"] + (["n_effective"] if weights is not None else [])
     out = out[cols_out]
     spec_labels = sources.metadata(t).get("labels") or {}
     out.attrs["labels"] = {c: spec_labels[c] for c in cols if c in spec_labels}  # question texts, for display
+    if weights is not None:
+        out.attrs["weights"] = weights
+        out.attrs["n_effective"] = (parts[0].attrs.get("n_effective") if len(parts) == 1 else
+                                    {k: p.attrs.get("n_effective") for k, p in zip([g[0] for g in groups], parts)})
     out.attrs.update(method=method, outcome=outcome, bootstrap=bootstrap, scale=scale,
                      r2=parts[0].attrs["r2"] if len(parts) == 1 else {k: p.attrs["r2"] for k, p in zip([g[0] for g in groups], parts)},
                      n_model=parts[0].attrs["n_model"] if len(parts) == 1 else sum(p.attrs["n_model"] for p in parts),
@@ -465,7 +527,8 @@ def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_"
 
 def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
                        bootstrap: int = 500, seed: int = 20261124, alpha: float = 0.05,
-                       exclude_straightliners: bool = True, name: str | None = None) -> pd.DataFrame:
+                       exclude_straightliners: bool = True, weights: str | None = None,
+                       name: str | None = None) -> pd.DataFrame:
     """Is the top driver really more important than the second? Bootstrap of the difference in importance.
 
     The two drivers are the top two of :func:`key_drivers` (same method, same respondents: complete
@@ -479,26 +542,34 @@ def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", metho
         One row: ``first``, ``second``, ``importance_first``, ``importance_second``, ``difference``,
         ``ci_lower``, ``ci_upper``, ``excludes_zero``, ``share_reversed`` (share of resamples in which
         the second came out ahead), ``n``, ``bootstrap``.
+
+    With ``weights`` (a column of survey weights, as in :func:`key_drivers`) the importances come from the
+    weighted correlation matrix and each resample keeps its respondents' weights.
     """
     if method not in METHODS:
         raise cxdata.CXDataError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
     t = cxdata.as_table(responses, name=name)
-    cols = _driver_columns(t, drivers, name)
-    cxdata.require_columns(t, [outcome, *cols], name=name)
+    cols = [c for c in _driver_columns(t, drivers, name) if c != weights]
+    cxdata.require_columns(t, [outcome, *cols, *([weights] if weights else [])], name=name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
+    wsel = []
+    if weights is not None:
+        t = cxdata.clean_numeric(t, weights, lo=0, required=True, name=name)
+        wsel = [weights]
     complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
-    rows = cxdata.to_pandas(complete.select(outcome, *cols), name=name)
-    rows = rows.sort_values([outcome, *cols], kind="mergesort", ignore_index=True)
+    rows = cxdata.to_pandas(complete.select(outcome, *cols, *wsel), name=name)
+    rows = rows.sort_values([outcome, *cols, *wsel], kind="mergesort", ignore_index=True)
     x = rows[cols].to_numpy(float)
     keep = ~(x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.ones(len(x), bool)
     m = np.column_stack([x[keep], rows[outcome].to_numpy(float)[keep]])
+    wt = rows[weights].to_numpy(float)[keep] if weights is not None else None
     if len(m) < max(30, len(cols) + 2):
         raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: only {len(m)} usable complete answers for "
                                  f"{len(cols)} drivers.")
     f = _FUNCS[method]
-    w = f(_corr(m))
+    w = f(_corr(m, wt))
     imp = w / w.sum()
     order = np.argsort(-imp, kind="mergesort")
     i, j = int(order[0]), int(order[1])
@@ -507,7 +578,8 @@ def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", metho
         rng = np.random.default_rng(seed)
         diffs = np.empty(bootstrap)
         for b in range(bootstrap):
-            wb = f(_corr(m[rng.integers(0, len(m), len(m))]))
+            idx = rng.integers(0, len(m), len(m))
+            wb = f(_corr(m[idx], None if wt is None else wt[idx]))
             diffs[b] = (wb[i] - wb[j]) / wb.sum()
         lo, hi = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
         share_rev = float((diffs < 0).mean())

@@ -36,7 +36,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from cxlib import data as cxdata
 from cxlib import metrics
-from cxlib.cohorts import _as_of, _wilson
+from cxlib.cohorts import _wilson
 
 __all__ = ["funnel", "stage_metrics", "step_times", "step_conversion", "weakest_step", "churn_by_touch",
            "last_touch_before_churn", "DEFAULT_STEPS", "TOUCH_STEPS", "DEFAULT_TARGETS", "WITHIN_DAYS"]
@@ -144,7 +144,8 @@ def _seconds(col):
 def step_times(events, *, steps=None, start: str | None = None, end: str | None = None, by=None,
                tz: str | None = None, customer: str = "customer_id", time: str = "event_time",
                event: str = "event_name", cohort: str | None = None, within=WITHIN_DAYS, as_of=None,
-               min_n: int = 30, alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
+               week_start: str = "monday", min_n: int = 30, alpha: float = 0.05,
+               name: str | None = None) -> pd.DataFrame:
     """Time from one journey step to another (e.g. time to first value), with distribution-free intervals.
 
     For each customer the engine finds the first occurrence of ``start`` and of ``end``. A customer
@@ -157,9 +158,11 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
       Binom(n, q).ppf(alpha/2) and .ppf(1 - alpha/2) + 1; NaN where that rank is outside 1..n).
     - ``within_{d}d`` is the share of customers who reached ``start`` and reached ``end`` no more than
       d days later (Wilson 95% interval), for each d in ``within``. The denominator (``within_{d}d_n``)
-      is the customers who reached ``start`` at least d days before the end of the data (``as_of``,
-      default the latest event time): a customer who started less than d days before the data end has
-      not had d days to get there and is **left out of that window's denominator** (and numerator).
+      is the customers who reached ``start`` at least d days before the end of the data (``as_of`` when
+      given, else the earlier of the analysis date and the latest event on or before it): a customer who
+      started less than d days before the data end has not had d days to get there and is **left out of
+      that window's denominator** (and numerator).
+    - Events after ``as_of`` are left out (counted in ``attrs['notes']``), as in the other analyses.
 
     Parameters
     ----------
@@ -173,15 +176,20 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     by : str or list of str, optional
         Segment columns (a customer's segment is its value on the customer's first start/end event).
     tz : str, optional
-        Reporting time zone for the cohort periods (durations are always exact elapsed time).
+        Reporting time zone for the cohort periods (default: the source spec's ``tz:``, else UTC);
+        durations are always exact elapsed time.
     customer, time, event : str
         Column names.
     cohort : {'day', 'week', 'month', 'quarter', 'year'}, optional
         Add one row per acquisition cohort: the period of the customer's first ``start``.
+    week_start : str
+        First day of a week for ``cohort='week'`` (any weekday name, default Monday).
     within : sequence of number
         Windows in days for the "reached within" shares.
-    as_of : timestamp, optional
-        End of the data for the window denominators (default: the latest event time).
+    as_of : date-like, optional
+        The analysis date: events after it are left out, and it ends the window denominators. Default
+        :func:`cxlib.data.default_as_of` (the report date, or the demo data's snapshot), with the window
+        denominators ending at the latest event on or before it when that is earlier.
     min_n : int
         Rows with fewer than ``min_n`` completers are ``suppressed`` (estimates NaN); a ``within`` share
         whose denominator is below ``min_n`` is NaN.
@@ -214,6 +222,9 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     t = cxdata.as_table(events, name=name)
     cxdata.require_columns(t, [customer, event, time, *by], name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
+    cut = cxdata.default_as_of(as_of, events)
+    late = cxdata.after_as_of(t, [time], cut, name=name)
+    t = t.filter(t[time] <= cut.to_pydatetime())
     # one cheap query: presence of both steps and the data end
     head = cxdata.to_pandas(t.aggregate(_ns=(t[event] == start).cast("int64").sum(),
                                         _ne=(t[event] == end).cast("int64").sum(), _last=t[time].max()),
@@ -221,14 +232,17 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     for step, k in ((start, head["_ns"]), (end, head["_ne"])):
         if not (pd.notna(k) and int(k) > 0):
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{event}' has no step {step!r}.")
-    data_end = (_as_of(as_of) if as_of is not None
-                else min(pd.Timestamp(head["_last"]), cxdata.default_as_of(None, events)))
+    data_end = cxdata.default_as_of(as_of, events)
+    if as_of is None and pd.notna(head["_last"]):
+        data_end = min(pd.Timestamp(head["_last"]), data_end)
     end_sec = float(data_end.timestamp())  # naive timestamps are UTC
 
+    week_start = metrics._check_week_start(week_start)
     if cohort:
+        zone = metrics._reporting_tz(t, tz)
         t = t.mutate(_local=t[time])
-        if tz:
-            t = cxdata.clean_timestamp(t, "_local", tz=tz, required=False, name=name)
+        if zone:
+            t = cxdata.clean_timestamp(t, "_local", tz=zone, required=False, name=name)
     t = t.filter(t[event].isin([start, end]))
     is_start = t[event] == start
     aggs = {"_ts": is_start.ifelse(t[time], ibis.null()).min(),
@@ -243,7 +257,7 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     f = f.mutate(_done=done, _secs=done.ifelse(secs, ibis.null("float64")), _s0=_seconds(f["_ts"]))
     keys = [f"_seg_{b}" for b in by]
     if cohort:
-        f = f.mutate(_cohort=cxdata.period_start(f["_ls"], cohort).cast("date"))
+        f = f.mutate(_cohort=metrics.period_start(f["_ls"], cohort, week_start=week_start).cast("date"))
         keys.append("_cohort")
     wagg = {"n_start": f.count(), "n": f["_done"].cast("int64").sum()}
     for i, d in enumerate(within):
@@ -288,7 +302,7 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
         out["cohort"] = pd.to_datetime(out["cohort"])
     order = [*by, *(["cohort"] if cohort else [])]
     out = out.sort_values(order, kind="mergesort").reset_index(drop=True) if order else out
-    out.attrs.update({"unit": "hour", "as_of": data_end, "within_days": within})
+    out.attrs.update({"unit": "hour", "as_of": data_end, "within_days": within, "notes": [late] if late else []})
     return out
 
 

@@ -13,6 +13,10 @@ Methods
 - CSAT = share of top-2-box answers (4-5 on a 1-5 scale, or the top two points of a declared scale),
   with the Wilson score interval (statsmodels ``proportion_confint``).
 - CES = mean effort score (1-7 by default) with a Student t interval.
+- Survey weights (``weights=``, :func:`rake`, :func:`weighted_nps`): weighted shares / means with
+  intervals on the Kish effective sample size ``(sum w)^2 / sum w^2``.
+- Periods (``period=``) are cut in the reporting time zone ``tz`` (default: the source spec's ``tz:``,
+  else UTC) with weeks starting on ``week_start`` (default Monday).
 
 Examples
 --------
@@ -37,8 +41,10 @@ __all__ = ["nps", "csat", "ces", "nps_counts", "nps_from_counts", "csat_counts",
 
 # ------------------------------------------------------------------------------------------ plumbing
 
-def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None):
-    """Open the source, check the columns, bucket by period; returns (table, group keys)."""
+def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=None, week_start="monday"):
+    """Open the source, check the columns, bucket by period (in ``tz``, weeks from ``week_start``);
+    returns (table, group keys)."""
+    week_start = _check_week_start(week_start)
     t = cxdata.as_table(data, name=name)
     by = cxdata.as_list(by)
     if period and time is None:
@@ -54,11 +60,61 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None):
     t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
     keys = list(by)
     if period:
-        t = cxdata.clean_timestamp(t, time, name=name)
-        t = t.mutate(period=cxdata.period_start(t[time], period).cast("date"))
+        t = cxdata.clean_timestamp(t, time, tz=_reporting_tz(t, tz), name=name)
+        t = t.mutate(period=period_start(t[time], period, week_start=week_start).cast("date"))
         keys.append("period")
     t = t.filter(t[score].notnull())
     return t, keys
+
+
+#: First day of a week for ``week_start=``: days to add before truncating to an ISO (Monday) week.
+WEEK_STARTS = {"monday": 0, "tuesday": 6, "wednesday": 5, "thursday": 4, "friday": 3, "saturday": 2, "sunday": 1}
+
+
+def _check_week_start(week_start) -> str:
+    ws = str(week_start).strip().lower() if week_start is not None else ""
+    if ws not in WEEK_STARTS:
+        raise cxdata.CXDataError(f"week_start must be one of {', '.join(WEEK_STARTS)}, not {week_start!r} "
+                                 "(e.g. week_start='sunday').")
+    return ws
+
+
+def _reporting_tz(t, tz):
+    """The time zone periods are cut in: ``tz`` (checked: an IANA name such as 'Europe/Berlin'), else the
+    source spec's ``tz:``, else None (UTC)."""
+    if tz is None:
+        from cxlib import sources
+
+        tz = sources.metadata(t).get("tz")
+        backend = getattr(t._find_backend(use_default=True), "name", "")
+        if backend not in ("duckdb", "pyspark"):  # no local-time conversion there: the spec's zone is
+            tz = None                             # not forced on it (an explicit tz= says why it can't)
+    if tz in (None, "", "UTC", "utc", "Z"):
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise cxdata.CXDataError(f"unknown time zone {tz!r}; use an IANA name such as 'Europe/Berlin' or "
+                                 "'America/New_York' (or 'UTC').") from None
+    return str(tz)
+
+
+def period_start(column, period: str, *, week_start: str = "monday"):
+    """First day of the ``period`` holding each (local, naive) time of an Ibis timestamp column.
+
+    As :func:`cxlib.data.period_start`, with weeks starting on ``week_start`` (any weekday name, default
+    Monday): the time is shifted forward by the days from ``week_start`` to the next Monday, truncated
+    to its ISO week, and shifted back, so a Sunday-start week runs Sunday 00:00 to Saturday 24:00.
+    """
+    ws = _check_week_start(week_start)
+    if period == "week" and WEEK_STARTS[ws]:
+        import ibis
+
+        shift = ibis.interval(days=WEEK_STARTS[ws])
+        return (column + shift).truncate("W") - shift
+    return cxdata.period_start(column, period)
 
 
 def _aggregate(t, keys, **aggs) -> pd.DataFrame:
@@ -95,7 +151,8 @@ def _suppress(df, cols, min_n):
 # ------------------------------------------------------------------------------------------ NPS
 
 def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, period: str | None = None,
-               weights: str | None = None, name: str | None = None) -> pd.DataFrame:
+               weights: str | None = None, tz: str | None = None, week_start: str = "monday",
+               name: str | None = None) -> pd.DataFrame:
     """Sufficient statistics for NPS per segment/period: ``n``, ``promoters``, ``passives``, ``detractors``.
 
     Blank scores are not answers and are excluded (``n`` counts answers). Scores must be integers 0-10.
@@ -103,7 +160,8 @@ def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, pe
     sums ``weight_sum`` (sum w), ``weight_sq_sum`` (sum w^2), ``promoters_weighted`` and
     ``detractors_weighted`` (sum of w over promoters / detractors); see :func:`nps_from_counts`.
     """
-    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=0, hi=10, integer=True, name=name)
+    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=0, hi=10, integer=True, name=name,
+                       tz=tz, week_start=week_start)
     wsums = {}
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
@@ -200,7 +258,7 @@ def nps_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = M
 
 def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: str | None = None,
         alpha: float = 0.05, min_n: int = MIN_N, interval: str = "auto", weights: str | None = None,
-        name: str | None = None) -> pd.DataFrame:
+        tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """Net Promoter Score with n and a 95% interval, overall or per ``by`` segment and/or ``period``.
 
     Parameters
@@ -213,7 +271,17 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
         Segment columns: one row per segment.
     time, period : str, optional
         Timestamp column (default 'response_time' when ``period`` is given) and 'day' | 'week' (starting
-        Monday) | 'month' | 'quarter' | 'year': one row per period (column ``period``, its first day).
+        ``week_start``) | 'month' | 'quarter' | 'year': one row per period (column ``period``, its first
+        day in the reporting time zone).
+    tz : str, optional
+        Reporting time zone the periods are cut in (an IANA name, e.g. 'Europe/Berlin'); default the
+        source spec's ``tz:``, else UTC. Timestamps with an offset are instants and naive ones are UTC
+        (a source spec has already read naive times in its ``tz:``); each is converted to local time
+        (daylight saving included) before bucketing, so an answer at 2026-11-22 23:30 UTC falls in the
+        week of 23 Nov in Berlin. Only matters with ``period``.
+    week_start : str
+        First day of a week for ``period='week'``: 'monday' (default, ISO weeks) or any other weekday
+        name, e.g. 'sunday'.
     alpha : float
         1 - confidence level of the interval.
     min_n : int
@@ -243,7 +311,8 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
           n    nps  ci_lower  ci_upper
     0  6011  24.1      21.9      26.3
     """
-    counts = nps_counts(data, score=score, by=by, time=time, period=period, weights=weights, name=name)
+    counts = nps_counts(data, score=score, by=by, time=time, period=period, weights=weights, tz=tz,
+                        week_start=week_start, name=name)
     return nps_from_counts(counts, alpha=alpha, min_n=min_n, interval=interval)
 
 
@@ -251,14 +320,15 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
 
 def csat_counts(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None,
                 time: str | None = None, period: str | None = None, weights: str | None = None,
-                name: str | None = None) -> pd.DataFrame:
+                tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """Sufficient statistics for CSAT: ``n`` answers and ``satisfied`` (top-2-box) per segment/period.
 
     With ``weights`` also ``weight_sum``, ``weight_sq_sum`` and ``satisfied_weighted`` (sum of w over
     satisfied answers), summed in the engine.
     """
     lo, hi = scale
-    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=True, name=name)
+    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=True, name=name,
+                       tz=tz, week_start=week_start)
     wsums = {}
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
@@ -295,10 +365,11 @@ def csat_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 
 
 def csat(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None, time: str | None = None,
          period: str | None = None, alpha: float = 0.05, min_n: int = MIN_N, weights: str | None = None,
-         name: str | None = None) -> pd.DataFrame:
+         tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """Customer satisfaction: share of top-2-box answers (4-5 on 1-5) with n and a Wilson 95% interval.
 
-    Parameters as :func:`nps`; ``scale`` declares another rating scale (the top two points count).
+    Parameters as :func:`nps` (``tz``, ``week_start`` cut the periods); ``scale`` declares another rating
+    scale (the top two points count).
     ``weights`` (a column of survey weights) gives the weighted share with a Wilson interval on the
     Kish effective sample size (column ``n_effective``; ``n`` stays the raw answer count).
 
@@ -313,7 +384,7 @@ def csat(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None,
     >>> csat("data/sample/responses.csv", by="channel")  # doctest: +SKIP
     """
     counts = csat_counts(data, score=score, scale=scale, by=by, time=time, period=period, weights=weights,
-                         name=name)
+                         tz=tz, week_start=week_start, name=name)
     return csat_from_counts(counts, alpha=alpha, min_n=min_n)
 
 
@@ -321,7 +392,7 @@ def csat(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None,
 
 def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_easier: bool = True,
                by=None, time: str | None = None, period: str | None = None, weights: str | None = None,
-               name: str | None = None) -> pd.DataFrame:
+               tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """Sufficient statistics for CES: ``n``, ``sum``, ``sum_squares``, ``easy`` per segment/period.
 
     ``easy`` counts answers in the two easiest points of the scale (6-7 on 1-7 when 7 = very easy; 1-2
@@ -329,7 +400,8 @@ def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), hig
     ``sum_weighted`` (sum w*x), ``sum_squares_weighted`` (sum w*x^2) and ``easy_weighted``.
     """
     lo, hi = scale
-    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=False, name=name)
+    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=False, name=name,
+                       tz=tz, week_start=week_start)
     wsums = {}
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
@@ -392,13 +464,15 @@ def ces_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = M
 
 def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_easier: bool = True, by=None,
         time: str | None = None, period: str | None = None, alpha: float = 0.05, min_n: int = MIN_N,
-        weights: str | None = None, name: str | None = None) -> pd.DataFrame:
+        weights: str | None = None, tz: str | None = None, week_start: str = "monday",
+        name: str | None = None) -> pd.DataFrame:
     """Customer effort score: the mean rating (1-7, 7 = very easy) with n and a t 95% interval.
 
     ``scale`` declares the rating scale and ``higher_is_easier`` its direction (only the '% easy' share
     depends on it; the mean is reported on the scale as given). ``weights`` (a column of survey
     weights) gives the weighted mean with an interval on the Kish effective sample size (see
-    :func:`ces_from_counts`; column ``n_effective``, ``n`` stays the raw answer count).
+    :func:`ces_from_counts`; column ``n_effective``, ``n`` stays the raw answer count). ``tz`` and
+    ``week_start`` cut the periods as in :func:`nps`.
 
     Returns
     -------
@@ -412,7 +486,7 @@ def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_
     >>> ces("data/sample/responses.csv", time="response_time", period="month")  # doctest: +SKIP
     """
     counts = ces_counts(data, score=score, scale=scale, higher_is_easier=higher_is_easier, by=by, time=time,
-                        period=period, weights=weights, name=name)
+                        period=period, weights=weights, tz=tz, week_start=week_start, name=name)
     return ces_from_counts(counts, alpha=alpha, min_n=min_n)
 
 
@@ -507,12 +581,13 @@ def nps_diff(a_counts, b_counts, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def compare_periods(data, *, score: str = "nps", time: str = "response_time", period: str = "week",
-                    current=None, prior: int = 4, by=None, alpha: float = 0.05,
-                    name: str | None = None) -> pd.DataFrame:
+                    current=None, prior: int = 4, by=None, alpha: float = 0.05, tz: str | None = None,
+                    week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """NPS of one period against the ``prior`` periods before it: is this week's change beyond noise?
 
     ``current`` is the period's first day (str or date; default: the last period in the data). The
-    baseline pools the ``prior`` periods before it. With ``by=``, one comparison per segment.
+    baseline pools the ``prior`` periods before it. With ``by=``, one comparison per segment. Periods
+    are cut in the reporting time zone ``tz`` with weeks starting on ``week_start`` (see :func:`nps`).
 
     Returns
     -------
@@ -525,7 +600,8 @@ def compare_periods(data, *, score: str = "nps", time: str = "response_time", pe
     >>> compare_periods("data/sample/responses.csv", current="2026-11-16")  # doctest: +SKIP
     """
     by = cxdata.as_list(by)
-    counts = nps_counts(data, score=score, by=by, time=time, period=period, name=name)
+    counts = nps_counts(data, score=score, by=by, time=time, period=period, tz=tz, week_start=week_start,
+                        name=name)
     if counts.empty:
         raise cxdata.CXDataError(f"{name or 'data'}: no answers in {score!r} to compare.")
     periods = sorted(counts["period"].unique())
@@ -742,3 +818,122 @@ def _literal(value):
 
 
 __all__ += ["rake", "ADJUSTED_WALD_BELOW"]
+__all__ += ["period_start", "WEEK_STARTS"]
+
+
+# ------------------------------------------------------------------------------------------ weighted NPS
+
+def population_shares(data, *, columns, customer: str | None = "customer_id", name: str | None = None) -> dict:
+    """Population margins for :func:`rake`: the share of customers in each category of each column.
+
+    Counted in the engine: distinct ``customer`` values per category (rows when ``customer`` is None or
+    not a column), blanks left out; a customer listed under two categories (a plan change) counts in
+    both, and the shares are then rescaled to sum to 1.
+
+    Returns
+    -------
+    dict
+        ``{column: {category (text): share}}``, ready for ``rake(..., targets=)``.
+
+    Examples
+    --------
+    >>> population_shares("data/sample/subscriptions.csv", columns=["plan"])  # doctest: +SKIP
+    {'plan': {'basic': 0.649, 'pro': 0.351}}
+    """
+    t = cxdata.as_table(data, name=name)
+    cols = cxdata.as_list(columns)
+    cxdata.require_columns(t, cols, name=name)
+    by_customer = customer is not None and customer in t.columns
+    out = {}
+    for c in cols:
+        v = t[c].cast("string")
+        f = t.filter(v.notnull() & (v.strip() != ""))
+        key = f[c].cast("string").name("_cat")
+        agg = f.group_by(key).aggregate(k=f[customer].nunique() if by_customer else f.count())
+        df = cxdata.to_pandas(agg, name=name)
+        total = float(df["k"].sum())
+        if total <= 0:
+            raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{c}' is blank in every row; it "
+                                     "cannot give population shares.")
+        out[str(c)] = {str(k): float(n) / total for k, n in zip(df["_cat"], df["k"])}
+    return out
+
+
+def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, targets=None, population=None,
+                 columns=None, customer: str | None = "customer_id", alpha: float = 0.05, min_n: int = MIN_N,
+                 interval: str = "auto", name: str | None = None) -> pd.DataFrame:
+    """NPS of the respondents as they are and weighted to the customer base, side by side.
+
+    Survey answers come from those who chose to answer: when, say, one plan answers more often, the raw
+    NPS describes respondents, not customers. The weights are either a column (``weights``) or made by
+    :func:`rake` to population margins: ``targets`` (``{column: {category: share}}``) or, from a
+    ``population`` table (e.g. subscriptions), the customer mix of ``columns`` (:func:`population_shares`).
+    The weighted NPS is the ratio estimate ``100 * sum w (promoter - detractor) / sum w`` with the
+    trinomial interval on the Kish effective sample size ``(sum w)^2 / sum w^2`` (see :func:`nps`).
+    Answers with a blank in a weighting column cannot be weighted and are left out of the weighted row
+    (their number is ``attrs['left_out']``). With ``population``, ``columns`` missing from either table are
+    skipped (``attrs['skipped']``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows, ``weighting`` = 'respondents' (unweighted) and 'customers' (weighted): ``n`` (answers),
+        ``n_effective`` (= n unweighted), ``design_effect`` (n / n_effective), ``nps``, ``se``,
+        ``ci_lower``, ``ci_upper``, ``interval_method``, ``suppressed``, promoter / passive / detractor
+        shares. ``attrs``: ``columns`` (weighting columns), ``targets``, ``left_out``,
+        ``max_margin_error``, ``weights`` (the column, when given).
+
+    Examples
+    --------
+    >>> weighted_nps("data/sample/responses.csv", population="data/sample/subscriptions.csv",
+    ...              columns=["plan", "region"])  # doctest: +SKIP
+    """
+    t = cxdata.as_table(responses, name=name)
+    label = cxdata.source_name(t, name)
+    if weights is None and targets is None and population is None:
+        raise cxdata.CXDataError("weighted_nps needs weights= (a column), targets= (population shares) or "
+                                 "population= (a table of customers) with columns=.")
+    skipped = []
+    if weights is None and targets is None:
+        cols = cxdata.as_list(columns)
+        pop = cxdata.as_table(population)
+        skipped = [c for c in cols if c not in t.columns or c not in pop.columns]
+        cols = [c for c in cols if c not in skipped]
+        if not cols:
+            raise cxdata.CXDataError("population= needs columns= naming columns that both the responses and the "
+                                     f"population table have (given: {', '.join(map(repr, skipped)) or 'none'}).")
+        targets = population_shares(pop, columns=cols, customer=customer)
+    cols = [str(c) for c in (targets or {})]
+    need = [score, *cols] + ([weights] if weights else [])
+    cxdata.require_columns(t, need, name=name)
+    df = cxdata.to_pandas(t.select(*dict.fromkeys(need)), name=name)
+    left_out = 0
+    attrs = {"columns": cols, "targets": targets, "weights": weights, "max_margin_error": None, "skipped": skipped}
+    answered = df[score].notna() & (df[score].astype("string").str.strip() != "")
+    df = df[answered.fillna(False).astype(bool)].reset_index(drop=True)  # weights match the answers' mix
+    if weights is None:
+        blank = df[cols].isna().any(axis=1) | df[cols].astype("string").apply(lambda s: s.str.strip() == "").any(axis=1)
+        left_out = int(blank.sum())
+        df = df[~blank.fillna(False).astype(bool)].reset_index(drop=True)
+        if df.empty:
+            raise cxdata.CXDataError(f"{label}: every answer is blank in a weighting column ({', '.join(cols)}).")
+        w = rake(df, targets=targets, name=name)
+        df["_w"] = w.to_numpy()
+        attrs["max_margin_error"] = w.attrs["max_margin_error"]
+        wcol = "_w"
+    else:
+        wcol = weights
+    plain = nps(t, score=score, alpha=alpha, min_n=min_n, interval=interval, name=name)
+    wtd = nps(df, score=score, weights=wcol, alpha=alpha, min_n=min_n, interval=interval, name=label)
+    keep = ["n", "n_effective", "nps", "se", "ci_lower", "ci_upper", "interval_method", "suppressed",
+            "promoter_share", "passive_share", "detractor_share"]
+    plain = plain.assign(n_effective=plain["n"].astype(float))
+    out = pd.concat([plain[keep].assign(weighting="respondents"), wtd[keep].assign(weighting="customers")],
+                    ignore_index=True)
+    out["design_effect"] = out["n"] / out["n_effective"].where(out["n_effective"] > 0)
+    out = out[["weighting", *keep[:2], "design_effect", *keep[2:]]]
+    out.attrs.update(attrs, left_out=left_out)
+    return out
+
+
+__all__ += ["population_shares", "weighted_nps"]

@@ -15,7 +15,7 @@ REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 CONFIG_DIR: Path = PROJECT_ROOT / "config"
 
 #: The five input tables of data/README.md.
-KINDS = ("events", "subscriptions", "responses", "tickets", "experiment")
+KINDS = ("events", "subscriptions", "responses", "tickets", "experiment", "mrr_history")
 
 
 def sample_path(kind: str) -> Path:

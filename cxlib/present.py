@@ -1108,7 +1108,8 @@ def rising_themes_table(rising: pd.DataFrame, *, labels: dict | None = None, tit
 _EXP_KINDS = {"proportion": ("share", "pp"), "nps": ("points", "points"), "mean": ("number", "signed"),
               "ratio": ("number", "signed")}
 _DECISIONS = {"win": "Win: better beyond noise", "loss": "Loss: worse beyond noise",
-              "inconclusive": "Inconclusive: within noise", "guardrail breached": "Guardrail breached: worse"}
+              "inconclusive": "Inconclusive: within noise", "guardrail breached": "Guardrail breached: worse",
+              "blocked by guardrail": "Better, but blocked: a guardrail broke"}
 
 
 def experiment_table(result: pd.DataFrame, *, by: str | None = None, labels: dict | None = None, title=None,
@@ -1451,7 +1452,7 @@ def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | 
         else:
             items.append(text("Allocation check passed: unit counts match the plan (SRM p {}).",
                               _p_phrase(srm_result.p_value)))
-    order = {"guardrail breached": 0, "win": 1, "loss": 2, "inconclusive": 3}
+    order = {"guardrail breached": 0, "blocked by guardrail": 1, "win": 1, "loss": 2, "inconclusive": 3}
     control = label(result.attrs.get("control", "control"), labels)
     ranked = result.assign(_o=result["decision"].map(order).fillna(4)).sort_values("_o", kind="mergesort")
     for _, r in ranked.iterrows():
@@ -1467,6 +1468,9 @@ def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | 
             items.append(text("{}: {} (not interpretable: SRM).", what, ci))
         elif r["decision"] == "guardrail breached":
             items.append(text("<strong>Guardrail breached</strong>: {} got worse: {}.", what, ci))
+        elif r["decision"] == "blocked by guardrail":
+            items.append(text("<strong>Better, but blocked</strong> (a guardrail of this variant broke): {}, {}.",
+                              what, ci))
         elif r["decision"] == "win":
             items.append(text("<strong>Win</strong>: {}, {}.", what, ci))
         elif r["decision"] == "loss":
@@ -1994,6 +1998,271 @@ def cohort_last_touch_sentence(lt: pd.DataFrame, *, top: int = 2) -> Text:
                 count(total), w, lead)
 
 
+
+
+# restricted mean survival, Cox hazard ratios, net revenue retention, who to save first
+# (cxlib.survival.rmst / cox, cxlib.revenue.net_revenue_retention, cxlib.at_risk.who_to_save)
+
+def _cohort_months(x, digits: int = 1) -> str:
+    return f"{number(x, digits)} month{'' if number(x, digits) == '1' else 's'}"
+
+
+def cohort_rmst_answer(rm: pd.DataFrame, *, by: str | None = None, labels: dict | None = None) -> Text:
+    """One escaped sentence on :func:`cxlib.survival.rmst`: months subscribed out of the first ``horizon``
+    per segment with intervals, and each difference against the reference with its interval and verdict."""
+    h = rm["horizon"].iloc[0]
+    rows = rm[rm["kind"] == "rmst"]
+    if not by or len(rows) < 2:
+        r = rows.iloc[0]
+        return text("Of their first {} months, customers stay subscribed <strong>{}</strong> on average (95% CI {}; "
+                    "{} customers).", number(h, 0), _cohort_months(r["rmst"]),
+                    interval_range(r["rmst"], r["ci_lower"], r["ci_upper"], digits=1), count(r["n"]))
+    each = Markup("; ").join(text("{} <strong>{}</strong> (95% CI {}; n = {})", label(r[by], labels),
+                                  _cohort_months(r["rmst"]),
+                                  interval_range(r["rmst"], r["ci_lower"], r["ci_upper"], digits=1), count(r["n"]))
+                             for _, r in rows.iterrows())
+    diffs = []
+    for _, d in rm[rm["kind"] == "difference"].iterrows():
+        beyond = (d["ci_lower"] > 0) or (d["ci_upper"] < 0)
+        diffs.append(text("{} customers stay {} {} than {} customers (95% CI {}), p {}: {}",
+                          label(d[by], labels), _cohort_months(abs(d["rmst"])),
+                          "longer" if d["rmst"] > 0 else "shorter", label(d["reference"], labels),
+                          interval_range(d["rmst"], d["ci_lower"], d["ci_upper"], kind="signed", digits=1),
+                          _p_phrase(d["p_value"]), _noise_words(beyond)))
+    return text("Of their first {} months, customers stay subscribed on average: {}. {}.", number(h, 0), each,
+                Markup("; ").join(diffs))
+
+
+def cohort_rmst_table(rm: pd.DataFrame, *, by: str, labels: dict | None = None, title=None, subtitle=None):
+    """Segment rows of :func:`cxlib.survival.rmst`: months subscribed of the first ``horizon`` with the
+    interval, customers, cancellations, and the difference against the reference segment."""
+    h = number(rm["horizon"].iloc[0], 0)
+    rows = rm[rm["kind"] == "rmst"].reset_index(drop=True)
+    diffs = rm[rm["kind"] == "difference"].set_index(by)
+    cells = rows.assign(
+        _seg=[label(v, labels) for v in rows[by]],
+        _rmst=[interval(r["rmst"], r["ci_lower"], r["ci_upper"], digits=1) for _, r in rows.iterrows()],
+        _diff=[("reference" if v not in diffs.index else
+                interval(diffs.loc[v, "rmst"], diffs.loc[v, "ci_lower"], diffs.loc[v, "ci_upper"], kind="signed",
+                         digits=1))
+               for v in rows[by]])
+    return table(cells, columns={"_seg": "text", "_rmst": "text", "_diff": "text", "n": "count", "events": "count"},
+                 labels={"_seg": label(by, labels), "_rmst": f"Months subscribed of the first {h}",
+                         "_diff": "Difference (months)", "n": "Customers", "events": "Cancelled"},
+                 title=title, subtitle=subtitle,
+                 notes=[f"Restricted mean survival time: the area under the Kaplan–Meier curve up to {h} months, "
+                        "with its standard (Greenwood-type) variance; the difference's variance is the sum of the two. "
+                        + CI_NOTE])
+
+
+def _cohort_term(term, ref, labels=None) -> str:
+    """'plan=pro' against 'plan=basic' -> "Plan: pro vs basic"; a numeric term -> its label."""
+    col, _, val = str(term).partition("=")
+    if not val:
+        return f"{label(col, labels)} (per unit)"
+    base = str(ref).partition("=")[2] if ref is not None else ""
+    return f"{label(col, labels)}: {label(val, labels)} vs {label(base, labels)}"
+
+
+def _cohort_ph_words(p) -> str:
+    v = _num(p)
+    if v is None:
+        return MISSING
+    return "Holds" if v >= 0.05 else f"Changes over time (p {_p_phrase(v)})"
+
+
+def cohort_cox_answer(cx: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """One escaped sentence on :func:`cxlib.survival.cox`: the terms whose hazard ratio is beyond noise
+    (interval excludes 1), adjusted for the others, and the proportional-hazards caveat when it applies."""
+    def who(term, ref):
+        col, _, val = str(term).partition("=")
+        if not val:
+            return text("each extra unit of {}", label(col, labels)), None
+        return (text("{} customers", label(val, labels)),
+                text("{} customers", label(str(ref).partition("=")[2], labels)))
+
+    beyond = cx[(cx["ci_lower"] > 1) | (cx["ci_upper"] < 1)]
+    parts = []
+    for _, r in beyond.iterrows():
+        a, b = who(r["term"], r["reference"])
+        hr = interval_range(r["hazard_ratio"], r["ci_lower"], r["ci_upper"], digits=2)
+        parts.append(text("{} cancel <strong>{} as often</strong> as {} (95% CI {}, p {})", a, _cohort_hr(r),
+                          b if b is not None else text("one unit less"), hr, _p_phrase(r["p_value"])))
+    if parts:
+        factors = list(dict.fromkeys(str(t).partition("=")[0] for t in cx["term"]))
+        head = text("Comparing customers alike in {} (a Cox model): {}.",
+                    Markup(" and ").join(text("{}", label(f, labels).lower()) for f in factors), Markup("; ").join(parts))
+    else:
+        head = text("Taken together, no factor's rate of cancelling differs from its reference beyond noise.")
+    if len(beyond) and len(beyond) < len(cx):
+        head = text("{} The other comparisons are within noise (their intervals include 1×).", head)
+    bad = cx[cx["ph_p_value"] < 0.05]
+    if len(bad):
+        head = text("{} Caution: for {} the ratio changes with a customer's age, so the single number is an "
+                    "average over the lifetime.", head,
+                    Markup(", ").join(text("{}", _cohort_term(t, r, labels))
+                                      for t, r in zip(bad["term"], bad["reference"])))
+    return head
+
+
+def cohort_cox_table(cx: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """Terms of :func:`cxlib.survival.cox`: comparison in words, "0.47× (0.41–0.55)", p-value and the
+    proportional-hazards check."""
+    cells = cx.assign(_term=[_cohort_term(t, r, labels) for t, r in zip(cx["term"], cx["reference"])],
+                      _hr=[f"{_cohort_hr(r)} ({interval_range(r['hazard_ratio'], r['ci_lower'], r['ci_upper'], digits=2)})"
+                           .replace("–", "–\u2060") for _, r in cx.iterrows()],
+                      _ph=[_cohort_ph_words(p) for p in cx["ph_p_value"]])
+    n, ev = cx["n"].iloc[0], cx["events"].iloc[0]
+    g = table(cells, columns={"_term": "text", "_hr": "text", "p_value": "p_value", "_ph": "text"},
+              labels={"_term": "Comparison", "_hr": "Cancels × as often", "p_value": "p",
+                      "_ph": "Same ratio at every age?"},
+              title=title, subtitle=subtitle,
+              notes=[f"Cox proportional-hazards model of {count(n)} customers ({count(ev)} cancelled), all comparisons in "
+                     "one model (each adjusted for the others); “× as often” is the hazard ratio with its 95% interval "
+                     "(below 1×: cancels less often). The last column tests whether the ratio is the same at every "
+                     "age (Schoenfeld residuals against time); where it is not, the number is an average. "
+                     "Association, not cause."])
+    return g.cols_align("right", columns=["c1"])
+
+
+def cohort_nrr_answer(nrr: pd.DataFrame, *, last: int = 3, trailing: pd.DataFrame | None = None,
+                      currency: str = "$") -> Text:
+    """One escaped sentence on :func:`cxlib.revenue.net_revenue_retention`: the latest complete month's net
+    and gross revenue retention with intervals and the MRR bridge, plus the trailing-12-month NRR when
+    given (a ``rolling`` result with ``period='year'``)."""
+    done = nrr[nrr["complete"] & ~nrr["suppressed"].astype(bool)]
+    if done.empty:
+        return text("No complete month with at least the minimum number of paying customers yet.")
+    r = done.iloc[-1]
+    said = text("From {} to {}, the customers paying in {} kept <strong>{}</strong> of their monthly recurring revenue "
+                "counting expansion (net revenue retention, 95% CI {}) and {} without it (gross, 95% CI {}): "
+                "{} at the start, {} expansion, {} contraction, {} lost to cancellations ({} of {} customers)",
+                date(r["start_month"], "month"), date(r["end_month"], "month"), date(r["start_month"], "month"),
+                share(r["net_retention"], 1),
+                interval_range(r["net_retention"], r["net_ci_lower"], r["net_ci_upper"], kind="share", digits=1),
+                share(r["gross_retention"], 1),
+                interval_range(r["gross_retention"], r["gross_ci_lower"], r["gross_ci_upper"], kind="share", digits=1),
+                money(r["start_mrr"], currency, 0), "+" + money(r["expansion"], currency, 0),
+                MINUS + money(r["contraction"], currency, 0), MINUS + money(r["churned_mrr"], currency, 0),
+                count(r["churned"]), count(r["n"]))
+    if trailing is not None:
+        t = trailing[trailing["complete"] & ~trailing["suppressed"].astype(bool)]
+        if len(t):
+            y = t.iloc[-1]
+            said = text("{}. Over twelve months, the customers paying in {} now pay <strong>{}</strong> of what they paid "
+                        "then (95% CI {}; {} customers)", said, date(y["start_month"], "month"),
+                        share(y["net_retention"], 1),
+                        interval_range(y["net_retention"], y["net_ci_lower"], y["net_ci_upper"], kind="share", digits=1),
+                        count(y["n"]))
+    return text("{}.", said)
+
+
+def cohort_nrr_table(nrr: pd.DataFrame, *, last: int = 6, currency: str = "$", title=None, subtitle=None):
+    """The last ``last`` complete months of :func:`cxlib.revenue.net_revenue_retention` (five columns, for a
+    phone): month, paying customers and MRR at the start, gross and net revenue retention with intervals
+    (the moves -- expansion, contraction, cancelled -- are in the result table's CSV)."""
+    done = nrr[nrr["complete"]].tail(last).reset_index(drop=True)
+    g = table(done, columns={"period": "date", "n": "count", "start_mrr": "money", "gross_retention": "share",
+                             "net_retention": "share"},
+              intervals={"gross_retention": ("gross_ci_lower", "gross_ci_upper"),
+                         "net_retention": ("net_ci_lower", "net_ci_upper")},
+              labels={"period": "Month", "n": "Paying at start", "start_mrr": "MRR at start",
+                      "gross_retention": "Gross retention", "net_retention": "Net retention"},
+              options={"period": {"grain": "month"}, "start_mrr": {"currency": currency, "digits": 0},
+                       "gross_retention": {"digits": 1}, "net_retention": {"digits": 1}},
+              keep_suppressed=("n", "start_mrr"), title=title, subtitle=subtitle,
+              notes=["Customers paying in the month before, followed to the month: net retention = their MRR now ÷ "
+                     "their MRR then (expansion counts), gross = the same without expansion (at most 100%). New "
+                     "customers are in neither. Intervals: delta method for a ratio, the customer as the unit."])
+    return g
+
+
+def cohort_save_answer(w: pd.DataFrame, *, currency: str = "$") -> Text:
+    """One escaped sentence on :func:`cxlib.at_risk.who_to_save`: how many customers show a warning sign,
+    how many per sign, and the value at risk of the listed top (expected revenue for a list from
+    :func:`cxlib.at_risk.buyers_to_save`)."""
+    a = w.attrs
+    by_clv = a.get("value") == "expected_clv"
+    words = {"cancel_pending": "have already cancelled", "detractor": "scored 0–6 in a recent survey",
+             "support": "had repeated or long-open support tickets", "inactive": "have been inactive for a while",
+             "contraction": "pay less than a few months ago", "lapsing": "have probably stopped buying"}
+    per = Markup(", ").join(text("{} {}", count(a["counts"][k]), words[k]) for k in words if a["counts"].get(k))
+    who = "buyers" if by_clv else "subscribed customers"
+    if not a.get("listed"):
+        return text("None of the {} {} shows a warning sign.", count(a.get("subscribed", 0)), who)
+    if by_clv:
+        weeks = number(a.get("horizon_weeks", 52), 0)
+        tail = text("The {} below are expected to bring the most revenue in the next {} weeks: {} between them "
+                    "(purchase model).", count(len(w)), weeks, money(w["value_at_risk"].sum(), currency, 0))
+    else:
+        tail = text("The {} below carry the most revenue: {} a year between them.", count(len(w)),
+                    money(w["value_at_risk"].sum(), currency, 0))
+    return text("<strong>{}</strong> of the {} {} show at least one warning sign ({}). {}", count(a["listed"]),
+                count(a["subscribed"]), who, per, tail)
+
+
+def cohort_save_method(w: pd.DataFrame) -> Text:
+    """The method paragraph under the who-to-save list: the signs and their thresholds, what value at risk
+    is (or, for buyers, the BG/NBD + Gamma-Gamma fit it comes from), which inputs were missing (so their
+    signs were not checked), and the caveat."""
+    t = w.attrs["thresholds"]
+    names = {"responses": "survey answers", "tickets": "support tickets", "events": "activity events",
+             "mrr_history": "an MRR history"}
+    if w.attrs.get("value") == "expected_clv":
+        bg, gg = w.attrs.get("bgnbd", {}), w.attrs.get("gamma_gamma", {})
+        out = text("Warning signs: a survey score of 0–6 in the last {} days, {} or more support tickets in the last {} "
+                   "days or one open for {} days, no activity for {} days, or a chance below {} that the buyer is "
+                   "still active. Expected revenue comes from two models fitted to every buyer's purchases: BG/NBD "
+                   "for how often they buy and whether they have stopped (r {}, α {}, a {}, b {}), Gamma-Gamma for "
+                   "how much they spend per purchase (p {}, q {}, v {}; {} repeat buyers).", t["survey_days"],
+                   t["min_tickets"], t["ticket_days"], t["open_days"], t["inactive_days"],
+                   share(t.get("lapsing_below", 0.5)), number(bg.get("r")), number(bg.get("alpha")),
+                   number(bg.get("a")), number(bg.get("b")), number(gg.get("p")), number(gg.get("q")),
+                   number(gg.get("v")), count(gg.get("n")))
+        names.pop("mrr_history")
+    else:
+        out = text("Warning signs: a cancellation already booked, a survey score of 0–6 in the last {} days, {} or more "
+                   "support tickets in the last {} days or one open for {} days, no activity for {} days, or paying "
+                   "less than {} months ago. Value at risk is {} months of the customer's current MRR.",
+                   t["survey_days"], t["min_tickets"], t["ticket_days"], t["open_days"], t["inactive_days"],
+                   t["contraction_months"], number(w.attrs.get("months", 12), 0))
+    missing = [names[k] for k in names if k not in w.attrs.get("inputs", [])]
+    if missing:
+        out = text("{} Without {}, the signs they would show are not checked.", out, ", ".join(missing))
+    return paragraph("{} The signs go with leaving; they do not say how likely each customer is to go, and a "
+                     "customer's value is their revenue, not their margin.", out)
+
+
+def cohort_save_table(w: pd.DataFrame, *, currency: str = "$", labels: dict | None = None, title=None, subtitle=None):
+    """The :func:`cxlib.at_risk.who_to_save` list, narrow enough for a phone: pseudonymous id (with the kept
+    segment columns), value at risk with the MRR it comes from, revenue to date and the reason in words."""
+    known = {"rank", "customer", "mrr", "value_at_risk", "ltv_to_date", "signals", "ends_on", "last_nps",
+             "last_nps_on", "tickets_recent", "open_ticket_days", "days_inactive", "mrr_before", "reason",
+             "cancel_pending", "detractor", "support", "inactive", "contraction", "lapsing", "expected_clv",
+             "p_alive"}
+    extra = [c for c in w.columns if c not in known]
+    months = number(w.attrs.get("months", 12), 0)
+    cells = w.assign(
+        _who=[f"{r['customer']}" + (f" ({', '.join(label(r[c], labels) for c in extra)})" if extra else "")
+              for _, r in w.iterrows()],
+        _value=[money(v, currency, 0) + (f" ({money(m, currency, 0)} a month)" if _num(m) else "")
+                for v, m in zip(w["value_at_risk"], w["mrr"])])
+    by_clv = w.attrs.get("value") == "expected_clv"
+    cols = {"_who": "text", "_value": "text"}
+    if w["ltv_to_date"].notna().any():
+        cols["ltv_to_date"] = "money"
+    cols["reason"] = "text"
+    g = table(cells, columns=cols,
+              labels={"_who": "Customer",
+                      "_value": "Expected revenue (CLV)" if by_clv else f"Value at risk ({months} months)",
+                      "ltv_to_date": "Paid to date", "reason": "Why", **(labels or {})},
+              options={"ltv_to_date": {"currency": currency, "digits": 0}}, title=title, subtitle=subtitle,
+              notes=[("Buyers with at least one warning sign, largest expected revenue first (purchase model). "
+                      if by_clv else f"Subscribed customers with at least one warning sign, largest value at risk first "
+                      f"({months} months of their current MRR). ")
+                     + "Ids are pseudonyms (salted hashes): look them up with the same salt (CX_PSEUDONYM_SALT) in "
+                     "your own system. A sign is associated with leaving, not proof."])
+    return g.cols_width({f"c{len(cols) - 1}": "42%"}).cols_align("right", columns=["c1"])
 
 
 # ---- nps_drivers page (additions for that notebook go below this line)
@@ -2590,6 +2859,129 @@ def nps_top_two_sentence(top_two: pd.DataFrame, *, labels: dict | None = None, p
                 lead, rng)
 
 
+# -- weighting: NPS of respondents vs NPS weighted to the customer base
+
+def nps_weighting_items(weighted: pd.DataFrame, *, labels: dict | None = None, population_size=None) -> list[Text]:
+    """Sentences from :func:`cxlib.metrics.weighted_nps`: the NPS weighted to the customer base with its
+    interval and effective number of answers, the respondents' NPS beside it, whether weighting moved it
+    beyond the width of the intervals, and the caveat of weighting."""
+    rows = weighted.set_index("weighting")
+    raw, wtd = rows.loc["respondents"], rows.loc["customers"]
+    cols = list(weighted.attrs.get("columns") or [])
+    names = [(labels or {}).get(c) or str(c).replace("_", " ") for c in cols]
+    what = Markup(" and ").join(text("{}", c) for c in names) if names else text("{}", "the survey weights")
+    if bool(wtd["suppressed"]) or _num(wtd["nps"]) is None:
+        return [text("NPS weighted to the customer base ({}): too few answers to show reliably.", what)]
+    base = text(" of {} customers", count(population_size)) if _num(population_size) else Markup("")
+    how = (text("Weighted with the survey weights in {}", weighted.attrs["weights"]) if weighted.attrs.get("weights")
+           else text("Weighted to the customer base's mix{} of {}", base, what))
+    items = [text("{}, <strong>NPS is {}</strong> (95% CI {}), against {} (95% CI {}) for the respondents as they "
+                  "are.", how, points(wtd["nps"]),
+                  interval_range(wtd["nps"], wtd["ci_lower"], wtd["ci_upper"], kind="points"), points(raw["nps"]),
+                  interval_range(raw["nps"], raw["ci_lower"], raw["ci_upper"], kind="points"))]
+    gap = float(wtd["nps"]) - float(raw["nps"])
+    deff = _num(wtd["design_effect"]) or 1.0
+    items.append(text("Unequal weights make the {} answers worth about {} equally weighted ones (effective sample "
+                      "size; design effect {}), so the weighted interval is {}.", count(wtd["n"]),
+                      count(round(float(wtd["n_effective"]))), number(deff, 2),
+                      "wider" if deff > 1.005 else "about as wide"))
+    half = (float(raw["ci_upper"]) - float(raw["ci_lower"])) / 2
+    if abs(gap) < half:
+        items.append(text("Weighting moves NPS by {} points, less than the margin of error: the respondents already "
+                          "look like the customer base on these columns.", number(abs(gap), 1)))
+    else:
+        items.append(text("Weighting moves NPS by {} points, more than the margin of error: some customers answer "
+                          "more often than others, so quote the weighted figure for customers.", number(gap, 1, sign=True)))
+    left = int(weighted.attrs.get("left_out") or 0)
+    items.append(text("Caveat: weighting corrects only for the columns it uses; customers who differ from "
+                      "respondents in other ways (say, the unhappiest not answering at all) still bias both figures."
+                      "{}", text(" {} answers with a blank in a weighting column are left out of the weighted "
+                                 "figure.", count(left)) if left else Markup("")))
+    return items
+
+
+def nps_weighting_table(weighted: pd.DataFrame, *, title=None, subtitle=None):
+    """The two rows of :func:`cxlib.metrics.weighted_nps` for a phone: who the figure describes, NPS with
+    its interval, answers and effective answers."""
+    t = weighted.assign(_who=weighted["weighting"].map({"respondents": "Respondents as they are",
+                                                        "customers": "Weighted to the customer base"}))
+    return table(t, columns={"_who": "text", "nps": "points", "n": "count", "n_effective": "count"},
+                 intervals={"nps": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
+                 labels={"_who": "Describes", "nps": "NPS", "n": "Answers", "n_effective": "Effective answers"},
+                 notes=["Effective answers: the number of equally weighted answers with the same precision "
+                        "(Kish: (Σw)² / Σw²); the weighted interval uses it."])
+
+
+# -- themes the taxonomy does not know yet
+
+def nps_proposed_items(proposed: pd.DataFrame, *, top: int = 3) -> list[Text]:
+    """Sentences from :func:`cxlib.themes.propose_themes`: how many comments no theme matched, the proposed
+    themes (top words, size with interval, NPS against the other commenters with interval and test), and
+    the caveat that they are proposals to read, not findings."""
+    a = proposed.attrs
+    n, untagged = int(a.get("comments") or 0), int(a.get("untagged") or 0)
+    if n == 0:
+        return [text("No comments to read.")]
+    if untagged == 0:
+        return [text("Every one of the {} comments matched a theme of the taxonomy: there is nothing new to "
+                     "propose.", count(n))]
+    if proposed.empty:
+        return [text("{} of the {} comments match no theme of the taxonomy, but they do not form groups of a useful "
+                     "size (too few, or too varied) to propose a new theme.", count(untagged), count(n))]
+    items = [text("{} of the {} comments ({}) match no theme of the taxonomy. Grouping them by the words they share "
+                  "proposes {} new theme{}:", count(untagged), count(n), share(untagged / n), count(len(proposed)),
+                  "" if len(proposed) == 1 else "s")]
+    for _, r in proposed.head(top).iterrows():
+        size = text("{} comments, {} of the unmatched", count(r["size"]),
+                    interval(r["share"], r["share_ci_lower"], r["share_ci_upper"], kind="share"))
+        if bool(r["suppressed"]) or _num(r["impact"]) is None:
+            items.append(text("<strong>{}</strong> ({}; too few scored answers to compare its NPS).", r["label"], size))
+            continue
+        verdict = "beyond noise" if bool(r["beyond_noise"]) else "within noise"
+        items.append(text("<strong>{}</strong> ({}): NPS {}, {} points {} the other commenters (95% CI {}; p {}): {}.",
+                          r["label"], size, interval(r["nps"], r["ci_lower"], r["ci_upper"], kind="points"),
+                          number(abs(r["impact"]), 1), "below" if r["impact"] < 0 else "above",
+                          interval_range(r["impact"], r["impact_ci_lower"], r["impact_ci_upper"], kind="points"),
+                          _p_phrase(r["p_value"]), verdict))
+    items.append(text("These are proposals, named by their most typical words: read the example comments, then "
+                      "add the themes worth tracking (with their keywords) to the taxonomy file."))
+    return items
+
+
+def nps_proposed_table(proposed: pd.DataFrame, *, title=None, subtitle=None):
+    """:func:`cxlib.themes.propose_themes` for a phone: top words, comments (share of the unmatched), NPS
+    and the difference from the other commenters, each with its 95% interval."""
+    t = proposed.assign(_words=proposed["top_terms"].astype(str))
+    return table(t, columns={"_words": "text", "size": "count", "nps": "points", "impact": "points"},
+                 intervals={"nps": ("ci_lower", "ci_upper"), "impact": ("impact_ci_lower", "impact_ci_upper")},
+                 title=title, subtitle=subtitle, keep_suppressed=("_words", "size"),
+                 labels={"_words": "Most typical words", "size": "Comments", "nps": "NPS", "impact": "Vs others"},
+                 notes=["Comments that no taxonomy theme matches, grouped by the words they share (TF-IDF and "
+                        "non-negative matrix factorisation, seeded). NPS: of the group's commenters; vs others: "
+                        "that NPS minus the NPS of every other commenter, in points."]
+                 ).cols_width(cases={"c0": "34%"})
+
+
+def nps_proposed_quotes(proposed: pd.DataFrame, *, comment: str = "comment", score: str = "nps",
+                        id: str = "respondent_id", theme: str | None = None) -> Text | None:
+    """Example comments of one proposed theme (default: the one with the lowest NPS, else the largest),
+    escaped and with contact details already masked by :func:`cxlib.themes.propose_themes`."""
+    ex = proposed.attrs.get("examples")
+    if proposed.empty or ex is None or ex.empty:
+        return None
+    if theme is None:
+        shown = proposed.dropna(subset=["impact"])
+        theme = (shown.loc[shown["impact"].idxmin(), "theme"] if not shown.empty else proposed.iloc[0]["theme"])
+    r = proposed.set_index("theme").loc[theme]
+    pick = ex[ex["theme"] == theme]
+    if id not in pick:
+        pick = pick.assign(**{id: MISSING})
+    if score not in pick:
+        pick = pick.assign(**{score: None})
+    return nps_comment_quotes(pick, comment=comment, score=score, id=id,
+                              lead=text("Comments of the proposed theme <strong>{}</strong>:", r["label"]))
+
+
 # ---- experiment_comparison page (additions for that notebook go below this line)
 
 # the decision the page shows when the allocation check failed (compare() itself does not know about SRM)
@@ -2598,6 +2990,7 @@ _DECISIONS.setdefault(NOT_INTERPRETABLE, "Not interpretable: sample ratio mismat
 _EXP_VERDICTS = {"win": "Win: better beyond noise", "loss": "Loss: worse beyond noise",
              "inconclusive": "Inconclusive: within noise",
              "guardrail breached": "Guardrail broken: worse beyond noise",
+             "blocked by guardrail": "Better, but blocked: a guardrail broke",
              NOT_INTERPRETABLE: "Not interpretable: sample ratio mismatch"}
 
 
@@ -2735,7 +3128,8 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
         nums = text("{} relative (95% CI {}), {} (95% CI {}); {} vs {} in {}; adjusted p {}, n = {} vs {}",
                     c["lift"], c["lift_ci"], c["diff"], c["diff_ci"], c["variant_value"], c["control_value"],
                     control, c["p"], count(r["n_variant"]), count(r["n_control"]))
-        word = {"win": "won", "loss": "lost", "guardrail breached": "got worse beyond noise"}.get(r["decision"])
+        word = {"win": "won", "loss": "lost", "guardrail breached": "got worse beyond noise",
+                "blocked by guardrail": "improved but is blocked by its broken guardrail"}.get(r["decision"])
         if broken_srm:
             items.append(text("<strong>{}</strong> on {}: not interpretable. Measured: {}.",
                               label(r["variant"], labels), metric, nums))
@@ -2754,11 +3148,12 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
     if not guard.empty and breaches.empty and not broken_srm:
         items.append(text("No guardrail ({}) got worse beyond noise.",
                           ", ".join(label(m, labels) for m in guard["metric"].unique())))
-    others = r_all[(r_all["metric"] != primary) & r_all["decision"].isin(["win", "loss"])]
+    others = r_all[(r_all["metric"] != primary) & r_all["decision"].isin(["win", "loss", "blocked by guardrail"])]
     if not others.empty:
         said = Markup("; ").join(
             text("{} {} on {} ({}, 95% CI {})", label(o["variant"], labels),
-                 "better" if o["decision"] == "win" else "worse", label(o["metric"], labels),
+                 {"win": "better", "blocked by guardrail": "better (blocked by its broken guardrail)"}.get(
+                     o["decision"], "worse"), label(o["metric"], labels),
                  _exp_cells(o)["head"], _exp_cells(o)["head_ci"]) for _, o in others.iterrows())
         items.append(text("Other metrics beyond noise: {}.", said))
     # the lead: one sentence the index shows as the page's headline
@@ -2769,7 +3164,8 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
     else:
         verdicts = Markup(", ").join(
             text("{} {}", label(r["variant"], labels),
-                 {"win": "won", "loss": "lost", "guardrail breached": "got worse"}.get(r["decision"],
+                 {"win": "won", "loss": "lost", "guardrail breached": "got worse",
+                  "blocked by guardrail": "improved but broke a guardrail"}.get(r["decision"],
                                                                                  "was inconclusive"))
             for _, r in rows.iterrows())
         if guard.empty:
@@ -2848,6 +3244,7 @@ def experiment_segment_answer(by_segment: pd.DataFrame, *, segment: str, primary
             text("{} {} ({}, 95% CI {})", label(r[segment], labels),
                  {"win": "better beyond noise", "loss": "worse beyond noise",
                   "guardrail breached": "worse beyond noise",
+                  "blocked by guardrail": "better beyond noise, but a guardrail broke",
                   NOT_INTERPRETABLE: "not interpretable"}.get(r["decision"], "within noise"),
                  _exp_cells(r)["head"], _exp_cells(r)["head_ci"]) for _, r in g.iterrows())
         items.append(text("<strong>{}</strong> on {}: {}.", label(v, labels), label(primary, labels), parts))
@@ -2946,12 +3343,13 @@ def experiment_overview(result: pd.DataFrame, *, labels: dict | None = None) -> 
     if (result["decision"] == NOT_INTERPRETABLE).all():
         return paragraph("Not one of the {} comparisons can be read as a result: the allocation check failed. The "
                          "numbers below are measurements only.", count(n))
-    moved = result[result["decision"].isin(["win", "loss", "guardrail breached"])]
+    moved = result[result["decision"].isin(["win", "loss", "guardrail breached", "blocked by guardrail"])]
     if moved.empty:
         return paragraph("Not one of the {} comparisons ({}) moved beyond noise.", count(n), _exp_family(result))
     said = Markup("; ").join(
         text("{} {} on {} ({})", label(r["variant"], labels),
-             "better" if r["decision"] == "win" else "worse", label(r["metric"], labels), _exp_cells(r)["head"])
+             {"win": "better", "blocked by guardrail": "better (blocked by its broken guardrail)"}.get(
+                 r["decision"], "worse"), label(r["metric"], labels), _exp_cells(r)["head"])
         for _, r in moved.iterrows())
     return paragraph("{} of the {} comparisons ({}) moved beyond noise (p-values adjusted for "
                      "the number of comparisons; guardrails judged before adjustment): {}. The rest are within noise.",
@@ -2971,6 +3369,7 @@ def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None)
 
 
 _EXP_SHORT = {"win": "Win", "loss": "Loss", "inconclusive": "Within noise", "guardrail breached": "Guardrail broken",
+              "blocked by guardrail": "Better, blocked by guardrail",
               NOT_INTERPRETABLE: "Not interpretable (SRM)"}
 
 
@@ -2984,7 +3383,8 @@ def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, pri
     --------
     >>> experiment_results_table(result, primary="converted")  # doctest: +SKIP
     """
-    primary = _exp_primary(result, primary)
+    # a primary metric that is not in this table (e.g. a table of quantile metrics) marks none
+    primary = _exp_primary(result, primary) if primary is None or primary in set(result["metric"]) else None
     names = experiment_labels(result, primary=primary, labels=labels)
     guard = result["guardrail"].astype(bool) if "guardrail" in result else pd.Series(False, index=result.index)
     order = {m: i for i, m in enumerate(result["metric"].unique())}
@@ -3153,6 +3553,120 @@ def experiment_sequential_table(over_time: pd.DataFrame, *, labels: dict | None 
                  notes=["One look: the usual fixed-horizon interval, valid only if the test is read once, at its "
                         "planned end. Any look: the always-valid confidence sequence, valid however often it "
                         "was checked."])
+
+
+def _exp_segment_key(r, by, labels):
+    return ", ".join(label(r[c], labels) for c in by)
+
+
+def experiment_explorer_answer(explored: pd.DataFrame, *, segment: str, srm_result=None,
+                               labels: dict | None = None, max_items: int = 4) -> Text:
+    """Which segment cells stand out without false alarms? From :func:`cxlib.experiments.segment_explorer`:
+    how many of the segment × metric × variant cells are discoveries at the false-discovery rate
+    (Benjamini-Hochberg, family per metric or over everything), which ones, and whether the shrunken
+    (empirical-Bayes) estimates could be computed.
+
+    Examples
+    --------
+    >>> experiment_explorer_answer(experiments.segment_explorer(by_segment), segment="device")  # doctest: +SKIP
+    """
+    seg = label(segment, labels).lower()
+    q = float(explored.attrs.get("fdr_q", 0.05))
+    fam = explored.attrs.get("fdr_family", "metric")
+    by = list(explored.attrs.get("by") or [segment])
+    question = text("<strong>Which {} segments stand out, without false alarms?</strong>", seg)
+    n = len(explored)
+    found = explored[explored["discovery"].astype(bool)]
+    family = (text("a family per metric") if fam == "metric" else text("one family over every metric"))
+    items = []
+    if found.empty:
+        items.append(text("None of the {} segment cells ({}) stands out once the number of cells is taken into "
+                          "account (Benjamini-Hochberg at a false-discovery rate of {}, {}).", count(n),
+                          _exp_family(explored), share(q), family))
+    else:
+        top = found.sort_values("q_value", kind="mergesort").head(max_items)
+        said = Markup("; ").join(
+            text("{} on {}, {} ({}, q {})", label(r["variant"], labels), label(r["metric"], labels),
+                 _exp_segment_key(r, by, labels),
+                 _experiment_diff_text(r["kind"], r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"]),
+                 _p_phrase(r["q_value"]))
+            for _, r in top.iterrows())
+        more = text(", and {} more in the table", count(len(found) - len(top))) if len(found) > len(top) else ""
+        items.append(text("{} of the {} segment cells stand out at a false-discovery rate of {} (Benjamini-Hochberg, "
+                          "{}): {}{}. On average at most {} of such a list is a false alarm.", count(len(found)),
+                          count(n), share(q), family, said, more, share(q)))
+    shrunk = explored["shrinkage"].notna() if "shrinkage" in explored else pd.Series(False, index=explored.index)
+    if shrunk.any():
+        items.append(text("Shrunken estimates (empirical Bayes) pull each segment toward the overall effect, the "
+                          "more the fewer units it has: read them for the size of a segment's effect, since the "
+                          "raw segment with the largest effect is usually partly luck."))
+    else:
+        k = int(explored.groupby(["metric", "variant"]).size().max()) if n else 0
+        items.append(text("Shrunken estimates need at least four segment values to learn how much segments really "
+                          "differ; {} has {}, so the raw estimates are shown as they are.", seg, count(k)))
+    lead = question
+    if srm_result is not None and srm_result.mismatch:
+        lead = text("{} Not interpretable (sample ratio mismatch); for the record:", question)
+    return answer(items, lead=lead)
+
+
+def experiment_explorer_table(explored: pd.DataFrame, *, primary: str | None = None, labels: dict | None = None,
+                              title=None, subtitle=None):
+    """The segment explorer in phone-sized columns: variant, raw difference (95% interval), shrunken
+    difference (95% interval, "—" when not shrunk), q-value and whether the cell stands out; rows grouped
+    by metric and segment (primary first)."""
+    by = list(explored.attrs.get("by") or [])
+    primary = _exp_primary(explored, primary)
+    names = experiment_labels(explored, primary=primary, labels=labels)
+    order = {m: i for i, m in enumerate(explored["metric"].unique())}
+    r = explored.assign(_o=[(0 if m == primary else 1, order[m]) for m in explored["metric"]])
+    r = r.sort_values(["_o", *by], kind="mergesort")
+    shrunk = r["shrinkage"].notna() if "shrinkage" in r else pd.Series(False, index=r.index)
+    r = r.assign(
+        _group=[names.get(x["metric"], label(x["metric"], labels)) + " · " + _exp_segment_key(x, by, labels)
+                for _, x in r.iterrows()],
+        _raw=[_experiment_diff_text(x["kind"], x["abs_diff"], x["abs_ci_lower"], x["abs_ci_upper"])
+              for _, x in r.iterrows()],
+        _shrunk=[_experiment_diff_text(x["kind"], x["shrunk_diff"], x["shrunk_ci_lower"], x["shrunk_ci_upper"])
+                 if s else MISSING for (_, x), s in zip(r.iterrows(), shrunk)],
+        _stands=[("Yes" if bool(x["discovery"]) else "No") + f" (q {_p_phrase(x['q_value'])})" for _, x in r.iterrows()])
+    control = label(explored.attrs.get("control", "control"), labels)
+    fam = explored.attrs.get("fdr_family", "metric")
+    cols = {"_group": "text", "variant": "label", "_raw": "text", "_shrunk": "text", "_stands": "text"}
+    if not shrunk.any():  # too few segments to shrink anywhere: the answer says so, no column of dashes
+        cols.pop("_shrunk")
+    return table(r, columns=cols,
+                 groups="_group", title=title, subtitle=subtitle,
+                 labels={**(labels or {}), "variant": "Variant", "_raw": f"Difference vs {control}",
+                         "_shrunk": "Shrunken estimate", "_stands": "Stands out?"},
+                 notes=[text("Brackets: 95% intervals. q: Benjamini-Hochberg adjusted p-value over {}; a cell stands "
+                             "out when q is below {}. Shrunken: empirical-Bayes estimate (normal model, "
+                             "method-of-moments spread between segments, Morris intervals){}.",
+                             "each metric's cells" if fam == "metric" else "all cells",
+                             share(float(explored.attrs.get("fdr_q", 0.05))),
+                             "; — when there are too few segments to shrink" if shrunk.any() else
+                             ", shown from four segment values on")])
+
+
+def experiment_quantile_answer(result: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
+    """Plain-language reading of quantile metrics (``kind='quantile'``: median, p90 ...) compared between
+    arms: the quantile in each arm and the difference with its 95% interval, per variant."""
+    items = []
+    for _, r in result.iterrows():
+        verdict = {"win": "better beyond noise", "loss": "worse beyond noise",
+                   "guardrail breached": "worse beyond noise (guardrail broken)",
+                   "blocked by guardrail": "better beyond noise, but blocked by a broken guardrail",
+                   NOT_INTERPRETABLE: "not interpretable (sample ratio mismatch)"}.get(r["decision"], "within noise")
+        items.append(text("<strong>{}</strong>, {}: {} against {} in control, a difference of {}: {}.",
+                          label(r["variant"], labels), label(r["metric"], labels),
+                          format_value(r["variant_value"], "number"), format_value(r["control_value"], "number"),
+                          _experiment_diff_text(r["kind"], r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"]),
+                          verdict))
+    lead = text("Each variant's quantile against control's (95% intervals of the difference, p-values adjusted "
+                "for the {} comparisons):", count(len(result)))
+    if srm_result is not None and srm_result.mismatch:
+        lead = text("Not interpretable (sample ratio mismatch); for the record:")
+    return answer(items, lead=lead)
 
 
 # ---- cx_scorecard page (additions for that notebook go below this line)
@@ -3527,4 +4041,39 @@ def scorecard_what_changed_table(wc: pd.DataFrame, *, top: int = 5, labels: dict
                  notes=notes, title=title, subtitle=subtitle,
                  labels={"segment": " / ".join(label(b, labels) for b in by), "mix_contribution": "Who answered (mix)",
                          "within_contribution": "Within", "estimate": "Total"})
+
+
+def _scorecard_touch_clause(r) -> Text:
+    return text("{} left <strong>{} as often</strong> as those who did not (95% CI {}; {} vs {} customers)",
+                cohort_touch_words(r["touch"], 1), _cohort_hr(r),
+                interval_range(r["hazard_ratio"], r["ci_lower"], r["ci_upper"], digits=2),
+                count(r["n_with"]), count(r["n_without"]))
+
+
+def scorecard_touch_answer(ct: pd.DataFrame, *, min_n: int = 30) -> Text:
+    """"After which touch do customers leave?" in one sentence, from :func:`cxlib.journey.churn_by_touch`:
+    the touch with the highest hazard ratio whose 95% interval lies above 1 (else the highest one, said to
+    be within noise), and the touch that goes most with staying (interval below 1) when there is one;
+    always called an association.
+
+    Examples
+    --------
+    >>> ct = journey.churn_by_touch("data/sample/subscriptions.csv", tickets="data/sample/tickets.csv")
+    >>> scorecard_touch_answer(ct)  # doctest: +SKIP
+    """
+    w = int(round(ct.attrs.get("window_days", 30)))
+    ok = ct[~ct["suppressed"].astype(bool) & ct["hazard_ratio"].notna()] if len(ct) else ct
+    if not len(ok):
+        return text("No touch can be compared yet: every touch has fewer than {} customers with it or without it "
+                    "among those still subscribed {} days after starting.", count(min_n), w)
+    risk, stay = ok[ok["ci_lower"] > 1], ok[ok["ci_upper"] < 1]
+    tail = (text("; {}", _scorecard_touch_clause(stay.loc[stay["hazard_ratio"].idxmin()])) if len(stay)
+            else text(""))
+    if len(risk):
+        r = risk.loc[risk["hazard_ratio"].idxmax()]
+        return text("Customers leave most after {} in their first {} days: {}{} — associations, not proof of "
+                    "cause.", cohort_touch_words(r["touch"], 2), w, _scorecard_touch_clause(r), tail)
+    r = ok.loc[ok["hazard_ratio"].idxmax()]
+    return text("No touch in customers' first {} days is followed by more leaving beyond noise: the closest, {}, "
+                "is within noise{} — associations, not proof of cause.", w, _scorecard_touch_clause(r), tail)
 

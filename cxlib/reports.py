@@ -104,15 +104,30 @@ class Parameter:
 _CHOICES = re.compile(r"One of:\s*(.+?)\.?\s*$")
 
 
+_PARAMETER_CACHE: dict[tuple, list] = {}
+
+
 def notebook_parameters(path) -> list[Parameter]:
     """Parameters declared in the cell tagged ``parameters`` of a notebook (type, default, help, choices)."""
-    import nbformat
+    # The committed notebooks carry their outputs (megabytes): read the JSON once per file version, without
+    # nbformat's schema validation (papermill validates the notebook it runs).
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _PARAMETER_CACHE:
+        _PARAMETER_CACHE[key] = _read_parameters(path)
+    import copy
 
-    nb = nbformat.read(str(path), as_version=4)
-    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    return copy.deepcopy(_PARAMETER_CACHE[key])  # defaults may be dicts or lists: callers get their own
+
+
+def _read_parameters(path) -> list[Parameter]:
+    with open(path, encoding="utf-8") as fh:
+        cells = json.load(fh).get("cells", [])
+    cell = next((c for c in cells if "parameters" in (c.get("metadata") or {}).get("tags", [])), None)
     if cell is None:
         return []
-    source = cell.source
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
     lines = source.splitlines()
     out = []
     for node in ast.parse(source).body:
@@ -648,6 +663,7 @@ _ROLE_PARAMETERS = {
     "responses": {"score": "nps", "time": "time", "comment": "comment", "respondent": "respondent"},
     "tickets": {"ticket": "ticket", "channel": "channel"},
     "experiment": {"unit": "unit", "variant": "variant"},
+    "mrr_history": {"customer": "customer"},
 }
 
 

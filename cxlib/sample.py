@@ -190,14 +190,48 @@ def _events(rng, c: pd.DataFrame):
     return out
 
 
-def _subscriptions(rng, c: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer, starting at signup: monthly churn hazard 6% (basic) / 3% (pro)."""
+#: First-response targets in seconds per channel (the scorecard's and journey.DEFAULT_TARGETS' hours).
+FIRST_RESPONSE_TARGETS = {"email": 12 * _HOUR, "chat": 6 * 60, "phone": 3 * 60}
+#: Planted churn-hazard multipliers (data/README.md): reaching first_value within FAST_VALUE_DAYS of
+#: signup (for the whole subscription; 0.66 / 1.1 = 0.6) and, from the moment a first reply's target
+#: passed unanswered, SLOW_REPLY_FACTOR.
+FAST_VALUE_DAYS = 7
+FAST_VALUE_FACTOR, NO_FAST_VALUE_FACTOR = 0.66, 1.1
+SLOW_REPLY_FACTOR = 2.0
+
+
+def _first_slow_reply(c: pd.DataFrame, tickets: pd.DataFrame) -> np.ndarray:
+    """Per customer, the first moment (epoch s) a ticket's first-response target passed unanswered
+    (created + target, when the reply came later or not by END); -1 when never."""
+    target = tickets["channel"].map(FIRST_RESPONSE_TARGETS).to_numpy(dtype="int64")
+    created = tickets["created_at"].to_numpy(dtype="int64")
+    reply = tickets["first_response_at"].to_numpy(dtype=float)
+    due = created + target
+    slow = (np.isnan(reply) | (reply > due)) & (due <= _as_epoch(END))
+    first = pd.Series(due[slow]).groupby(tickets["customer_id"].to_numpy()[slow]).min()
+    return first.reindex(c["customer_id"]).fillna(-1).to_numpy(dtype="int64")
+
+
+def _subscriptions(rng, c: pd.DataFrame, events: pd.DataFrame | None = None,
+                   tickets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per customer, starting at signup: monthly churn hazard 6% (basic) / 3% (pro), times the
+    planted journey factors (first value within 7 days, slow first reply; see data/README.md)."""
     idx = np.arange(len(c))
     plan = c["plan"].to_numpy()[idx]
     hazard = np.where(plan == "pro", 0.03, 0.06)
     months = rng.exponential(1.0, len(idx)) / -np.log1p(-hazard)
     start = c["signup"].to_numpy()[idx]
-    end = start + _whole(months * _MONTH_DAYS * _DAY)
+    if events is not None:  # seconds at the hazard of the first value factor, then the slow-reply change
+        fv = events.loc[events["event_name"] == "first_value"].groupby("customer_id")["event_time"].min()
+        fv = fv.reindex(c["customer_id"]).to_numpy(dtype=float) - start
+        fast = ~np.isnan(fv) & (fv <= FAST_VALUE_DAYS * _DAY)
+        months = months / np.where(fast, FAST_VALUE_FACTOR, NO_FAST_VALUE_FACTOR)
+    secs = months * _MONTH_DAYS * _DAY
+    if tickets is not None:
+        slow_at = _first_slow_reply(c, tickets) - start  # seconds after start (< 0: never)
+        later = (slow_at >= 0) & (secs > slow_at)
+        secs = np.where(later, slow_at + (secs - slow_at) / SLOW_REPLY_FACTOR, secs)
+    end = start + _whole(secs)
     censored = end > _as_epoch(END)
     mrr = np.where(plan == "pro", 79.0, 29.0)
     return pd.DataFrame({
@@ -420,6 +454,40 @@ def _experiment(rng, n: int = 60_000, offset: int = 0) -> pd.DataFrame:
     })
 
 
+# ------------------------------------------------------------------------------------------ MRR history
+
+#: Planted seat changes of data/sample/mrr_history.csv: each month after the first, a customer adds a seat
+#: with probability MRR_EXPAND and (with more than one seat) removes one with probability MRR_CONTRACT.
+MRR_EXPAND, MRR_CONTRACT = 0.04, 0.02
+
+
+def mrr_history(subscriptions: pd.DataFrame, *, seed: int = SEED, block: int = 0) -> pd.DataFrame:
+    """Monthly MRR per customer derived from the subscriptions (its own random stream, so the five
+    tables are unchanged by it): one row per calendar month in which the subscription was active at
+    some point, from the start month to the end month (or END's month); ``mrr`` = the plan's price x
+    seats, seats starting at 1 and changing by the planted MRR_EXPAND / MRR_CONTRACT draws."""
+    rng = np.random.default_rng([seed, block, 101])
+    start = subscriptions["start_time"].to_numpy(dtype="int64").astype("datetime64[s]").astype("datetime64[M]")
+    end_s = subscriptions["end_time"].to_numpy(dtype=float)
+    last_s = np.where(np.isnan(end_s), _as_epoch(END), np.nan_to_num(end_s)).astype("int64")
+    last = last_s.astype("datetime64[s]").astype("datetime64[M]")
+    months = (last - start).astype("int64") + 1
+    i = np.repeat(np.arange(len(subscriptions)), months)
+    k = np.arange(len(i)) - np.repeat(np.cumsum(months) - months, months)  # month number since start
+    u = rng.random(len(i))
+    step = np.where(k == 0, 0, np.where(u < MRR_EXPAND, 1, np.where(u > 1 - MRR_CONTRACT, -1, 0)))
+    seats = np.empty(len(i), dtype="int64")
+    level = 1
+    for j in range(len(i)):  # sequential: a seat is removed only while there is more than one
+        level = 1 if k[j] == 0 else max(1, level + int(step[j]))
+        seats[j] = level
+    price = subscriptions["mrr"].to_numpy(dtype=float)[i].astype("int64")
+    month = (start[i] + k.astype("timedelta64[M]")).astype("datetime64[D]")
+    return pd.DataFrame({"customer_id": subscriptions["customer_id"].to_numpy()[i],
+                         "month": pd.Series(month).dt.strftime("%Y-%m-%d").to_numpy(),
+                         "mrr": price * seats, "plan": subscriptions["plan"].to_numpy()[i]})
+
+
 # ------------------------------------------------------------------------------------------ public API
 
 def generate(*, seed: int = SEED, block: int = 0) -> dict[str, pd.DataFrame]:
@@ -445,9 +513,9 @@ def generate(*, seed: int = SEED, block: int = 0) -> dict[str, pd.DataFrame]:
 
     c = _customers(np.random.default_rng([seed, block, 0]), offset=block * 10_000_000)
     events = _events(rng("events"), c)
-    subscriptions = _subscriptions(rng("subscriptions"), c)
     responses = _responses(rng("responses"), c, offset=block * 10_000_000)
     tickets = _tickets(rng("tickets"), c, offset=block * 10_000_000)
+    subscriptions = _subscriptions(rng("subscriptions"), c, events, tickets)  # planted journey effects
     experiment = _experiment(rng("experiment"), offset=block * 10_000_000)
     return {"events": events, "subscriptions": subscriptions, "responses": responses,
             "tickets": tickets, "experiment": experiment}
@@ -519,4 +587,7 @@ def write_sample(out=None, *, scale: int = 1, seed: int = SEED, format: str = "c
         for kind in tables:
             if tmp[kind].exists():
                 tmp[kind].unlink()
+    if int(scale) == 1 and format == "csv" and "subscriptions" in tables:  # derived: MRR month by month
+        paths["mrr_history"] = out / "mrr_history.csv"
+        mrr_history(frames["subscriptions"], seed=seed).to_csv(paths["mrr_history"], index=False, lineterminator="\n")
     return paths

@@ -28,37 +28,73 @@ __all__ = ["last_complete_week", "headline", "weekly_trends", "segment_table", "
            "summarize"]
 
 
-def last_complete_week(as_of) -> pd.Timestamp:
-    """Monday of the last Monday-Sunday week that has ended by ``as_of`` (a Sunday counts as ended)."""
+def _week_of(day, week_start: str = "monday") -> pd.Timestamp:
+    """First day (midnight) of the week starting on ``week_start`` that holds ``day``."""
+    d = pd.Timestamp(day).normalize()
+    first = (7 - metrics.WEEK_STARTS[metrics._check_week_start(week_start)]) % 7  # 0 = Monday ... 6 = Sunday
+    return d - pd.Timedelta(days=(d.day_of_week - first) % 7)
+
+
+def last_complete_week(as_of, *, week_start: str = "monday") -> pd.Timestamp:
+    """First day of the last week (default Monday-Sunday; ``week_start='sunday'``: Sunday-Saturday) that
+    has ended by ``as_of``; the week's last day counts as ended (``as_of`` is usually its end of day).
+
+    Examples
+    --------
+    >>> last_complete_week("2026-11-22")                         # a Sunday
+    Timestamp('2026-11-16 00:00:00')
+    >>> last_complete_week("2026-11-22", week_start="sunday")
+    Timestamp('2026-11-15 00:00:00')
+    """
     d = pd.Timestamp(as_of).normalize()
-    this_monday = d - pd.Timedelta(days=d.day_of_week)
-    return this_monday if d.day_of_week == 6 else this_monday - pd.Timedelta(weeks=1)
+    start = _week_of(d, week_start)
+    return start if d == start + pd.Timedelta(days=6) else start - pd.Timedelta(weeks=1)
 
 
-def _week(week, data, time, name):
+def _local(t, time, tz, name):
+    """``t`` with ``time`` cleaned and in local time of the reporting zone (``tz``, else the source spec's
+    ``tz:``, else UTC), and that zone (None for UTC)."""
+    zone = metrics._reporting_tz(t, tz)
+    return cxdata.clean_timestamp(t, time, tz=zone, name=name), zone
+
+
+def _week(week, data, time, name, tz=None, week_start="monday"):
+    week_start = metrics._check_week_start(week_start)
     if week is not None:
-        w = pd.Timestamp(str(week))
-        if w.day_of_week != 0:
-            w = w - pd.Timedelta(days=w.day_of_week)
-        return w
+        return _week_of(str(week), week_start)
     t = cxdata.as_table(data, name=name)
-    t = cxdata.clean_timestamp(t, time, name=name)
+    t, zone = _local(t, time, tz, name)
     # the last complete week of the data, but never after the analysis date (a row dated 2099 is a typo)
     last = cxdata.to_pandas(t[time].max(), name=name)
-    return last_complete_week(min(pd.Timestamp(last), cxdata.default_as_of(None, data)))
+    as_of = cxdata.default_as_of(None, data)
+    if zone:  # the analysis date is an instant in UTC: the local clock at that moment
+        as_of = as_of.tz_localize("UTC").tz_convert(zone).tz_localize(None)
+    return last_complete_week(min(pd.Timestamp(last), as_of), week_start=week_start)
 
 
 def headline(responses, *, week=None, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
              ces: str | None = "ces", prior_weeks: int = 4, alpha: float = 0.05, min_n: int = 30,
+             tz: str | None = None, week_start: str = "monday", sequential: bool = False, n_opt=None,
              name: str | None = None) -> pd.DataFrame:
     """This week's NPS / CSAT / CES against last week and the prior ``prior_weeks`` weeks.
+
+    Weeks are cut in the reporting time zone ``tz`` (default: the source spec's ``tz:``, else UTC) and
+    start on ``week_start`` (default Monday); ``week`` is any day of the week wanted.
 
     Returns one row per metric x comparison ('previous week', 'prior 4 weeks'): ``metric``, ``week``,
     ``n``, ``value``, ``ci_lower``, ``ci_upper``, ``comparison``, ``baseline``, ``baseline_n``,
     ``change``, ``change_ci_lower``, ``change_ci_upper``, ``p_value``, ``beyond_noise``.
     NPS in points; CSAT as a share (top-2-box); CES as a mean.
+
+    ``sequential=True`` makes the "beyond noise?" flags safe to check as often as wanted (e.g. every day
+    while the week's answers come in, or every week): each change's interval becomes an always-valid
+    confidence sequence and ``p_value`` the always-valid p-value (:func:`cxlib.experiments.confidence_sequence`,
+    the experiments' method, from the same estimate and standard error, with n = answers this week +
+    baseline answers), and ``beyond_noise`` is p < alpha on it. ``n_opt`` (default: the current n, right
+    for a single look) is the total where the sequence is tightest: fix it in advance, e.g. a usual
+    week's answers plus its baseline's. ``attrs['sequential']`` says which kind the flags are.
     """
-    w = _week(week, responses, time, name)
+    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
     rows = []
     specs = [("nps", nps, metrics.nps_counts, metrics.nps_from_counts)]
     if csat:
@@ -66,7 +102,8 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
     if ces:
         specs.append(("ces", ces, metrics.ces_counts, metrics.ces_from_counts))
     for label, col, counts_fn, est_fn in specs:
-        c = counts_fn(responses, score=col, time=time, period="week", name=name).set_index("period")
+        c = counts_fn(responses, score=col, time=time, period="week", tz=tz, week_start=week_start,
+                      name=name).set_index("period")
         if w not in c.index:
             raise cxdata.CXDataError(f"no {label} answers in the week of {w:%Y-%m-%d}.")
         cur = c.loc[w]
@@ -82,25 +119,36 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
                            change_ci_upper=np.nan, p_value=np.nan, beyond_noise=False)
             else:
                 ch = metrics.score_change(label, cur, base, alpha=alpha)
+                if sequential:  # always-valid interval and p-value from the same estimate and standard error
+                    from cxlib.experiments import confidence_sequence
+
+                    se = (ch["ci_upper"] - ch["change"]) / stats.norm.ppf(1 - alpha / 2)
+                    lo, hi, pav = confidence_sequence(ch["change"], se, float(cur["n"] + base["n"]), alpha=alpha,
+                                                      n_opt=n_opt)
+                    ch = {**ch, "ci_lower": float(lo), "ci_upper": float(hi), "p_value": float(pav),
+                          "beyond_noise": bool(pav < alpha)}
                 row.update(baseline=ch["baseline"], baseline_n=int(base["n"]), change=ch["change"],
                            change_ci_lower=ch["ci_lower"], change_ci_upper=ch["ci_upper"], p_value=ch["p_value"],
                            beyond_noise=ch["beyond_noise"])
             rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs.update(week=w, prior_weeks=prior_weeks, alpha=alpha)
+    out.attrs.update(week=w, prior_weeks=prior_weeks, alpha=alpha, sequential=bool(sequential))
     return out
 
 
 def segment_table(responses, *, week=None, by=("channel", "plan", "region", "touchpoint"),
-                  time: str = "response_time", score: str = "nps", min_n: int = 30,
-                  name: str | None = None) -> pd.DataFrame:
-    """This week's NPS per segment value (one block per ``by`` column), small segments suppressed."""
-    w = _week(week, responses, time, name)
+                  time: str = "response_time", score: str = "nps", min_n: int = 30, tz: str | None = None,
+                  week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+    """This week's NPS per segment value (one block per ``by`` column), small segments suppressed.
+
+    The week is cut in the reporting time zone ``tz`` and starts on ``week_start`` (as in :func:`headline`).
+    """
+    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
     t = cxdata.as_table(responses, name=name)
-    t = cxdata.clean_timestamp(t, time, name=name)
+    t, _ = _local(t, time, tz, name)
     t = t.filter((t[time] >= w.to_pydatetime()) & (t[time] < (w + pd.Timedelta(weeks=1)).to_pydatetime()))
     parts = []
-    for b in cxdata.as_list(list(by)):
+    for b in cxdata.as_list(by):
         r = metrics.nps(t, score=score, by=b, min_n=min_n)
         parts.append(r.rename(columns={b: "value"}).assign(segment=b))
     out = pd.concat(parts, ignore_index=True)
@@ -109,15 +157,17 @@ def segment_table(responses, *, week=None, by=("channel", "plan", "region", "tou
 
 def support_changes(tickets, *, week=None, measure: str = "first_response", by: str = "channel",
                     prior_weeks: int = 4, alpha: float = 0.05, min_n: int = 20, created: str = "created_at",
-                    **columns) -> pd.DataFrame:
+                    tz: str | None = None, week_start: str = "monday", **columns) -> pd.DataFrame:
     """Did this week's response time per channel change against the prior weeks? (median test)
 
     Returns per channel: ``median_hours`` this week and ``prior_median_hours``, ``ratio``,
     ``slower_share`` (share of this week's tickets slower than the prior median), ``p_value``
-    (Mann-Whitney U, two-sided), ``beyond_noise``.
+    (Mann-Whitney U, two-sided), ``beyond_noise``. A ticket's week is that of its creation in the
+    reporting time zone ``tz``, weeks starting on ``week_start`` (as in :func:`headline`).
     """
-    w = _week(week, tickets, created, None)
-    counts = support.durations(tickets, measure=measure, by=by, period="week", created=created, **columns)
+    w = _week(week, tickets, created, None, tz=tz, week_start=week_start)
+    counts = support.durations(tickets, measure=measure, by=by, period="week", created=created, tz=tz,
+                               week_start=week_start, **columns)
     rows = []
     for ch, g in counts.groupby(by):
         cur = g[g["period"] == w]
@@ -142,18 +192,22 @@ def support_changes(tickets, *, week=None, measure: str = "first_response", by: 
 def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_time", score: str = "nps",
                    comment: str = "comment", respondent: str = "respondent_id", customer: str = "customer_id",
                    segments=("touchpoint", "channel"), taxonomy=None, detractor_max: int = 6,
-                   personal=None, name: str | None = None) -> pd.DataFrame:
+                   personal=None, tz: str | None = None, week_start: str = "monday",
+                   name: str | None = None) -> pd.DataFrame:
     """Detractors who commented in the week, to call back: ids, score, themes, latest ticket status.
+
+    The week is cut in the reporting time zone ``tz`` (``time`` is returned in it) and starts on
+    ``week_start`` (as in :func:`headline`).
 
     Personal-data columns (``personal``, default :data:`cxlib.data.PERSONAL_DATA_DEFAULT`) are dropped
     first, so they cannot reach a report. The comment text is returned as data (escape it to render it).
     """
-    w = _week(week, responses, time, name)
+    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
     t = cxdata.as_table(responses, name=name)
     t = cxdata.drop_personal(t, personal)
-    segments = [s for s in cxdata.as_list(list(segments)) if s in t.columns]
+    segments = [s for s in cxdata.as_list(segments) if s in t.columns]
     cxdata.require_columns(t, [respondent, time, score, comment], name=name)
-    t = cxdata.clean_timestamp(t, time, name=name)
+    t, _ = _local(t, time, tz, name)
     t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
     t = t.filter((t[time] >= w.to_pydatetime()) & (t[time] < (w + pd.Timedelta(weeks=1)).to_pydatetime())
                  & (t[score] <= detractor_max) & t[comment].notnull() & (t[comment].strip() != ""))
@@ -206,15 +260,17 @@ def summarize(head: pd.DataFrame, *, support_table: pd.DataFrame | None = None,
 
 
 def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
-                  ces: str | None = "ces", weeks: int | None = 26, min_n: int = 30,
-                  name: str | None = None) -> pd.DataFrame:
+                  ces: str | None = "ces", weeks: int | None = 26, min_n: int = 30, tz: str | None = None,
+                  week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """Long table of weekly NPS / CSAT / CES (``metric``, ``period``, ``n``, ``estimate``, ``ci_lower``,
-    ``ci_upper``, ``suppressed``), the last ``weeks`` weeks."""
-    parts = [metrics.nps(responses, score=nps, time=time, period="week", min_n=min_n, name=name)]
+    ``ci_upper``, ``suppressed``), the last ``weeks`` weeks, cut in the reporting time zone ``tz`` with
+    weeks starting on ``week_start``."""
+    kw = dict(time=time, period="week", min_n=min_n, tz=tz, week_start=week_start, name=name)
+    parts = [metrics.nps(responses, score=nps, **kw)]
     if csat:
-        parts.append(metrics.csat(responses, score=csat, time=time, period="week", min_n=min_n, name=name))
+        parts.append(metrics.csat(responses, score=csat, **kw))
     if ces:
-        parts.append(metrics.ces(responses, score=ces, time=time, period="week", min_n=min_n, name=name))
+        parts.append(metrics.ces(responses, score=ces, **kw))
     cols = ["metric", "period", "n", "estimate", "ci_lower", "ci_upper", "suppressed"]
     out = pd.concat([p[cols] for p in parts], ignore_index=True)
     if weeks:
@@ -258,8 +314,8 @@ def _shift_share(n0: np.ndarray, n1: np.ndarray, values: np.ndarray):
 
 def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "response_time",
                  score: str | None = None, scale: tuple[int, int] = (1, 5), prior_weeks: int = 4,
-                 alpha: float = 0.05, bootstrap: int = 500, seed: int = 20261124,
-                 name: str | None = None) -> pd.DataFrame:
+                 alpha: float = 0.05, bootstrap: int = 500, seed: int = 20261124, tz: str | None = None,
+                 week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """What moved this week's NPS (or CSAT share): a shift in segment mix, or change within segments?
 
     The change from the prior ``prior_weeks`` weeks (answers pooled) to the week of ``week`` (default:
@@ -289,6 +345,8 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
         period's number of answers (a respondent bootstrap within each period, no row loops).
     seed : int
         Seed of the bootstrap.
+    tz, week_start
+        Weeks are cut in the reporting time zone ``tz`` and start on ``week_start`` (as in :func:`headline`).
 
     Returns
     -------
@@ -310,11 +368,11 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
     if not by_cols:
         raise cxdata.CXDataError("what_changed needs a segment column: by='channel' (for example).")
     score = score or metric
-    w = _week(week, responses, time, name)
+    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
     t = cxdata.as_table(responses, name=name)
     cxdata.require_columns(t, [time, score, *by_cols], name=name)
     cxdata.check_segments(t, by_cols, name=name)
-    t = cxdata.clean_timestamp(t, time, name=name)
+    t, _ = _local(t, time, tz, name)
     if metric == "nps":
         t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
         s = t[score]

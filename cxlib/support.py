@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from cxlib import data as cxdata
+from cxlib import metrics
 from cxlib.cohorts import _wilson
 
 __all__ = ["durations", "response_times", "target_attainment", "repeat_contact_rate", "reopen_rate",
@@ -26,6 +27,20 @@ __all__ = ["durations", "response_times", "target_attainment", "repeat_contact_r
 
 #: measure name -> (start role, end role)
 MEASURES = {"first_response": ("created", "first_response"), "resolution": ("created", "resolved")}
+
+
+def _add_period(t, column: str, period: str, *, tz=None, week_start="monday", name=None, out: str = "period"):
+    """``t`` with ``out`` = first day (a date) of the ``period`` holding ``column``, cut in the reporting
+    time zone (``tz``, else the source spec's ``tz:``, else UTC) with weeks starting on ``week_start``.
+
+    ``column`` itself stays in UTC (durations are exact elapsed time across a DST change)."""
+    ws = metrics._check_week_start(week_start)
+    zone = metrics._reporting_tz(t, tz)
+    t = t.mutate(_cx_local=t[column])
+    if zone:
+        t = cxdata.clean_timestamp(t, "_cx_local", tz=zone, required=False, name=name)
+    t = t.mutate(**{out: metrics.period_start(t["_cx_local"], period, week_start=ws).cast("date")})
+    return t.drop("_cx_local")
 
 
 def _open(tickets, columns: dict, by, name):
@@ -46,10 +61,20 @@ def _open(tickets, columns: dict, by, name):
 
 def durations(tickets, *, measure: str = "first_response", created: str = "created_at",
               first_response: str = "first_response_at", resolved: str = "resolved_at", by=None,
-              time: bool = False, period: str | None = None, name: str | None = None) -> pd.DataFrame:
+              time: bool = False, period: str | None = None, tz: str | None = None, week_start: str = "monday",
+              name: str | None = None) -> pd.DataFrame:
     """Counts of tickets per (segment[, period], duration in whole seconds) for one measure.
 
-    Tickets still waiting (no first response / not resolved) are left out of the durations.
+    Tickets still waiting (no first response / not resolved) are left out of the durations. With
+    ``period`` ('day', 'week', 'month', ...) a ticket's period is that of its creation in the reporting
+    time zone ``tz`` (default: the source spec's ``tz:``, else UTC), weeks starting on ``week_start``
+    (default Monday); durations are exact elapsed seconds whatever the zone.
+
+    Examples
+    --------
+    >>> from cxlib import support
+    >>> support.durations("data/sample/tickets.csv", by="channel", period="week",
+    ...                   tz="America/New_York", week_start="sunday")  # doctest: +SKIP
     """
     if measure not in MEASURES:
         raise cxdata.CXDataError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}.")
@@ -61,8 +86,10 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
     t = t.mutate(seconds=(t[end_col].epoch_seconds() - t[created].epoch_seconds()).cast("int64"))
     keys = list(by)
     if period:
-        t = t.mutate(period=cxdata.period_start(t[created], period).cast("date"))
+        t = _add_period(t, created, period, tz=tz, week_start=week_start, name=name)
         keys.append("period")
+    else:
+        metrics._check_week_start(week_start)
     out = cxdata.to_pandas(t.group_by([*keys, "seconds"]).aggregate(n=t.count()), name=name)
     if (out["seconds"] < 0).any():
         raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{end_col}' is before '{created}' "
@@ -90,15 +117,16 @@ def _quantile_ci(values: np.ndarray, weights: np.ndarray, q: float, alpha: float
 
 def response_times(tickets, *, measure: str = "first_response", by="channel", period: str | None = None,
                    quantiles=(0.5, 0.9), unit: str = "hour", alpha: float = 0.05, min_n: int = 30,
-                   **columns) -> pd.DataFrame:
+                   tz: str | None = None, week_start: str = "monday", **columns) -> pd.DataFrame:
     """Median and 90th percentile of first-response (or resolution) time, with 95% intervals.
 
     Returns one row per (segment[, period]): ``measure``, ``n``, and per quantile ``p50``,
     ``p50_ci_lower``, ``p50_ci_upper``, ``p90``, ... in ``unit`` ('minute' | 'hour' | 'day');
-    ``suppressed`` when n < ``min_n``.
+    ``suppressed`` when n < ``min_n``. Periods are cut in ``tz`` with weeks from ``week_start``
+    (see :func:`durations`).
     """
     scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
-    counts = durations(tickets, measure=measure, by=by, period=period, **columns)
+    counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, **columns)
     keys = [*cxdata.as_list(by), *(["period"] if period else [])]
     rows = []
     groups = counts.groupby(keys, dropna=False) if keys else [((), counts)]
@@ -119,11 +147,12 @@ def response_times(tickets, *, measure: str = "first_response", by="channel", pe
 
 def target_attainment(tickets, *, targets: dict, measure: str = "first_response", by: str = "channel",
                       period: str | None = None, unit: str = "hour", alpha: float = 0.05,
-                      **columns) -> pd.DataFrame:
+                      tz: str | None = None, week_start: str = "monday", **columns) -> pd.DataFrame:
     """Share of answered tickets that met the target of their channel (e.g. ``{'email': 24, 'chat': 0.1}``
-    hours), Wilson 95% interval. Channels without a target are left out."""
+    hours), Wilson 95% interval. Channels without a target are left out. Periods are cut in ``tz`` with
+    weeks from ``week_start`` (see :func:`durations`)."""
     scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
-    counts = durations(tickets, measure=measure, by=by, period=period, **columns)
+    counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, **columns)
     counts = counts[counts[by].astype(str).isin([str(k) for k in targets])]
     counts = counts.assign(target=counts[by].astype(str).map({str(k): float(v) for k, v in targets.items()}))
     counts["met"] = np.where(counts["seconds"] <= counts["target"] * scale, counts["n"], 0)
@@ -138,34 +167,57 @@ def target_attainment(tickets, *, targets: dict, measure: str = "first_response"
 
 def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "customer_id",
                         created: str = "created_at", by="channel", period: str | None = None,
-                        alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
+                        as_of=None, tz: str | None = None, week_start: str = "monday", alpha: float = 0.05,
+                        name: str | None = None) -> pd.DataFrame:
     """Share of tickets followed by another ticket from the same customer within ``within_days``.
 
-    Tickets opened less than ``within_days`` before the last ticket in the data cannot be judged yet and
-    are left out. Wilson 95% intervals.
+    Tickets opened after ``as_of`` are left out (counted in ``attrs['notes']``) and never count as the
+    repeat of an earlier one. Tickets opened less than ``within_days`` before the end of the data (the
+    earlier of ``as_of`` and the last ticket on or before it) cannot be judged yet and are left out.
+    Wilson 95% intervals.
+
+    Parameters
+    ----------
+    as_of : date-like, optional
+        The analysis date; default :func:`cxlib.data.default_as_of` (the report date, or the demo data's
+        snapshot).
+    period, tz, week_start
+        Optional periods of ticket creation, cut in the reporting time zone ``tz`` with weeks starting
+        on ``week_start`` (as in :func:`durations`).
+
+    Examples
+    --------
+    >>> from cxlib import support
+    >>> support.repeat_contact_rate("data/sample/tickets.csv", as_of="2026-10-31")  # doctest: +SKIP
     """
     t = cxdata.as_table(tickets, name=name)
     by = cxdata.as_list(by)
     cxdata.require_columns(t, [customer, created, *by], name=name)
     t = cxdata.clean_timestamp(t, created, name=name)
+    cut = cxdata.default_as_of(as_of, tickets)
+    late = cxdata.after_as_of(t, [created], cut, name=name)
+    t = t.filter(t[created] <= cut.to_pydatetime())
     w = ibis.window(group_by=t[customer], order_by=t[created])
     t = t.mutate(_next=t[created].lead().over(w))
     gap = t["_next"].epoch_seconds() - t[created].epoch_seconds()
-    last = min(pd.Timestamp(cxdata.to_pandas(t[created].max(), name=name)), cxdata.default_as_of(None, tickets))
+    newest = cxdata.to_pandas(t[created].max(), name=name)
+    last = min(pd.Timestamp(newest), cut) if pd.notna(newest) else cut
     horizon = last - pd.Timedelta(days=within_days)
     t = t.filter(t[created] <= horizon.to_pydatetime())
     t = t.mutate(_repeat=(t["_next"].notnull() & (gap <= within_days * 86400)).cast("int64"))
     keys = list(by)
     if period:
-        t = t.mutate(period=cxdata.period_start(t[created], period).cast("date"))
+        t = _add_period(t, created, period, tz=tz, week_start=week_start, name=name)
         keys.append("period")
+    else:
+        metrics._check_week_start(week_start)
     aggs = {"n": t.count(), "repeats": t["_repeat"].sum()}
     out = cxdata.to_pandas(t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs), name=name)
     out["repeat_rate"] = out["repeats"] / out["n"]
     out["ci_lower"], out["ci_upper"] = _wilson(out["repeats"], out["n"], alpha)
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
-    out.attrs["within_days"] = within_days
+    out.attrs.update(within_days=within_days, as_of=cut, notes=[late] if late else [])
     return out.sort_values(keys).reset_index(drop=True) if keys else out
 
 

@@ -515,3 +515,63 @@ def _ph_check(res, time, status) -> np.ndarray:
 
 
 __all__ += ["rmst", "cox"]
+
+
+def churn_effects(data, *, start: str | None = None, end: str | None = None, duration: str | None = None,
+                  event: str | None = None, as_of=None, by=None, horizon: float = 12, covariates=None,
+                  unit: str = "month", alpha: float = 0.05, name: str | None = None) -> dict:
+    """RMST by segment and Cox hazard ratios for a page, never failing on data that cannot support them.
+
+    Calls :func:`rmst` and :func:`cox` with the same arguments, but: when a segment is not followed up to
+    ``horizon``, the horizon is shortened to the longest whole ``unit`` every segment reaches (said in
+    ``notes``); covariates with a single value are left out (said); with no cancellation at all, or
+    nothing left to compare, the part is None with a note saying why.
+
+    Returns
+    -------
+    dict
+        ``rmst`` (DataFrame or None), ``cox`` (DataFrame or None), ``horizon`` (the one used), ``notes``
+        (list of plain sentences).
+
+    Examples
+    --------
+    >>> churn_effects("data/sample/subscriptions.csv", start="start_time", end="end_time", by="plan",
+    ...               covariates=["plan", "region"])  # doctest: +SKIP
+    """
+    by = cxdata.as_list(by)
+    covs = cxdata.as_list(covariates)
+    counts = lifetimes(data, duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit,
+                       by=list(dict.fromkeys([*by, *covs])), name=name)
+    notes, out = [], {"rmst": None, "cox": None, "horizon": float(horizon), "notes": None}
+    if int((counts["n"] * counts["event"]).sum()) == 0:
+        notes.append("No customer has cancelled yet, so lifetimes cannot be compared.")
+        out["notes"] = notes
+        return out
+    # the longest horizon every segment's curve is known to: its follow-up, or beyond once it reaches 0
+    reach = [float(g["time"].max()) for _, g in _groups(counts, by)]
+    h = float(horizon)
+    if reach and min(reach) < h:
+        h = float(np.floor(min(reach)))
+        if h >= 1:
+            notes.append(f"Not every segment is followed up for {horizon:g} {unit}s: the average time subscribed is "
+                         f"compared over the first {h:g} {unit}s instead.")
+    kw = dict(duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit, alpha=alpha, name=name)
+    if h >= 1:
+        try:
+            out["rmst"] = rmst(data, horizon=h, by=by or None, **kw)
+        except cxdata.CXDataError as exc:  # e.g. a segment whose curve is not known that far
+            notes.append(str(exc))
+    else:
+        notes.append(f"Customers are followed up for less than one {unit}: the average time subscribed is not compared.")
+    out["horizon"] = h
+    usable = [c for c in covs if counts[c].dropna().nunique() > 1]
+    dropped = [c for c in covs if c not in usable]
+    if dropped:
+        notes.append(f"{', '.join(dropped)}: one value only, left out of the hazard model.")
+    if usable:
+        out["cox"] = cox(data, covariates=usable, **kw)
+    out["notes"] = notes
+    return out
+
+
+__all__ += ["churn_effects"]

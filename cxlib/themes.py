@@ -9,6 +9,10 @@ Methods: a theme's share = comments mentioning it / comments, with a Wilson 95% 
 interval). A theme is *rising* when this period's share is significantly above the prior periods'
 (two-proportion z-test).
 
+Themes you didn't write down (:func:`propose_themes`): the comments no taxonomy theme matches are
+clustered offline (TF-IDF + NMF with scikit-learn, seeded, any language) into proposed themes with their
+top words, size, NPS impact and masked example comments, so the taxonomy can grow from the data.
+
 Examples
 --------
 >>> from cxlib import themes
@@ -104,8 +108,12 @@ def tag_comments(data, *, comment: str = "comment", id: str = "respondent_id", k
 
 
 def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = None, period: str | None = None,
-                 taxonomy=None, alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+                 taxonomy=None, alpha: float = 0.05, min_n: int = 30, tz: str | None = None,
+                 week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
     """Comments mentioning each theme, per segment and/or period, with share and Wilson 95% interval.
+
+    Periods are cut as in :func:`cxlib.metrics.nps`: in the reporting time zone ``tz`` (default: the
+    source spec's ``tz:``, else UTC), weeks starting on ``week_start``.
 
     Returns one row per (segment x period x) theme: ``theme``, ``label``, ``stage``, ``comments`` (n),
     ``mentions``, ``share``, ``ci_lower``, ``ci_upper``, ``suppressed``.
@@ -117,8 +125,10 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     t = _prepared(data, comment, [*by, *([time] if period else [])], name)
     keys = list(by)
     if period:
-        t = cxdata.clean_timestamp(t, time, name=name)
-        t = t.mutate(period=cxdata.period_start(t[time], period).cast("date"))
+        from cxlib import metrics
+
+        t = cxdata.clean_timestamp(t, time, tz=metrics._reporting_tz(t, tz), name=name)
+        t = t.mutate(period=metrics.period_start(t[time], period, week_start=week_start).cast("date"))
         keys.append("period")
     aggs = {"comments": t.count(), **{f"_t_{k}": _flag(t[comment], v["pattern"]).cast("int64").sum()
                                       for k, v in tax["themes"].items()}}
@@ -231,3 +241,272 @@ def example_comments(data, *, theme: str, comment: str = "comment", id: str = "r
     if len(hits) > n:
         hits = hits.sample(n=n, random_state=seed)
     return hits.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ proposed themes
+
+#: Words: runs of two or more letters in any script (digits and underscores are not words), so German,
+#: Spanish, Polish ... comments tokenise as well as English ones. No stop-word list is applied by default:
+#: words in more than ``max_df`` of the comments (function words of any language) are left out instead.
+WORD_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
+
+
+def _untagged(data, comment, score, id, taxonomy, name):
+    """Comments (non-blank) that no taxonomy theme matches, plus the NPS counts of every commenter."""
+    import ibis
+
+    tax = load_taxonomy(taxonomy)
+    t = _prepared(data, comment, [], name)
+    if score is not None and score in t.columns:
+        t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, required=False, name=name)
+    else:
+        score = None
+    flags = [_flag(t[comment], spec["pattern"]) for spec in tax["themes"].values()]
+    matched = ibis.or_(*flags) if flags else ibis.literal(False)
+    t = t.mutate(_matched=matched.fill_null(False))
+    aggs = {"comments": t.count(), "untagged": (~t["_matched"]).cast("int64").sum()}
+    if score is not None:
+        s = t[score]
+        aggs.update(n=s.count(), promoters=(s >= 9).cast("int64").sum(), detractors=(s <= 6).cast("int64").sum())
+    totals = cxdata.to_pandas(t.aggregate(**aggs), name=name).iloc[0].fillna(0)
+    return t.filter(~t["_matched"]), totals, score
+
+
+def _merge_factors(x, factor, assigned, k: int, similar: float) -> np.ndarray:
+    """Theme number of each NMF factor: factors whose comment groups have centroids (mean TF-IDF rows)
+    at cosine similarity >= ``similar`` under average linkage share a theme; empty factors keep their own."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    group = np.arange(k)
+    used = [j for j in range(k) if (assigned & (factor == j)).any()]
+    if len(used) < 2 or similar >= 1:
+        return group
+    cen = np.vstack([np.asarray(x[assigned & (factor == j)].mean(axis=0)).ravel() for j in used])
+    norm = np.linalg.norm(cen, axis=1, keepdims=True)
+    cen = cen / np.where(norm > 0, norm, 1)
+    dist = np.clip(1 - cen @ cen.T, 0, 2)
+    iu = np.triu_indices(len(used), 1)
+    labels = fcluster(linkage(dist[iu], method="average"), t=1 - similar, criterion="distance")
+    # renumber: the merged themes first, in factor order, then the empty factors
+    first = {}
+    for j, lab in zip(used, labels):
+        first.setdefault(lab, len(first))
+    for j, lab in zip(used, labels):
+        group[j] = first[lab]
+    for i, j in enumerate([j for j in range(k) if j not in used]):
+        group[j] = len(first) + i
+    return group
+
+
+def propose_themes(data, *, comment: str = "comment", score: str | None = "nps", id: str = "respondent_id",
+                   taxonomy=None, n_themes: int = 6, random_state: int = 0, min_size: int = 20,
+                   analyzer: str = "word", stop_words=None, max_df: float = 0.5, n_terms: int = 6,
+                   n_examples: int = 3, max_comments: int = 20_000, alpha: float = 0.05,
+                   merge_similar: float = 0.2, name: str | None = None) -> pd.DataFrame:
+    """Themes you didn't write down: clusters of the comments that no taxonomy theme matches.
+
+    Method: the comments no taxonomy pattern matches are turned into TF-IDF vectors (scikit-learn
+    ``TfidfVectorizer``, sublinear term frequency, l2-normalised) and factorised by non-negative matrix
+    factorisation (``NMF``, ``init='nndsvda'``, seeded by ``random_state``; nothing is downloaded). Each
+    comment joins the factor it loads on most (comments that load on none stay unassigned); factors with
+    fewer than ``min_size`` comments are dropped. A proposed theme is described by the words with the
+    largest weight in its factor and quoted by the comments that load on it most.
+
+    Language: words are runs of letters in any script (:data:`WORD_PATTERN`), so accented and non-Latin
+    words count; no English stop-word list is used by default. Words in more than ``max_df`` of the
+    comments (the function words of any language) and in fewer than 3 are left out. ``analyzer='char'``
+    clusters on character 3-5-grams inside words instead (inflected languages, or scripts written without
+    spaces); the top terms are then the words most typical of the theme (the largest difference between
+    the theme's and the other comments' average word TF-IDF).
+
+    NPS impact: the NPS of the theme's commenters against every other commenter's (all comments, matched
+    or not), as :func:`theme_impact` does for taxonomy themes: the difference in points with the normal
+    interval on the sum of the two trinomial variances (:func:`cxlib.metrics.nps_change`), the theme's own
+    NPS with the interval of :func:`cxlib.metrics.nps_from_counts` (adjusted Wald under 100 answers).
+
+    Parameters
+    ----------
+    data : DataFrame, path, Ibis table or source spec
+        Responses with a comment column (and the 0-10 score for the impact).
+    comment, score, id : str
+        Comment, score (None: no impact) and respondent id columns (the id is optional).
+    taxonomy : path or dict, optional
+        The taxonomy whose themes are already known (default: cxlib's).
+    n_themes : int
+        NMF factors fitted (fewer when there are few comments or words): the most themes proposed.
+    merge_similar : float
+        Factors that split one theme (NMF with more factors than themes splits the largest ones) are
+        merged: the factors' groups of comments are joined by average-linkage clustering of their
+        centroids (mean TF-IDF word vectors) while the cosine similarity between groups is at least this
+        (scipy ``linkage``); 1 merges nothing. ``attrs['factors']`` and ``attrs['merged']`` record it.
+    random_state : int
+        Seed of the factorisation (results reproduce).
+    min_size : int
+        Fewest comments a proposed theme needs; its NPS and impact also need ``min_size`` scored answers.
+    analyzer : {'word', 'char'}
+        What the vectors count (see above).
+    stop_words : list of str, optional
+        Words to leave out (none by default).
+    max_df : float
+        Words in more than this share of the comments are left out.
+    n_terms, n_examples : int
+        Top terms and example comments per theme.
+    max_comments : int
+        Above this many untagged comments a seeded random sample of this size is clustered
+        (``attrs['sampled']``); sizes are then counts in the sample, and the "other commenters" of the
+        NPS comparison include the comments left out of the sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per proposed theme, largest first: ``theme`` ('proposed_1' ...), ``label`` (its top three
+        terms), ``top_terms`` (comma-separated), ``size`` (comments), ``share`` (of the untagged comments)
+        with ``share_ci_lower`` / ``share_ci_upper`` (Wilson), ``n`` (scored answers), ``nps``,
+        ``ci_lower``, ``ci_upper``, ``nps_rest`` (every other commenter), ``impact`` (points) with
+        ``impact_ci_lower`` / ``impact_ci_upper``, ``p_value``, ``beyond_noise``, ``suppressed`` (fewer than
+        ``min_size`` scored answers: no NPS), ``example`` (the most typical comment, e-mail addresses and
+        phone numbers masked). ``attrs``: ``examples`` (a table of ``theme``, id, score and masked
+        ``comment``, ``n_examples`` per theme), ``comments``, ``untagged``, ``clustered``, ``unassigned``,
+        ``sampled``, ``method``, ``assignments`` (the id, or the masked comment when there is no id
+        column, and the ``theme`` of every clustered comment: for the analyst, not for a page).
+
+    Examples
+    --------
+    >>> themes.propose_themes("responses.csv", n_themes=5)[["label", "size", "impact"]]  # doctest: +SKIP
+    """
+    from cxlib.sources.personal import mask_contacts
+
+    if analyzer not in ("word", "char"):
+        raise cxdata.CXDataError(f"analyzer must be 'word' or 'char', not {analyzer!r}.")
+    if int(n_themes) < 1 or int(min_size) < 1:
+        raise cxdata.CXDataError("n_themes and min_size must be at least 1.")
+    t0 = cxdata.as_table(data, name=name)
+    cxdata.require_columns(t0, [comment], name=name)
+    has_id = id in t0.columns
+    untagged, totals, score = _untagged(t0, comment, score, id, taxonomy, name)
+    n_untagged = int(totals["untagged"])
+    sampled = n_untagged > max_comments
+    if sampled:
+        untagged = untagged.sample(min(1.0, 1.2 * max_comments / n_untagged), seed=random_state).limit(max_comments)
+    cols = [c for c in ([id] if has_id else []) + [comment] + ([score] if score else [])]
+    rows = cxdata.to_pandas(untagged.select(*dict.fromkeys(cols)), name=name)
+    rows = rows.sort_values([c for c in ([id] if has_id else []) + [comment]], kind="mergesort",
+                            ignore_index=True)  # engines return rows in any order: the factorisation must not care
+    text_in = rows[comment].astype(str).map(mask_contacts)
+    attrs = {"comments": int(totals["comments"]), "untagged": n_untagged, "clustered": 0, "unassigned": 0,
+             "sampled": bool(sampled), "method": "tfidf_nmf", "analyzer": analyzer, "n_themes": int(n_themes),
+             "random_state": random_state}
+    out_cols = ["theme", "label", "top_terms", "size", "share", "share_ci_lower", "share_ci_upper", "n", "nps",
+                "ci_lower", "ci_upper", "nps_rest", "impact", "impact_ci_lower", "impact_ci_upper", "p_value",
+                "beyond_noise", "suppressed", "example"]
+    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in out_cols})
+    empty.attrs.update(attrs, examples=pd.DataFrame(columns=["theme", *cols]))
+    if len(rows) < max(min_size, 2):
+        return empty
+    from sklearn.decomposition import NMF  # imported only when there is something to cluster (~1 s)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    words = TfidfVectorizer(token_pattern=WORD_PATTERN, lowercase=True, sublinear_tf=True, min_df=3, max_df=max_df,
+                            stop_words=list(stop_words) if stop_words else None, dtype=np.float64)
+    try:
+        xw = words.fit_transform(text_in)
+    except ValueError:  # no word left after the frequency limits
+        return empty
+    if analyzer == "char":
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True, sublinear_tf=True, min_df=3,
+                                max_df=max_df, dtype=np.float64)
+        try:
+            x = chars.fit_transform(text_in)
+        except ValueError:
+            return empty
+    else:
+        x = xw
+    k = int(max(1, min(n_themes, x.shape[0] // max(min_size, 1), x.shape[1] - 1)))
+    nmf = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=1000, tol=1e-5)
+    w = nmf.fit_transform(x)
+    factor = w.argmax(axis=1)
+    assigned = w.max(axis=1) > 1e-9
+    group = _merge_factors(x, factor, assigned, k, merge_similar)  # factor -> theme
+    top = group[factor]
+    wg = np.zeros((w.shape[0], int(group.max()) + 1))
+    np.add.at(wg.T, group, w.T)  # each comment's loading on each merged theme
+    hg = np.zeros((wg.shape[1], nmf.components_.shape[1]))
+    np.add.at(hg, group, nmf.components_)
+    attrs.update(factors=k, merged=int(k - wg.shape[1]))
+    vocab = np.asarray(words.get_feature_names_out())
+    out = []
+    total_n = float(totals.get("n", 0)) if score else 0.0
+    for j in range(wg.shape[1]):
+        members = np.nonzero(assigned & (top == j))[0]
+        if len(members) < min_size:
+            continue
+        if analyzer == "word":
+            weights = hg[j]
+        else:  # the words most typical of the theme against the other comments
+            inside = np.asarray(xw[members].mean(axis=0)).ravel()
+            rest = np.setdiff1d(np.arange(x.shape[0]), members)
+            weights = inside - (np.asarray(xw[rest].mean(axis=0)).ravel() if len(rest) else 0)
+        order = [i for i in np.argsort(-weights, kind="mergesort")[:n_terms] if weights[i] > 0]
+        terms = [str(vocab[i]) for i in order]
+        typical = members[np.argsort(-wg[members, j], kind="mergesort")]
+        seen, pick = set(), []  # the most typical comments, each wording once
+        for i in typical:
+            key = re.sub(r"\W+", " ", text_in.iloc[i].lower()).strip()
+            if key not in seen:
+                seen.add(key)
+                pick.append(i)
+            if len(pick) == n_examples:
+                break
+        ex = rows.iloc[pick].copy()
+        ex[comment] = ex[comment].astype(str).map(mask_contacts)
+        if score:
+            ex[score] = pd.to_numeric(ex[score], errors="coerce").astype("Int64")
+        named = [s for s in terms if len(s) > 2] or terms  # the label skips two-letter words ("to", "la", "zu")
+        row = {"label": " / ".join(named[:3]), "top_terms": ", ".join(terms), "size": len(members),
+               "example": str(ex[comment].iloc[0]), "_ex": ex, "_members": members}
+        if score:
+            sc = pd.to_numeric(rows.loc[members, score], errors="coerce").dropna()
+            c = {"n": float(len(sc)), "promoters": float((sc >= 9).sum()), "detractors": float((sc <= 6).sum())}
+            rest = {"n": total_n - c["n"], "promoters": float(totals["promoters"]) - c["promoters"],
+                    "detractors": float(totals["detractors"]) - c["detractors"]}
+            row["n"] = int(c["n"])
+            if c["n"] >= min_size and rest["n"] > 0:
+                own = metrics.nps_from_counts(pd.DataFrame([c]), alpha=alpha, min_n=1).iloc[0]
+                ch = metrics.nps_change(c, rest, alpha=alpha)
+                row.update(nps=own["nps"], ci_lower=own["ci_lower"], ci_upper=own["ci_upper"],
+                           nps_rest=ch["baseline"], impact=ch["change"], impact_ci_lower=ch["ci_lower"],
+                           impact_ci_upper=ch["ci_upper"], p_value=ch["p_value"], beyond_noise=ch["beyond_noise"],
+                           suppressed=False)
+            else:
+                row["suppressed"] = True
+        else:
+            row.update(n=0, suppressed=True)
+        out.append(row)
+    attrs.update(clustered=int(sum(r["size"] for r in out)), unassigned=int(len(rows) - sum(r["size"] for r in out)))
+    if not out:
+        empty.attrs.update(attrs)
+        return empty
+    res = pd.DataFrame(out).sort_values("size", ascending=False, kind="mergesort").reset_index(drop=True)
+    res["theme"] = [f"proposed_{i + 1}" for i in range(len(res))]
+    from cxlib.cohorts import _wilson
+
+    sh_n = np.full(len(res), float(len(rows)))
+    res["share"] = res["size"] / sh_n
+    res["share_ci_lower"], res["share_ci_upper"] = _wilson(res["size"].to_numpy(float), sh_n, alpha)
+    for c in out_cols:
+        if c not in res:
+            res[c] = np.nan
+    res["beyond_noise"] = [v is True or (isinstance(v, (bool, np.bool_)) and bool(v)) for v in res["beyond_noise"]]
+    res["suppressed"] = [not (v is False or (isinstance(v, (bool, np.bool_)) and not bool(v)))
+                         for v in res["suppressed"]]
+    ex = pd.concat([e.assign(theme=th) for th, e in zip(res["theme"], res["_ex"])], ignore_index=True)
+    key = id if has_id else comment
+    keyvals = rows[id] if has_id else text_in  # comments masked like the examples
+    assignments = pd.concat([pd.DataFrame({key: keyvals.iloc[m].to_numpy(), "theme": th})
+                             for th, m in zip(res["theme"], res["_members"])], ignore_index=True)
+    res = res[out_cols]
+    res.attrs.update(attrs, examples=ex[["theme", *cols]], assignments=assignments)
+    return res
+
+
+__all__ += ["propose_themes", "WORD_PATTERN"]

@@ -159,7 +159,7 @@ def test_bad_input_errors(units):
     with pytest.raises(CXDataError, match="control variant 'ctrl' not found"):
         ex.compare(units, control="ctrl", metrics={"y": "mean"})
     with pytest.raises(CXDataError, match="kind must be one of"):
-        ex.compare(units, control="control", metrics={"y": "median"})
+        ex.compare(units, control="control", metrics={"y": "mode"})  # "median" is a quantile metric now
     with pytest.raises(CXDataError, match="needs denominator"):
         Metric("clicks", "ratio")
     dup = pd.concat([units.head(3), units.head(1)])

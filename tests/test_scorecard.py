@@ -125,3 +125,40 @@ def test_scorecard_report_contains_no_personal_data(tmp_path, sample_dir):
         assert not any(p in text for p in list(phones)[:500]), page
         assert not any(f">{n}<" in text or f",{n}," in text for n in names), page
         assert "<script>alert" not in text or page.suffix != ".html", page
+
+
+# ------------------------------------------------------------------------------ "after which touch" sentence
+
+def _touch_rows(rows, window=30):
+    ct = pd.DataFrame(rows, columns=["touch", "hazard_ratio", "ci_lower", "ci_upper", "n_with", "n_without",
+                                     "suppressed"])
+    ct.attrs["window_days"] = float(window)
+    return ct
+
+
+def test_scorecard_touch_answer_names_the_touch_before_leaving_with_its_interval():
+    from cxlib import present
+
+    ct = _touch_rows([("support_contact", 1.17, 0.85, 1.61, 225, 703, False),
+                      ("slow_first_response", 1.82, 1.21, 2.73, 77, 851, False),
+                      ("step:first_value", 0.59, 0.51, 0.68, 1273, 836, False),
+                      ("detractor_answer", 3.0, 0.5, 9.0, 10, 900, True)])        # suppressed: never named
+    said = str(present.scorecard_touch_answer(ct))
+    assert "support reply later than the target in their first 30 days" in said
+    assert "1.82× as often" in said and "95% CI 1.21–2.73" in said and "77 vs 851 customers" in said
+    assert "reached first value" in said and "0.59× as often" in said and "0.51–0.68" in said
+    assert "association" in said and "survey" not in said and "nan" not in said.lower()
+    # nothing beyond noise: the closest is named and said to be within noise
+    calm = str(present.scorecard_touch_answer(ct.iloc[[0]]))
+    assert "No touch" in calm and "within noise" in calm and "1.17×" in calm and "0.85–1.61" in calm
+    # nothing comparable
+    none = str(present.scorecard_touch_answer(ct.iloc[[3]], min_n=30))
+    assert "No touch can be compared yet" in none and "30" in none
+
+
+def test_scorecard_touch_answer_escapes_a_step_name():
+    from cxlib import present
+
+    ct = _touch_rows([("step:<script>x</script>", 2.0, 1.5, 2.7, 100, 100, False)], window=7)
+    said = str(present.scorecard_touch_answer(ct))
+    assert "<script>" not in said and "&lt;script&gt;" in said and "first 7 days" in said

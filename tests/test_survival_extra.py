@@ -189,3 +189,24 @@ def test_cox_bad_input(lives):
         survival.cox(lives, duration="d", event="e", covariates={"plan": "gold"})
     with pytest.raises(CXDataError, match="one value"):
         survival.cox(lives.assign(k="x"), duration="d", event="e", covariates="k")
+
+
+def test_churn_effects_guards_what_a_page_cannot_show(small):
+    # plain case: the same numbers as rmst and cox
+    got = survival.churn_effects(small, duration="d", event="e", by="g", covariates=["g"], horizon=6)
+    ref = survival.rmst(small, duration="d", event="e", horizon=6, by="g")
+    pd.testing.assert_frame_equal(got["rmst"], ref)
+    assert got["cox"]["hazard_ratio"].iloc[0] == pytest.approx(
+        survival.cox(small, duration="d", event="e", covariates="g")["hazard_ratio"].iloc[0])
+    assert got["notes"] == [] and got["horizon"] == 6
+    # a horizon beyond the follow-up is shortened to the whole months every segment reaches, and said
+    far = survival.churn_effects(small, duration="d", event="e", by="g", covariates=["g"], horizon=500)
+    reach = small.groupby("g")["d"].max().min()
+    assert far["horizon"] == np.floor(reach) and "instead" in far["notes"][0]
+    assert far["rmst"]["horizon"].iloc[0] == np.floor(reach)
+    # a covariate with one value is left out; no cancellations at all: nothing, with a reason
+    one = small.assign(k="same")
+    res = survival.churn_effects(one, duration="d", event="e", covariates=["g", "k"], horizon=6)
+    assert list(res["cox"]["term"]) == ["g=b"] and any("k: one value only" in n for n in res["notes"])
+    none = survival.churn_effects(small.assign(e=0), duration="d", event="e", by="g", covariates=["g"], horizon=6)
+    assert none["rmst"] is None and none["cox"] is None and "No customer has cancelled" in none["notes"][0]

@@ -17,6 +17,7 @@ __all__ = ["lift_forest", "cumulative_lift"]
 #: decision -> (colour, marker, filled, word written next to the interval)
 _DECISIONS = {"win": (GOOD, "o", True, "win"), "loss": (BAD, "s", True, "loss"),
               "guardrail breached": (BAD, "X", True, "guardrail\nbreached"),
+              "blocked by guardrail": (NEUTRAL, "o", True, "better, but\nguardrail broke"),
               "inconclusive": (NEUTRAL, "o", False, "no clear\neffect"),
               "not interpretable": (NEUTRAL, "D", False, "not\ninterpretable")}
 
@@ -67,20 +68,36 @@ def lift_forest(result: pd.DataFrame, *, relative: bool = True, ax=None, labels:
 
 def cumulative_lift(table: pd.DataFrame, *, ax=None, labels: dict | None = None):
     """Relative lift over time (from :func:`cxlib.experiments.cumulative`), one line per variant with its
-    95% interval band (own marker and line style, labelled at its end): how the estimate settled."""
+    95% interval band (own marker and line style, labelled at its end): how the estimate settled.
+
+    When the table is sequential (``cumulative(..., sequential=True)``: ``cs_lower``, ``cs_upper``) the
+    always-valid confidence sequence is drawn as dashed lines around each band: the interval that may be
+    checked every day. It is a sequence for the absolute difference, shown here divided by the control
+    level of each day (as the relative lift itself is)."""
     ax = new_ax(ax, 4.2)
     ends, facts = [], []
+    seq = {"cs_lower", "cs_upper", "control_value"} <= set(table.columns) and table["cs_lower"].notna().any()
     for k, (name, g) in enumerate(table.groupby("variant", sort=True)):
         color, marker, ls = CATEGORICAL[k % 8], MARKERS[k % 8], LINESTYLES[k % 8]
         g = g.sort_values("period")
         lbl = human(name, labels)
         ax.plot(g["period"], g["rel_lift"], color=color, ls=ls, marker=marker, ms=4, lw=1.8, label=lbl)
         ax.fill_between(g["period"], g["rel_ci_lower"], g["rel_ci_upper"], color=color, alpha=0.12, lw=0)
+        if seq:
+            base = g["control_value"].where(g["control_value"] != 0)
+            cs_lo, cs_hi = g["cs_lower"] / base, g["cs_upper"] / base
+            ax.plot(g["period"], cs_lo, color=color, ls=(0, (4, 2)), lw=1.1)
+            ax.plot(g["period"], cs_hi, color=color, ls=(0, (4, 2)), lw=1.1,
+                    label="always-valid interval" if k == 0 else None)
         if len(g):
             last = g.iloc[-1]
             ends.append((last["period"], last["rel_lift"], lbl, color))
-            facts.append(f"{lbl} ends at {signed_pct(last['rel_lift'])} ({signed_pct(last['rel_ci_lower'])} to "
-                         f"{signed_pct(last['rel_ci_upper'])}) after {len(g)} periods")
+            fact = (f"{lbl} ends at {signed_pct(last['rel_lift'])} ({signed_pct(last['rel_ci_lower'])} to "
+                    f"{signed_pct(last['rel_ci_upper'])}) after {len(g)} periods")
+            if seq and pd.notna(last["control_value"]) and last["control_value"] != 0:
+                fact += (f"; always-valid interval {signed_pct(last['cs_lower'] / last['control_value'])} to "
+                         f"{signed_pct(last['cs_upper'] / last['control_value'])}")
+            facts.append(fact)
     direct_labels(ax, ends)
     ax.axhline(0, color="0.3", lw=1)
     ax.yaxis.set_major_formatter(share_formatter(signed=True))
@@ -91,10 +108,13 @@ def cumulative_lift(table: pd.DataFrame, *, ax=None, labels: dict | None = None)
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
     metric = human(table["metric"].iloc[0], labels) if len(table) else ""
-    title(ax, f"Cumulative relative lift on {metric} (bands: 95% intervals, unadjusted)")
+    title(ax, f"Cumulative relative lift on {metric} (bands: 95% intervals, unadjusted"
+              + ("; dashed: always-valid)" if seq else ")"))
     ax.set_xlabel("")
     ylabel(ax, "Relative lift vs control")
     ax.legend(title="Variant", loc="upper right")
     alt = (f"Cumulative relative lift on {metric} vs control as data came in: " + "; ".join(facts)
-           + ". Shaded bands are unadjusted 95% intervals.")
+           + ". Shaded bands are unadjusted 95% intervals"
+           + ("; dashed lines are always-valid intervals (confidence sequences), safe to check every day."
+              if seq else "."))
     return finish(ax, alt)

@@ -198,5 +198,5 @@ def contract_ids(kind: str | None) -> Sequence[str]:
     return {
         "events": ("customer_id",), "subscriptions": ("customer_id",),
         "responses": ("respondent_id",), "tickets": ("ticket_id", "customer_id"),
-        "experiment": ("unit_id",),
+        "experiment": ("unit_id",), "mrr_history": ("customer_id",),
     }.get(kind or "", ("customer_id", "respondent_id", "ticket_id", "unit_id"))

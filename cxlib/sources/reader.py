@@ -34,11 +34,12 @@ CONTRACT = {
     "events": {"customer_id": "id", "event_time": "ts", "event_name": "text", "revenue": "num"},
     "subscriptions": {"customer_id": "id", "start_time": "ts", "end_time": "ts", "mrr": "num",
                       "duration": "num", "event": "text"},
-    "responses": {"respondent_id": "id", "response_time": "ts", "nps": "score", "csat": "score",
+    "responses": {"respondent_id": "id", "customer_id": "id", "response_time": "ts", "nps": "score", "csat": "score",
                   "ces": "score", "comment": "text"},
     "tickets": {"ticket_id": "id", "customer_id": "id", "created_at": "ts", "first_response_at": "ts",
                 "resolved_at": "ts", "channel": "text", "reopened": "text"},
     "experiment": {"unit_id": "id", "variant": "text", "exposure_time": "ts"},
+    "mrr_history": {"customer_id": "id", "month": "ts", "mrr": "num"},
 }
 
 _META: dict[Any, dict] = {}
