@@ -133,8 +133,12 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         if mrr:
             s = cxdata.clean_numeric(s, mrr, lo=0, name=name)
         s = s.filter((s[start] <= cut) & (s[end].isnull() | (s[end] > cut)) & s[customer].notnull())
-        base = s.select(_c=s[customer].cast("string"), _start=s[start], _end=s[end],
-                        _mrr=(s[mrr].fill_null(0.0) if mrr else ibis.literal(0.0)), **{k: s[k] for k in keep})
+        s = s.select(_c=s[customer].cast("string"), _start=s[start], _end=s[end],
+                     _mrr=(s[mrr].fill_null(0.0) if mrr else ibis.literal(0.0)), **{k: s[k] for k in keep})
+        # one row per customer: several live subscriptions add up (their MRR is at risk together); a
+        # cancellation booked on any of them counts
+        base = s.group_by("_c").aggregate(_start=s["_start"].min(), _end=s["_end"].max(), _mrr=s["_mrr"].sum(),
+                                          **{k: s[k].min() for k in keep})
     else:  # transactional: every customer of the CLV table, valued by their expected CLV
         c = cxdata.as_table(clv, name=name)
         cxdata.require_columns(c, [customer, "expected_clv", "p_alive", *keep], name=name)

@@ -363,13 +363,18 @@ def expected_spend(params, frequency, monetary) -> np.ndarray:
     ``E[Z | x, m] = p (v + x m) / (p x + q - 1)``: a weighted average of the population mean
     ``p v / (q - 1)`` and the customer's own mean ``m`` (more purchases, more weight on ``m``). A
     customer without repeat purchases (x = 0 or ``monetary`` blank) gets the population mean.
+
+    With ``q <= 1`` the fitted spend distribution has no finite mean (very heavy tail): where
+    ``p x + q - 1 <= 0`` (always for x = 0) the expectation does not exist and is NaN, never negative.
     """
     p, q, v = float(params["p"]), float(params["q"]), float(params["v"])
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary, dtype=float)
     own = (x > 0) & np.isfinite(m)
     x0, m0 = np.where(own, x, 0.0), np.where(own, m, 0.0)
-    return p * (v + x0 * m0) / (p * x0 + q - 1)
+    den = p * x0 + q - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, p * (v + x0 * m0) / np.where(den > 0, den, 1.0), np.nan)
 
 
 def expected_clv(bgnbd, gamma_gamma, frequency, recency, T, monetary, *, horizon: float, steps: int = 12,
@@ -420,4 +425,9 @@ def clv_table(events, *, customer: str = "customer_id", time: str = "event_time"
     s["expected_clv"] = expected_clv(bg, gg, s["frequency"], s["recency"], s["T"], s["monetary"], horizon=horizon,
                                      steps=steps, discount_rate=discount_rate)
     s.attrs.update(bgnbd=bg, gamma_gamma=gg, horizon=horizon, unit=unit)
+    if not gg["q"] > 1:
+        s.attrs["notes"] = [f"The spend model found a distribution of order values with no finite average "
+                            f"(q = {gg['q']:.2f}, at most 1: a few very large orders dominate), so expected "
+                            "spend and CLV are blank for customers without enough repeat purchases to rely on "
+                            "their own average."]
     return s

@@ -559,6 +559,14 @@ def _quantile_parts(t, qms, by, variant, name, cleaned=None):
             est = val[f] + (h - f) * (val[c] - val[f])
             cover = stats.binom.cdf(hi_r - 1, n, m.quantile) - stats.binom.cdf(lo_r - 1, n, m.quantile)
             zs = stats.norm.ppf(0.5 + cover / 2) if cover > 0 else np.nan
+            if val[hi_r] == val[lo_r]:  # ties at the quantile: no width to turn into a standard error
+                label = cxdata.source_name(t, name)
+                arm = dict(zip(grp, key))[variant]
+                raise cxdata.CXDataError(
+                    f"{label}: the {m.name.split(' ')[-1]} of '{m.column}' in arm '{arm}' sits on a run of tied "
+                    f"values (its 95% interval is {val[lo_r]:g} to {val[hi_r]:g}, n = {n:,}): a quantile of a "
+                    "rating scale or a small count cannot show a difference. Compare the mean (kind 'mean') or "
+                    "a share (kind 'proportion') instead.", source=label, column=m.column)
             se = (val[hi_r] - val[lo_r]) / (2 * zs) if zs > 0 else np.nan
             rows.append({**dict(zip(grp, key)), "n": n, "quantile_value": float(est), "quantile_se": float(se)})
         part = pd.DataFrame(rows).rename(columns={variant: "variant"})

@@ -823,12 +823,18 @@ __all__ += ["period_start", "WEEK_STARTS"]
 
 # ------------------------------------------------------------------------------------------ weighted NPS
 
-def population_shares(data, *, columns, customer: str | None = "customer_id", name: str | None = None) -> dict:
+def population_shares(data, *, columns, customer: str | None = "customer_id", active=None,
+                      start: str = "start_time", end: str = "end_time", name: str | None = None) -> dict:
     """Population margins for :func:`rake`: the share of customers in each category of each column.
 
     Counted in the engine: distinct ``customer`` values per category (rows when ``customer`` is None or
     not a column), blanks left out; a customer listed under two categories (a plan change) counts in
     both, and the shares are then rescaled to sum to 1.
+
+    ``active`` limits the count to customers subscribed then: a time (subscribed at that moment) or a
+    ``(from, to)`` pair (subscribed at some point in between: ``start <= to`` and ``end`` blank or after
+    ``from``), read from the ``start`` / ``end`` columns. Without it every customer the table lists,
+    including those who left long ago, counts.
 
     Returns
     -------
@@ -843,6 +849,13 @@ def population_shares(data, *, columns, customer: str | None = "customer_id", na
     t = cxdata.as_table(data, name=name)
     cols = cxdata.as_list(columns)
     cxdata.require_columns(t, cols, name=name)
+    if active is not None:
+        lo, hi = active if isinstance(active, (tuple, list)) else (active, active)
+        lo, hi = (pd.Timestamp(x).tz_localize(None) if pd.Timestamp(x).tzinfo is None
+                  else pd.Timestamp(x).tz_convert("UTC").tz_localize(None) for x in (lo, hi))
+        cxdata.require_columns(t, [start, end], name=name)
+        t = cxdata.clean_timestamp(cxdata.clean_timestamp(t, start, name=name), end, required=False, name=name)
+        t = t.filter((t[start] <= hi.to_pydatetime()) & (t[end].isnull() | (t[end] > lo.to_pydatetime())))
     by_customer = customer is not None and customer in t.columns
     out = {}
     for c in cols:
@@ -860,7 +873,8 @@ def population_shares(data, *, columns, customer: str | None = "customer_id", na
 
 
 def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, targets=None, population=None,
-                 columns=None, customer: str | None = "customer_id", alpha: float = 0.05, min_n: int = MIN_N,
+                 columns=None, customer: str | None = "customer_id", active="responses",
+                 time: str = "response_time", alpha: float = 0.05, min_n: int = MIN_N,
                  interval: str = "auto", name: str | None = None) -> pd.DataFrame:
     """NPS of the respondents as they are and weighted to the customer base, side by side.
 
@@ -872,7 +886,9 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
     trinomial interval on the Kish effective sample size ``(sum w)^2 / sum w^2`` (see :func:`nps`).
     Answers with a blank in a weighting column cannot be weighted and are left out of the weighted row
     (their number is ``attrs['left_out']``). With ``population``, ``columns`` missing from either table are
-    skipped (``attrs['skipped']``).
+    skipped (``attrs['skipped']``). The population is the customers subscribed while the survey ran
+    (``active='responses'``: the first to the last answer's ``time``; see :func:`population_shares` for
+    a time or a ``(from, to)`` pair; None counts every customer the table lists).
 
     Returns
     -------
@@ -893,7 +909,7 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
     if weights is None and targets is None and population is None:
         raise cxdata.CXDataError("weighted_nps needs weights= (a column), targets= (population shares) or "
                                  "population= (a table of customers) with columns=.")
-    skipped = []
+    skipped, attrs_active = [], None
     if weights is None and targets is None:
         cols = cxdata.as_list(columns)
         pop = cxdata.as_table(population)
@@ -902,13 +918,22 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
         if not cols:
             raise cxdata.CXDataError("population= needs columns= naming columns that both the responses and the "
                                      f"population table have (given: {', '.join(map(repr, skipped)) or 'none'}).")
-        targets = population_shares(pop, columns=cols, customer=customer)
+        if isinstance(active, str) and active == "responses":
+            active = None
+            if time in t.columns and {"start_time", "end_time"} <= set(pop.columns):
+                tt = cxdata.clean_timestamp(t, time, name=name)
+                span = cxdata.to_pandas(tt.aggregate(lo=tt[time].min(), hi=tt[time].max()), name=name)
+                if span["lo"].notna().all() and span["hi"].notna().all():
+                    active = (span["lo"].iloc[0], span["hi"].iloc[0])
+        attrs_active = active
+        targets = population_shares(pop, columns=cols, customer=customer, active=active)
     cols = [str(c) for c in (targets or {})]
     need = [score, *cols] + ([weights] if weights else [])
     cxdata.require_columns(t, need, name=name)
     df = cxdata.to_pandas(t.select(*dict.fromkeys(need)), name=name)
     left_out = 0
-    attrs = {"columns": cols, "targets": targets, "weights": weights, "max_margin_error": None, "skipped": skipped}
+    attrs = {"columns": cols, "targets": targets, "weights": weights, "max_margin_error": None, "skipped": skipped,
+             "active": attrs_active}
     answered = df[score].notna() & (df[score].astype("string").str.strip() != "")
     df = df[answered.fillna(False).astype(bool)].reset_index(drop=True)  # weights match the answers' mix
     if weights is None:

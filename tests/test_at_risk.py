@@ -176,3 +176,21 @@ def present_html(w):
     from cxlib import present
 
     return present.cohort_save_table(w).as_raw_html()
+
+
+def test_a_customer_with_two_live_subscriptions_is_one_row_with_their_mrr_added():
+    s = pd.DataFrame({"customer_id": ["A", "A", "B"],
+                      "start_time": pd.to_datetime(["2026-01-01", "2026-03-01", "2026-01-01"]),
+                      "end_time": pd.to_datetime([None, "2026-07-31", None]), "mrr": [100.0, 50.0, 40.0]})
+    e = pd.DataFrame({"customer_id": ["B"], "event_time": pd.to_datetime(["2026-06-14"])})
+    o = at_risk.who_to_save(s, events=e, as_of="2026-06-15", pseudonymize=False)
+    assert o.attrs["subscribed"] == 2
+    a = o[o["customer"] == "A"]
+    assert len(a) == 1
+    assert a["mrr"].iloc[0] == 150.0 and a["value_at_risk"].iloc[0] == 12 * 150.0
+    assert a["cancel_pending"].iloc[0] == 1          # a cancellation is booked on one of the two
+    h = pd.DataFrame({"customer_id": ["A", "A"], "month": pd.to_datetime(["2026-03-01", "2026-06-01"]),
+                      "mrr": [150.0, 120.0]})
+    o = at_risk.who_to_save(s, mrr_history=h, events=e, as_of="2026-06-15", pseudonymize=False)
+    a = o[o["customer"] == "A"]
+    assert len(a) == 1 and a["value_at_risk"].iloc[0] == 12 * 120.0 and a["contraction"].iloc[0] == 1

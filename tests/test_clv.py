@@ -250,3 +250,12 @@ def test_a_million_customers_fit_in_under_2_gb(tmp_path):
     assert res["n"] == 1_000_000
     assert res["rss_mb"] < 2048
     assert res["r"] == pytest.approx(TRUE["r"], rel=0.05)
+
+
+def test_expected_spend_is_blank_not_negative_when_the_spend_mean_does_not_exist():
+    # q <= 1: the Gamma-Gamma population mean p v / (q - 1) is infinite; E[Z | x = 0] does not exist
+    got = clv.expected_spend({"p": 2.0, "q": 0.8, "v": 10.0}, [0, 1, 3], [np.nan, 50.0, 40.0])
+    assert np.isnan(got[0])
+    want = [2.0 * (10 + 1 * 50) / (2 * 1 + 0.8 - 1), 2.0 * (10 + 3 * 40) / (2 * 3 + 0.8 - 1)]
+    np.testing.assert_allclose(got[1:], want, rtol=1e-12)
+    assert (got[1:] > 0).all()

@@ -102,3 +102,15 @@ def test_quantile_metric_errors(tickets):
     bad.loc[5, "minutes"] = "soon"
     with pytest.raises(CXDataError, match="should hold numbers"):
         ex.compare(bad, control="control", metrics={"minutes": "p90"})
+
+
+def test_a_quantile_on_tied_ratings_is_refused_with_a_clear_error():
+    # 1-5 ratings: the median is 4 in both arms whatever the sample, its interval has no width
+    control = np.repeat([3, 4, 5], [60, 80, 60])
+    variant = np.repeat([3, 4, 5], [40, 80, 80])
+    df = pd.DataFrame({"unit_id": np.arange(400), "variant": ["control"] * 200 + ["b"] * 200,
+                       "y": np.concatenate([control, variant])})
+    with pytest.raises(CXDataError, match="tied values.*'mean'"):
+        ex.compare(df, control="control", metrics={"y": "median"})
+    # the same metric as a mean works
+    assert ex.compare(df, control="control", metrics={"y": "mean"})["p_value"].notna().all()

@@ -36,10 +36,13 @@ def _segment_sims(rng, sims, segs, n, effects):
     t = rng.normal(0.0, 1.0, (sims, segs, n)) + np.asarray(effects, float)[None, :, None]
     diff = (t.mean(2) - c.mean(2)).ravel()
     se = np.sqrt((t.var(2, ddof=1) + c.var(2, ddof=1)) / n).ravel()
-    z = stats.norm.ppf(0.975)
+    # t reference (equal n, Welch's df is about 2n - 2): a normal one makes a 200-unit arm's p-values about
+    # 10% too small in the far tail BH works in, and the FDR too high by that much
+    df = 2 * n - 2
+    z = stats.t.ppf(0.975, df)
     res = pd.DataFrame({"seg": np.tile(np.arange(segs), sims), "metric": np.repeat([f"m{i}" for i in range(sims)], segs),
                         "variant": "b", "abs_diff": diff, "abs_ci_lower": diff - z * se, "abs_ci_upper": diff + z * se,
-                        "p_value": 2 * stats.norm.sf(np.abs(diff / se)), "se": se})
+                        "p_value": 2 * stats.t.sf(np.abs(diff / se), df), "se": se})
     res.attrs.update(by=["seg"], alpha=0.05)
     return res
 
@@ -47,9 +50,11 @@ def _segment_sims(rng, sims, segs, n, effects):
 def test_bh_keeps_fdr_over_50_null_segments_and_finds_a_planted_effect():
     rng = np.random.default_rng(2026)
     sims, segs, n = 1000, 50, 200
-    e0 = ex.segment_explorer(_segment_sims(rng, sims, segs, n, np.zeros(segs)), q=Q, family="metric")
-    any_false = e0.groupby("metric")["discovery"].any().mean()        # all null: FDR = P(any discovery)
-    naive = (e0["p_value"] < Q).groupby(e0["metric"]).any().mean()
+    # all null: FDR = P(any discovery); 4 x 1000 experiments so the estimate is within about +-0.7 points
+    nulls = [ex.segment_explorer(_segment_sims(rng, sims, segs, n, np.zeros(segs)), q=Q, family="metric")
+             for _ in range(4)]
+    any_false = np.mean([e0.groupby("metric")["discovery"].any().mean() for e0 in nulls])
+    naive = np.mean([(e0["p_value"] < Q).groupby(e0["metric"]).any().mean() for e0 in nulls])
     effects = np.zeros(segs)
     effects[7] = 0.45                                                  # z about 4.5 in one segment of 50
     e1 = ex.segment_explorer(_segment_sims(rng, sims, segs, n, effects), q=Q, family="metric")
@@ -59,9 +64,8 @@ def test_bh_keeps_fdr_over_50_null_segments_and_finds_a_planted_effect():
     found = e1[e1["seg"] == 7]["discovery"].mean()
     print(f"BH over 50 segments: null FDR {any_false:.3f} (naive any p<0.05: {naive:.3f}); "
           f"with one planted effect FDR {fdr:.3f}, found in {found:.1%} of runs")
-    se_mc = np.sqrt(Q * (1 - Q) / sims)
-    assert any_false <= Q + 2 * se_mc and naive > 0.85
-    assert fdr <= Q + 2 * se_mc
+    assert any_false <= Q + 2 * np.sqrt(Q * (1 - Q) / (4 * sims)) and naive > 0.85
+    assert fdr <= Q + 2 * np.sqrt(Q * (1 - Q) / sims)
     assert found >= 0.8
 
 
