@@ -237,6 +237,7 @@ def notebooks(repeat: int = 3) -> dict:
 # ------------------------------------------------------------------------------------ report
 
 def main(repeat: int = 7, with_notebooks: bool = False) -> str:
+    load0 = os.getloadavg()[0]
     rows = latency(repeat)
     lines = ["## Interactive latency on the bundled sample (warm calls)", "",
              f"{_dt.date.today():%Y-%m-%d}, Python {platform.python_version()}, {os.cpu_count()} cores; medians of "
@@ -255,7 +256,8 @@ def main(repeat: int = 7, with_notebooks: bool = False) -> str:
                   "|---|---|---|---|",
                   f"| `cx run`, 4 notebooks on the sample (median of {nb['repeat']}) | {nb['cx']:.1f} s | "
                   f"{nb['floor']:.1f} s | {nb['cx'] / nb['floor']:.1f}x |"]
-    lines += ["", "cxlib also validates the input (ids, timestamps, ranges, duplicates), fills the full cohort grid, "
+    lines += ["", f"Load average (1 min) at start / end: {load0:.1f} / {os.getloadavg()[0]:.1f} (2 cores, shared).",
+              "", "cxlib also validates the input (ids, timestamps, ranges, duplicates), fills the full cohort grid, "
               "and gives intervals, lifts and adjusted p-values; the recipes give the counts and estimates."]
     return "\n".join(lines)
 

@@ -463,6 +463,12 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
             raise CXDataError(f"{label}: the DataFrame has no columns.", source=label)
         # Column names must be strings for the engine; a copy of the column index only, not the data.
         frame = data if all(isinstance(c, str) for c in data.columns) else data.rename(columns=str)
+        # the engine keeps microseconds: nanosecond parts are floored on a copy of those columns only
+        # (the caller's frame is never changed)
+        fine = [c for c, d in frame.dtypes.items() if pd.api.types.is_datetime64_any_dtype(d)
+                and str(d).startswith(("datetime64[ns", "datetime64[ns,")) and bool((frame[c].dt.nanosecond != 0).any())]
+        if fine:
+            frame = frame.assign(**{c: frame[c].dt.floor("us") for c in fine})
         return _register(ibis.memtable(frame), _Source(label, "frame"))
     if isinstance(data, (str, Path)):
         spec = str(data)
@@ -486,8 +492,8 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
         paths = _resolve_path(spec)
         label = name or (Path(spec).name if len(paths) <= 1 else spec)
         if not paths:
-            raise CXDataError(f"{label}: file not found (looked for {spec!r} in {Path.cwd()} and "
-                              f"{PROJECT_ROOT}).", source=label)
+            where = " and ".join(dict.fromkeys(str(p) for p in (Path.cwd(), PROJECT_ROOT)))
+            raise CXDataError(f"{label}: file not found (looked for {spec!r} in {where}).", source=label)
         suffix = "".join(Path(paths[0]).suffixes[-2:]).lower()
         if suffix.endswith((".duckdb", ".ddb", ".db")):
             if not table:

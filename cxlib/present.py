@@ -310,6 +310,8 @@ def date(x, grain: str | None = None) -> str:
         return f"{ts.year}"
     if g in ("week", "day", "date"):
         return f"{ts.day} {ts:%b %Y}"
+    if g == "hour":
+        return f"{ts.day} {ts:%b %Y %H}:00"
     if g == "" and (ts.hour or ts.minute or ts.second):
         return f"{ts.day} {ts:%b %Y %H:%M}"
     return f"{ts.day} {ts:%b %Y}"
