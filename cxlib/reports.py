@@ -871,7 +871,7 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
     try:
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(notebooks) or 1)),
                                  initializer=_worker_init) as pool:
-            futures = {}
+            futures, paths = {}, {nb.stem: nb for nb in notebooks}
             for nb in notebooks:
                 slug = nb.stem
                 futures[slug] = pool.submit(
@@ -883,7 +883,8 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
                 rec["inputs"] = _fingerprints(resolved[slug])
                 rec["demo"] = _is_demo(resolved[slug])
                 rec["log"] = str(Path(os.path.relpath(private / f"{slug}-{stamp}.log", reports)))
-                _place(rec, version, staging, private / f"{slug}-{stamp}.ipynb", old_manifest.get(slug), nb, day)
+                _place(rec, version, staging, private / f"{slug}-{stamp}.ipynb", old_manifest.get(slug),
+                       paths[slug], day)
                 records.append(rec)
                 log(f"{slug}: {rec['status']} ({rec['duration_s']:.1f} s)"
                     + (f" - {rec['error']}" if rec["error"] else ""))

@@ -217,3 +217,17 @@ def test_parallel_jobs_write_whole_log_lines(tmp_path):
     assert len(lines) == 6, r.stderr
     assert all(LOG_LINE.match(ln) for ln in lines), r.stderr
     assert all(ln.count("cx [") <= 1 for ln in r.stderr.splitlines())
+
+
+def test_each_page_names_its_own_notebook_and_title(tmp_path):
+    rep = tmp_path / "rep"
+    r = run_fixture(rep, "good", "flaky", "bad")
+    assert r.returncode == 1
+    day = rep / "2026-11-23"
+    for slug in ("good", "flaky"):
+        page = (day / f"{slug}.html").read_text()
+        assert f"from {slug}.ipynb" in page, slug
+        others = {"good", "flaky", "bad"} - {slug}
+        assert not any(f"from {o}.ipynb" in page for o in others), slug
+    failed = next((day / "failed").glob("bad-*.html")).read_text()
+    assert "Failing fixture" in failed      # the failed notebook's own title, not the last one submitted
