@@ -486,9 +486,17 @@ def _error_text(exc: Exception) -> tuple[str, str]:
     return short, details
 
 
+def _page_footer(end_iso: str, notebook_name: str, demo: bool) -> str:
+    stamp_text = dt.datetime.fromisoformat(end_iso).strftime("%Y-%m-%d %H:%M UTC")
+    footer = f"Generated {stamp_text} by cx-workbook from {html.escape(notebook_name)}"
+    return footer + (" &middot; Demo data (the bundled sample)" if demo else "")
+
+
 def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: str, cwd: str,
-             progress: bool, secrets: dict, log_path: str, run_date: str) -> dict:
-    """Worker (own process): execute one notebook with papermill into ``output`` (private folder)."""
+             progress: bool, secrets: dict, log_path: str, run_date: str, page: str | None = None,
+             demo: bool = False) -> dict:
+    """Worker (own process): execute one notebook with papermill into ``output`` (private folder) and,
+    when it ran, render its page into ``page`` (pages are made in parallel, beside other kernels)."""
     import logging
 
     import papermill as pm
@@ -511,6 +519,12 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
         status = "failed"
         error, details = _error_text(exc)
     end = time.time()
+    if status == "ok" and page:
+        try:
+            render_html(output, page, footer=_page_footer(_iso(end), Path(notebook).name, demo), demo=demo)
+        except Exception:  # the parent renders it again and reports a real problem there
+            with contextlib.suppress(OSError):
+                Path(page).unlink()
     with contextlib.suppress(OSError):
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         Path(log_path).write_text(f"{slug}: {status} at {_iso(end)}\n{error or ''}\n\n{details}\n", encoding="utf-8")
@@ -877,7 +891,8 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
                 futures[slug] = pool.submit(
                     _execute, slug, str(nb), str(private / f"{slug}-{stamp}.ipynb"), resolved[slug],
                     str(staging / "tables" / slug), str(nb_dir), progress, secrets,
-                    str(private / f"{slug}-{stamp}.log"), day.isoformat())
+                    str(private / f"{slug}-{stamp}.log"), day.isoformat(),
+                    str(staging / f"{slug}.html"), _is_demo(resolved[slug]))
             for slug, fut in futures.items():
                 rec = fut.result()
                 rec["inputs"] = _fingerprints(resolved[slug])
@@ -913,11 +928,10 @@ def _place(rec: dict, version: Path, staging: Path, ipynb: Path, previous: dict 
     end = dt.datetime.fromisoformat(rec["end"])
     stamp_text = end.strftime("%Y-%m-%d %H:%M UTC")
     if rec["status"] == "ok":
-        footer = f"Generated {stamp_text} by cx-workbook from {html.escape(nb.name)}"
-        if rec.get("demo"):
-            footer += " &middot; Demo data (the bundled sample)"
         page = staging / f"{slug}.html"
-        render_html(ipynb, page, footer=footer, demo=rec.get("demo", False))
+        if not page.exists():  # normally rendered by the worker that ran it
+            render_html(ipynb, page, footer=_page_footer(rec["end"], nb.name, rec.get("demo", False)),
+                        demo=rec.get("demo", False))
         page.replace(version / f"{slug}.html")
         new_tables = staging / "tables" / slug
         if (version / "tables" / slug).exists():
