@@ -189,23 +189,30 @@ def fit_bgnbd(frequency, recency, T, *, starts=None) -> dict:
 
     mean_t = float(np.average(uT, weights=w))
     starts = starts or [(1.0, mean_t / 4, 1.0, 1.0), (0.5, mean_t, 0.5, 2.0), (2.0, mean_t / 10, 2.0, 5.0)]
-    best = None
-    for s in starts:
-        res = optimize.minimize(nll, np.log(np.asarray(s, dtype=float)), method="L-BFGS-B")
-        if best is None or res.fun < best.fun:
-            best = res
-    polish = optimize.minimize(nll, best.x, method="Nelder-Mead",
-                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
-    if polish.fun <= best.fun:
-        best = polish
+    best, converged = _minimize_from(nll, starts, maxiter=4000)
     theta = best.x
     r, alpha, a, b = np.exp(theta)
     se = _standard_errors(nll, theta)
     return {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b),
             "log_likelihood": float(-best.fun), "n": int(w.sum()),
             "se": {k: float(v) for k, v in zip(("r", "alpha", "a", "b"), se)},
-            "converged": bool(best.success or polish.success),
+            "converged": converged,
             "at_boundary": bool(np.any(np.abs(theta) > np.log(1e4)))}
+
+
+def _minimize_from(nll, starts, *, maxiter: int):
+    """Best L-BFGS-B fit of ``nll`` (on log parameters) over several starting points, polished by
+    Nelder-Mead (the likelihood surfaces are flat along ridges, where L-BFGS-B stops early).
+    Returns the better of the two results and whether either optimiser reported convergence."""
+    best = None
+    for s in starts:
+        res = optimize.minimize(nll, np.log(np.asarray(s, dtype=float)), method="L-BFGS-B")
+        if best is None or res.fun < best.fun:
+            best = res
+    polish = optimize.minimize(nll, best.x, method="Nelder-Mead",
+                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": maxiter})
+    converged = bool(best.success or polish.success)
+    return (polish if polish.fun <= best.fun else best), converged
 
 
 def _standard_errors(nll, theta, h=1e-4):
@@ -339,20 +346,12 @@ def fit_gamma_gamma(frequency, monetary, *, starts=None) -> dict:
 
     mean_m = float(np.average(um, weights=w))
     starts = starts or [(1.0, 1.0, 1.0), (2.0, 3.0, mean_m), (5.0, 5.0, mean_m / 2)]
-    best = None
-    for s0 in starts:
-        res = optimize.minimize(nll, np.log(np.asarray(s0, dtype=float)), method="L-BFGS-B")
-        if best is None or res.fun < best.fun:
-            best = res
-    polish = optimize.minimize(nll, best.x, method="Nelder-Mead",
-                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 3000})
-    if polish.fun <= best.fun:
-        best = polish
+    best, converged = _minimize_from(nll, starts, maxiter=3000)
     p, q, v = np.exp(best.x)
     se = _standard_errors(nll, best.x)
     return {"p": float(p), "q": float(q), "v": float(v), "log_likelihood": float(-best.fun), "n": int(w.sum()),
             "se": {k: float(s) for k, s in zip(("p", "q", "v"), se)},
-            "converged": bool(best.success or polish.success),
+            "converged": converged,
             "mean_spend": float(p * v / (q - 1)) if q > 1 else float("nan"),
             "corr_frequency_monetary": float(np.corrcoef(x, m)[0, 1]) if len(x) > 2 else float("nan")}
 
