@@ -501,6 +501,8 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
 
     import papermill as pm
 
+    from cxlib import kernels
+
     logging.getLogger("papermill").setLevel(logging.WARNING)
     os.environ.update(secrets)  # connection passwords reach the kernel by environment, never the notebook
     os.environ[RUN_DATE_ENV] = run_date  # analyses default their as_of to the report date
@@ -514,7 +516,8 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
         quiet = contextlib.nullcontext() if progress else _quiet_kernel_stderr()  # tqdm writes to stderr
         with quiet, contextlib.redirect_stdout(io.StringIO()):
             pm.execute_notebook(notebook, output, parameters=parameters, kernel_name="python3", cwd=cwd,
-                                progress_bar=progress, log_output=False, request_save_on_cell_execute=False)
+                                progress_bar=progress, log_output=False, request_save_on_cell_execute=False,
+                                kernel_manager_class=kernels.KernelManager)
     except Exception as exc:  # a failing notebook is reported, the run goes on
         status = "failed"
         error, details = _error_text(exc)
@@ -839,25 +842,32 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             raise ParameterError(f"parameters file: unknown name {', '.join(repr(s) for s in stray)}; neither a "
                                  f"parameter nor a notebook (notebooks: {', '.join(nb.stem for nb in every)})")
     resolved = {nb.stem: resolve_parameters(nb, file_params=file_params, overrides=overrides) for nb in notebooks}
-    problems = preflight(resolved)
-    if problems:
-        raise PreflightError(problems)
-    secrets = _protect_secrets(resolved)
+    from cxlib import kernels
 
+    # one process imports the notebooks' libraries while the data is pre-flighted, then forks the kernels
+    parent = kernels.start()
     try:
-        reports.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(reports / ".cx.lock"))
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise LockedError(f"another `cx run` is writing to {reports} (lock {reports / '.cx.lock'}); "
-                          "try again when it has finished") from None
-    except OSError as exc:
-        raise _fs_error(reports, exc) from None
-    try:
-        _clean_stale(reports)
-        return _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress)
+        problems = preflight(resolved)
+        if problems:
+            raise PreflightError(problems)
+        secrets = _protect_secrets(resolved)
+
+        try:
+            reports.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(reports / ".cx.lock"))
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise LockedError(f"another `cx run` is writing to {reports} (lock {reports / '.cx.lock'}); "
+                              "try again when it has finished") from None
+        except OSError as exc:
+            raise _fs_error(reports, exc) from None
+        try:
+            _clean_stale(reports)
+            return _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress)
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        kernels.stop(parent)
 
 
 def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress) -> RunResult:
