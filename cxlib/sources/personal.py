@@ -165,7 +165,7 @@ _SALT: list[str] = []
 
 
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_IN_TEXT = re.compile(r"(?<![\w])\+?\d[\d ()./-]{6,}\d(?![\w])")
+_PHONE_IN_TEXT = re.compile(r"(?<![\w])(?:\+|\(\+?)?\d[\d ()./-]{6,}\d(?![\w])")  # "(555) 123-4567" whole
 
 
 def mask_contacts(text):
