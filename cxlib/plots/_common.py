@@ -203,6 +203,7 @@ def fit_texts(fig) -> None:
         return
     engine.execute(fig)
     renderer = fig.canvas.get_renderer()
+    wrapped = False
     for a in fig.axes:
         room = a.get_window_extent(renderer).width
         for t in (a.title, a._left_title, a._right_title, a.xaxis.label):
@@ -210,6 +211,7 @@ def fit_texts(fig) -> None:
             if not words or t.get_window_extent(renderer).width <= room:
                 continue
             chars = len(words)
+            wrapped = True
             while chars > 12:
                 t.set_text(textwrap.fill(words, chars))
                 if t.get_window_extent(renderer).width <= room:
@@ -220,8 +222,10 @@ def fit_texts(fig) -> None:
         words, chars = suptitle.get_text().replace("\n", " "), len(suptitle.get_text())
         while chars > 12 and suptitle.get_window_extent(renderer).width > fig.bbox.width * 0.98:
             chars -= 3
+            wrapped = True
             suptitle.set_text(textwrap.fill(words, chars))
-    engine.execute(fig)
+    if wrapped:  # make room for the wrapped lines (unchanged texts: the layout above stands)
+        engine.execute(fig)
 
 
 def finish(ax, alt: str):
