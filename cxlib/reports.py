@@ -847,6 +847,7 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
     # one process imports the notebooks' libraries while the data is pre-flighted, then forks the kernels
     parent = kernels.start()
     try:
+        _preload_workers()
         problems = preflight(resolved)
         if problems:
             raise PreflightError(problems)
@@ -868,6 +869,16 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             lock.release()
     finally:
         kernels.stop(parent)
+
+
+def _preload_workers() -> None:
+    """Import what every worker needs (papermill, nbconvert) once here: the workers are forked from this
+    process, so they share it instead of importing it each (about 1.9 s of CPU per worker)."""
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+    from nbconvert import HTMLExporter  # noqa: F401
+
+    from cxlib import kernels  # noqa: F401 - imports jupyter_client's kernel manager
 
 
 def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress) -> RunResult:
