@@ -23,6 +23,7 @@ from __future__ import annotations
 import glob as _glob
 import hashlib
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -449,6 +450,8 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
     True
     """
     if isinstance(data, ibis.Table):
+        if "ibis.backends.postgres" in sys.modules:  # a PostgreSQL table: its compiler needs the cast fix
+            _postgres_bool_to_int()
         if name:
             _register(data, _Source(name, "ibis"))
         return data
@@ -541,8 +544,6 @@ def _postgres_bool_to_int() -> None:
     PostgresCompiler.visit_TryCast = visit_Cast
 
 
-_postgres_bool_to_int()
-
 _URL_CONNECTIONS: dict[str, Any] = {}
 
 
@@ -550,6 +551,8 @@ def _connect(url: str):
     """One connection per URL for the session (opening a database connection per call is slow)."""
     if url not in _URL_CONNECTIONS:
         _URL_CONNECTIONS[url] = ibis.connect(url)
+        if "ibis.backends.postgres" in sys.modules:  # patched only when PostgreSQL is used (its compiler
+            _postgres_bool_to_int()                  # module costs ~0.15 s to import)
     return _URL_CONNECTIONS[url]
 
 
