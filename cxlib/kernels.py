@@ -38,6 +38,8 @@ ENV = "CX_KERNEL_PARENT"
 #: What the notebooks import, imported once by the kernel parent (anything missing is skipped).
 PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib", "matplotlib.pyplot",
            "matplotlib_inline.backend_inline", "seaborn", "ibis", "duckdb", "pyarrow", "great_tables",
+           "ibis.backends.duckdb", "ibis.formats.pandas", "ibis.formats.pyarrow", "pyarrow.pandas_compat",
+           "sqlglot.transforms",
            "IPython", "IPython.display", "ipykernel.kernelapp", "ipykernel.ipkernel",
            "cxlib", "cxlib.data", "cxlib.sources", "cxlib.metrics", "cxlib.cohorts", "cxlib.survival",
            "cxlib.drivers", "cxlib.experiments", "cxlib.journey", "cxlib.support", "cxlib.scorecard",
