@@ -163,14 +163,24 @@ def theme_impact(data, *, comment: str = "comment", score: str = "nps", taxonomy
     t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
     t = t.filter(t[score].notnull())
     s = t[score]
-    rows = []
-    for theme, spec in tax["themes"].items():
+    themes_ = list(tax["themes"].items())
+    # one query for every theme: counts of commenters who mention it and who don't (a theme a query cost
+    # more in compiling than in running)
+    aggs = {}
+    for i, (_theme, spec) in enumerate(themes_):
         f = _flag(t[comment], spec["pattern"])
-        agg = t.group_by(f.name("_hit")).aggregate(n=t.count(), promoters=(s >= 9).cast("int64").sum(),
-                                                   detractors=(s <= 6).cast("int64").sum())
-        c = cxdata.to_pandas(agg, name=name).set_index("_hit")
-        with_ = c.loc[True] if True in c.index else None
-        without = c.loc[False] if False in c.index else None
+        for side, cond in (("hit", f), ("miss", ~f)):
+            aggs[f"n_{side}_{i}"] = cond.cast("int64").sum()
+            aggs[f"promoters_{side}_{i}"] = (cond & (s >= 9)).cast("int64").sum()
+            aggs[f"detractors_{side}_{i}"] = (cond & (s <= 6)).cast("int64").sum()
+    got = cxdata.to_pandas(t.aggregate(**aggs), name=name).iloc[0] if themes_ else None
+    rows = []
+    for i, (theme, spec) in enumerate(themes_):
+        def side(k):
+            n = int(got[f"n_{k}_{i}"] or 0)
+            return None if n == 0 else pd.Series({"n": n, "promoters": int(got[f"promoters_{k}_{i}"] or 0),
+                                                  "detractors": int(got[f"detractors_{k}_{i}"] or 0)})
+        with_, without = side("hit"), side("miss")
         row = {"theme": theme, "label": spec["label"], "mentions": int(with_["n"]) if with_ is not None else 0}
         if with_ is None or without is None or with_["n"] < min_n:
             row.update(nps_with=np.nan, nps_without=np.nan, impact=np.nan, ci_lower=np.nan, ci_upper=np.nan,
