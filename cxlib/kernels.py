@@ -268,6 +268,9 @@ def serve(path: str, parent_pid: int) -> None:
             with contextlib.suppress(Exception):
                 importlib.import_module(mod)
     signal.signal(signal.SIGCHLD, _reap)
+    # Python 3.12+ warns on fork() when the process has threads; ours are BLAS worker threads, which
+    # OpenBLAS re-creates in the child (pthread_atfork), so the warning would only reach the cron mail
+    warnings.filterwarnings("ignore", category=DeprecationWarning, message=r".*fork\(\)")
     while True:
         try:
             conn, _ = srv.accept()
