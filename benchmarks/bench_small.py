@@ -35,6 +35,7 @@ from benchmarks.common import write_results
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 EVENTS, RESPONSES, EXPERIMENT = (str(SAMPLE / f) for f in ("events.csv", "responses.csv", "experiment.csv"))
+SUBSCRIPTIONS = str(SAMPLE / "subscriptions.csv")
 METRICS = {"converted": "proportion", "revenue": "mean", "csat": "mean", "nps": "nps"}
 
 
@@ -157,6 +158,100 @@ def compare_check(a, b, c):
             assert np.isclose(r.p_value, other[(r.metric, r.variant)], rtol=1e-6, atol=1e-12), "p-values differ"
 
 
+# ------------------------------------------------------------------------------------ key drivers
+
+DRIVERS = ["drv_ease_of_use", "drv_reliability", "drv_responsiveness", "drv_value_for_money", "drv_onboarding",
+           "drv_features", "drv_trust"]
+
+
+def drivers_cxlib():
+    from cxlib import drivers
+
+    return drivers.key_drivers(RESPONSES, bootstrap=0)
+
+
+def _std_ols(x, y):
+    """Standardised OLS betas and R² by least squares (the inputs of every importance method)."""
+    xs = (x - x.mean(axis=0)) / x.std(axis=0)
+    ys = (y - y.mean()) / y.std()
+    beta, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(xs)), xs]), ys, rcond=None)
+    fitted = np.column_stack([np.ones(len(xs)), xs]) @ beta
+    return {"beta": beta[1:], "r2": 1 - ((ys - fitted) ** 2).sum() / (ys ** 2).sum(), "n": len(y)}
+
+
+def drivers_pandas():
+    r = pd.read_csv(RESPONSES, usecols=["nps", *DRIVERS]).dropna()
+    x = r[DRIVERS].to_numpy(float)
+    keep = x.max(axis=1) != x.min(axis=1)  # straight-liners left out, as key_drivers does by default
+    return _std_ols(x[keep], r["nps"].to_numpy(float)[keep])
+
+
+DRIVERS_SQL = """
+SELECT nps, {cols} FROM read_csv('{path}')
+WHERE nps IS NOT NULL AND {notnull} AND greatest({cols}) <> least({cols})
+"""
+
+
+def drivers_sql(con):
+    cols = ", ".join(DRIVERS)
+    x = con.sql(DRIVERS_SQL.format(path=RESPONSES, cols=cols,
+                                   notnull=" AND ".join(f"{c} IS NOT NULL" for c in DRIVERS))).fetchnumpy()
+    return _std_ols(np.column_stack([x[c].astype(float) for c in DRIVERS]), x["nps"].astype(float))
+
+
+def drivers_check(a, b, c):
+    beta = a.set_index("driver").loc[DRIVERS, "std_beta"].to_numpy()
+    for other in (b, c):
+        assert a.attrs["n_model"] == other["n"], "respondents differ"
+        assert np.allclose(beta, other["beta"], rtol=1e-9, atol=1e-12), "standardised betas differ"
+        assert np.isclose(a.attrs["r2"], other["r2"], rtol=1e-9), "R² differs"
+
+
+# ------------------------------------------------------------------------------------ Kaplan-Meier
+
+AS_OF = "2026-11-22"
+
+
+def km_cxlib():
+    from cxlib import survival
+
+    return survival.kaplan_meier(SUBSCRIPTIONS, start="start_time", end="end_time", as_of=AS_OF)
+
+
+def km_pandas():
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    s = pd.read_csv(SUBSCRIPTIONS, usecols=["start_time", "end_time"], parse_dates=["start_time", "end_time"])
+    cut = pd.Timestamp(AS_OF)
+    s = s[s["start_time"] <= cut]
+    churned = s["end_time"].notna() & (s["end_time"] <= cut)
+    days = (s["end_time"].where(churned, cut) - s["start_time"]).dt.total_seconds() / 86400
+    months = np.floor(days + 0.5) / 30.4375  # whole days (halves away from zero, like SQL round), in months
+    return SurvfuncRight(months.to_numpy(), churned.to_numpy(float))
+
+
+KM_SQL = """
+SELECT round((epoch(CASE WHEN churned THEN end_time ELSE TIMESTAMP '{as_of}' END) - epoch(start_time)) / 86400.0)
+           ::BIGINT / 30.4375 AS time, churned::INT AS event, count(*) AS n
+FROM (SELECT *, end_time IS NOT NULL AND end_time <= TIMESTAMP '{as_of}' AS churned FROM read_csv('{path}'))
+WHERE start_time <= TIMESTAMP '{as_of}' GROUP BY ALL
+"""
+
+
+def km_sql(con):
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    c = con.sql(KM_SQL.format(path=SUBSCRIPTIONS, as_of=AS_OF)).fetchnumpy()
+    return SurvfuncRight(c["time"].astype(float), c["event"].astype(float), freq_weights=c["n"].astype(float))
+
+
+def km_check(a, b, c):
+    for other in (b, c):
+        assert np.allclose(a["time"], other.surv_times, rtol=0, atol=1e-12), "event times differ"
+        assert np.allclose(a["survival"], other.surv_prob, rtol=1e-12, atol=1e-12), "survival differs"
+        assert np.array_equal(a["at_risk"], np.round(other.n_risk)), "risk sets differ"
+
+
 # ------------------------------------------------------------------------------------ timing
 
 WORKLOADS = {
@@ -164,6 +259,8 @@ WORKLOADS = {
     "`metrics.nps(..., by='channel')` on responses.csv": (nps_cxlib, nps_pandas, nps_sql, nps_check),
     "`experiments.compare` on experiment.csv (4 metrics)": (compare_cxlib, compare_pandas, compare_sql,
                                                              compare_check),
+    "`key_drivers` (no bootstrap) on responses.csv": (drivers_cxlib, drivers_pandas, drivers_sql, drivers_check),
+    "`kaplan_meier` on subscriptions.csv": (km_cxlib, km_pandas, km_sql, km_check),
 }
 
 
@@ -173,7 +270,25 @@ def _time(fn) -> float:
     return time.perf_counter() - t0
 
 
+def _one_blas_thread():
+    """numpy's BLAS on one thread while timing: on a shared 2-core machine a second BLAS thread only adds
+    contention jitter to these small matrices (``lstsq`` in the recipe, correlations in cxlib), whichever
+    side it hits. Not applied to ``cx run`` (its kernels are other processes)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def latency(repeat: int = 7) -> list[dict]:
+    with _one_blas_thread():
+        return _latency(repeat)
+
+
+def _latency(repeat: int) -> list[dict]:
     con = duckdb.connect()
     rows = []
     for label, (cx, pdf, sql, check) in WORKLOADS.items():
@@ -243,7 +358,8 @@ def main(repeat: int = 7, with_notebooks: bool = False) -> str:
              f"{_dt.date.today():%Y-%m-%d}, Python {platform.python_version()}, {os.cpu_count()} cores; medians of "
              f"{repeat} interleaved runs in one process (`python -m benchmarks.bench_small`). cxlib is warm (the "
              "file was read into the session by the first call, shown separately); the pandas recipe reads the "
-             "CSV every call; the SQL runs `read_csv` in the query on an open DuckDB connection.", "",
+             "CSV every call; the SQL runs `read_csv` in the query on an open DuckDB connection; numpy's BLAS runs on "
+             "one thread while timing (both sides).", "",
              "| workload | cxlib warm | cxlib first call | pandas recipe | DuckDB SQL | cxlib / pandas | cxlib / SQL |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -258,7 +374,11 @@ def main(repeat: int = 7, with_notebooks: bool = False) -> str:
                   f"{nb['floor']:.1f} s | {nb['cx'] / nb['floor']:.1f}x |"]
     lines += ["", f"Load average (1 min) at start / end: {load0:.1f} / {os.getloadavg()[0]:.1f} (2 cores, shared).",
               "", "cxlib also validates the input (ids, timestamps, ranges, duplicates), fills the full cohort grid, "
-              "and gives intervals, lifts and adjusted p-values; the recipes give the counts and estimates."]
+              "and gives intervals, lifts and adjusted p-values; the recipes give the counts and estimates. The "
+              "`key_drivers` recipe is `read_csv` + `dropna` + `np.linalg.lstsq` on z-scores (standardised betas and "
+              "R², checked equal to cxlib's); the `kaplan_meier` recipe is `read_csv(parse_dates)` + statsmodels "
+              "`SurvfuncRight` (survival curve checked equal); their SQL columns fetch the rows / counts with "
+              "DuckDB and finish with the same numpy / statsmodels step."]
     return "\n".join(lines)
 
 

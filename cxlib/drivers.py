@@ -14,7 +14,9 @@ and ``n`` use everyone who rated it. Straight-liners (the same score for every d
 no information about *which* driver matters and are left out by default (counted in ``attrs``).
 
 Only the outcome and driver columns of complete answers come back from the engine (a bounded table for
-survey data); everything after that is a correlation matrix.
+survey data); everything after that is a correlation matrix. A repeated call on an unchanged file (read
+once per session) reuses its checks and compiled queries: two queries run (means and counts per driver;
+the complete answers, from which the halo counts are also taken). DataFrames are checked on every call.
 
 Examples
 --------
@@ -159,39 +161,26 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     """
     if method not in METHODS:
         raise cxdata.CXDataError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
-    t = cxdata.as_table(responses, name=name)
-    from cxlib import sources
-
-    cols = _driver_columns(t, drivers, name, analysis="key-driver analysis")
+    t0 = cxdata.as_table(responses, name=name)
+    cols = _driver_columns(t0, drivers, name, analysis="key-driver analysis")
     cols = [c for c in cols if c != weights]
     by_cols = cxdata.as_list(by)
-    cxdata.require_columns(t, [outcome, *cols, *by_cols, *([weights] if weights else [])], name=name)
-    t = cxdata.clean_numeric(t, outcome, required=False, name=name)
-    for c in cols:
-        t = cxdata.clean_numeric(t, c, name=name)
-    if weights is not None:
-        if not isinstance(weights, str):
-            raise cxdata.CXDataError("weights= names a column of survey weights (e.g. one made by metrics.rake).")
-        t = cxdata.clean_numeric(t, weights, lo=0, required=True, name=name)
-        wcol = t[weights].cast("float64")
-        means = {f"m_{c}": ibis.ifelse(t[c].notnull(), wcol * t[c].cast("float64"), 0.0).sum()
-                 / ibis.ifelse(t[c].notnull(), wcol, 0.0).sum().nullif(0.0) for c in cols}
-    else:
-        means = {f"m_{c}": t[c].mean() for c in cols}
-    perf = cxdata.to_pandas(t.group_by(by_cols).aggregate(**means, **{f"n_{c}": t[c].count() for c in cols})
-                            if by_cols else t.aggregate(**means, **{f"n_{c}": t[c].count() for c in cols}),
-                            name=name)
-    scale = _scale(t, cols, sources.metadata(t).get("driver_scale"), name)
-    label = cxdata.source_name(t, name)
+    plan = _memo(("drivers.key_drivers", outcome, tuple(cols), tuple(by_cols), weights, name), t0,
+                 lambda: _kd_plan(t0, outcome=outcome, cols=cols, by_cols=by_cols, weights=weights, name=name))
+    t, label, complete, straight_e = plan["t"], plan["label"], plan["complete"], plan["straight"]
+    perf = cxdata.to_pandas(plan["head"], name=name)
+    scale = _scale(t, cols, plan["declared_scale"], name, expr=plan["scale"])
     if not by_cols:
-        empty = [c for c in cols if int(perf[f"n_{c}"].iloc[0]) == 0]
+        p0 = dict(zip(perf.columns, perf.to_numpy(object)[0]))
+        empty = [c for c in cols if int(p0[f"n_{c}"]) == 0]
         if empty:
             raise cxdata.CXDataError(f"{label}: driver column(s) {', '.join(map(repr, empty))} have no ratings at all "
                                      "(every row blank or N/A); leave them out of drivers=.")
-    complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
     big = None
-    if not by_cols:
-        straight_e = ibis.greatest(*[complete[c] for c in cols]) == ibis.least(*[complete[c] for c in cols])
+    rows_expr = plan["rows"]
+    # complete answers <= the fewest ratings of any driver: only when that could exceed max_rows are the
+    # complete answers and straight-liners counted (to choose between pulling the rows and engine sums)
+    if not by_cols and min(int(p0[f"n_{c}"]) for c in cols) > max_rows:
         counts = cxdata.to_pandas(complete.aggregate(n=complete.count(),
                                                      straight=straight_e.cast("int64").sum()), name=name).iloc[0]
         n_straight = int(counts["straight"] or 0) if exclude_straightliners else 0
@@ -224,25 +213,36 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                    "corr": cov / np.outer(np.where(sd > 0, sd, 1), np.where(sd > 0, sd, 1)),
                    "n_effective": n_m ** 2 / float(mom["w2"]) if weights is not None and mom["w2"] else None}
             complete = model.sample(min(1.0, 1.2 * max_rows / n_model), seed=seed).limit(max_rows)
-    wsel = [weights] if weights is not None and weights not in (outcome, *cols, *by_cols) else []
-    rows = cxdata.to_pandas(complete.select(*by_cols, outcome, *cols, *wsel), name=name)
+            rows_expr = complete.select(*by_cols, outcome, *cols, *plan["wsel"])
+    wsel = plan["wsel"]
+    rows = cxdata.to_pandas(rows_expr, name=name)
     # engines return rows in any order: sort, so the seeded bootstrap is the same on DuckDB and Postgres
-    rows = rows.sort_values([*by_cols, outcome, *cols, *wsel], kind="mergesort", ignore_index=True)
+    if by_cols:
+        rows = rows.sort_values([*by_cols, outcome, *cols, *wsel], kind="mergesort", ignore_index=True)
+        groups = [((k,) if not isinstance(k, tuple) else k, g) for k, g in rows.groupby(by_cols)]
+        arrays = None
+    else:
+        # every column is a number (no blanks in complete answers): a stable lexicographic sort of the
+        # matrix orders the rows as sorting the frame by those columns does
+        want = [outcome, *cols, *wsel]
+        arr = (rows if list(rows.columns) == want else rows[want]).to_numpy(float)
+        arr = arr[np.lexsort(arr.T[::-1])] if len(arr) else arr
+        arrays = {c: arr[:, i] for i, c in enumerate(want)}
+        groups = [((), rows)]
     parts = []
-    groups = [((), rows)] if not by_cols else [((k,) if not isinstance(k, tuple) else k, g)
-                                               for k, g in rows.groupby(by_cols)]
+    perf_cols = list(perf.columns)
     for key, g in groups:
-        x = g[cols].to_numpy(float)
+        col_of = arrays.__getitem__ if arrays is not None else (lambda c, g=g: g[c].to_numpy(float))
+        x = np.column_stack([col_of(c) for c in cols]) if arrays is not None else g[cols].to_numpy(float)
         straight = (x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.zeros(len(x), bool)
-        m = np.column_stack([x[~straight], g[outcome].to_numpy(float)[~straight]])
-        wt = g[weights].to_numpy(float)[~straight] if weights is not None else None
+        m = np.column_stack([x[~straight], col_of(outcome)[~straight]])
+        wt = col_of(weights)[~straight] if weights is not None else None
         n_used = big["n_model"] if big else len(m)
         n_straight_all = big["n_straight"] if big else int(straight.sum())
         prow = perf if not by_cols else perf.loc[(perf[by_cols] == pd.Series(dict(zip(by_cols, key)))).all(axis=1)]
-        base = {c: v for c, v in zip(by_cols, key)}
-        res = pd.DataFrame({**{c: [v] * len(cols) for c, v in base.items()}, "driver": cols,
-                            "mean": [float(prow[f"m_{c}"].iloc[0]) for c in cols],
-                            "n": [int(prow[f"n_{c}"].iloc[0]) for c in cols]})
+        pvals = dict(zip(perf_cols, prow.to_numpy(object)[0]))
+        res = {**{c: [v] * len(cols) for c, v in zip(by_cols, key)}, "driver": cols,
+               "mean": [float(pvals[f"m_{c}"]) for c in cols], "n": [int(pvals[f"n_{c}"]) for c in cols]}
         if n_used < max(min_n, len(cols) + 2) and not by_cols:
             raise cxdata.CXDataError(f"{label}: only {n_used} respondents rated every driver (after leaving out "
                                      f"{int(straight.sum())} straight-liners); {len(cols)} drivers need at least "
@@ -257,6 +257,7 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                                      f"{n_eff:.1f} respondents{_where(dict(zip(by_cols, key)))}; {len(cols)} drivers "
                                      "need more (are most weights 0?).")
         if len(m) < max(min_n, len(cols) + 2):
+            res = pd.DataFrame(res)
             res[["importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "vif"]] = np.nan
             res["suppressed"] = True
             res.attrs.update(r2=np.nan, n_model=len(m), n_straightliners=int(straight.sum()))
@@ -295,17 +296,22 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         else:
             res["ci_lower"] = res["ci_upper"] = np.nan
         res["suppressed"] = False
+        ranked = None if by_cols else _in_rank_order(res, weights=weights)
+        res = ranked if ranked is not None else pd.DataFrame(res)
         res.attrs.update(r2=r2, n_model=n_used, n_straightliners=n_straight_all, bootstrap_rows=len(m),
                          n_effective=n_eff)
         parts.append(res)
-    out = pd.concat(parts, ignore_index=True)
-    out["rank"] = out.groupby(by_cols)["importance"].rank(ascending=False, method="first") if by_cols else \
-        out["importance"].rank(ascending=False, method="first")
-    out = out.sort_values([*by_cols, "importance"], ascending=[True] * len(by_cols) + [False]).reset_index(drop=True)
-    cols_out = [*by_cols, "driver", "importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "rank",
-                "mean", "n", "vif", "suppressed"] + (["n_effective"] if weights is not None else [])
-    out = out[cols_out]
-    spec_labels = sources.metadata(t).get("labels") or {}
+    cols_out = _columns_out(by_cols, weights)
+    if not by_cols and list(parts[0].columns) == cols_out:  # already ranked and ordered (_in_rank_order)
+        out = parts[0]
+    else:
+        out = pd.concat(parts, ignore_index=True)
+        out["rank"] = out.groupby(by_cols)["importance"].rank(ascending=False, method="first") if by_cols else \
+            out["importance"].rank(ascending=False, method="first")
+        out = out.sort_values([*by_cols, "importance"],
+                              ascending=[True] * len(by_cols) + [False]).reset_index(drop=True)
+        out = out[cols_out]
+    spec_labels = plan["labels"]
     out.attrs["labels"] = {c: spec_labels[c] for c in cols if c in spec_labels}  # question texts, for display
     if weights is not None:
         out.attrs["weights"] = weights
@@ -315,17 +321,114 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                      r2=parts[0].attrs["r2"] if len(parts) == 1 else {k: p.attrs["r2"] for k, p in zip([g[0] for g in groups], parts)},
                      n_model=parts[0].attrs["n_model"] if len(parts) == 1 else sum(p.attrs["n_model"] for p in parts),
                      n_straightliners=sum(p.attrs["n_straightliners"] for p in parts))
-    out.attrs["warnings"] = _driver_warnings(out, t, outcome=outcome, cols=cols, by_cols=by_cols, name=name)
+    halo = None if big else _halo_from_rows(rows, cols=cols, by_cols=by_cols, scale=scale,
+                                            x=None if by_cols else [arrays[c] for c in cols])
+    out.attrs["warnings"] = _driver_warnings(out, t, outcome=outcome, cols=cols, by_cols=by_cols, name=name,
+                                             halo=halo)
     return out
 
 
-def _scale(t, cols, declared, name) -> tuple[float, float]:
+def _columns_out(by_cols, weights) -> list[str]:
+    return [*by_cols, "driver", "importance", "raw_weight", "std_beta", "ci_lower", "ci_upper", "rank",
+            "mean", "n", "vif", "suppressed"] + (["n_effective"] if weights is not None else [])
+
+
+def _in_rank_order(res: dict, *, weights) -> pd.DataFrame | None:
+    """One analysis' columns (``res``: lists, arrays and scalars) as the final table: by importance,
+    highest first, with ``rank``; None when two importances tie or one is not a number (then the table
+    is sorted by pandas, whose order among ties is its own)."""
+    imp = np.asarray(res["importance"], dtype=float)
+    if not np.isfinite(imp).all() or len(np.unique(imp)) < len(imp):
+        return None
+    order = np.argsort(-imp, kind="stable")
+    rank = np.empty(len(imp))
+    rank[order] = np.arange(1, len(imp) + 1, dtype=float)
+    res = {**res, "rank": rank}
+
+    def pick(v):
+        if isinstance(v, list):
+            return [v[i] for i in order]
+        if isinstance(v, np.ndarray):
+            return v[order]
+        return v  # a scalar, the same on every row
+    return pd.DataFrame({c: pick(res[c]) for c in _columns_out([], weights)})
+
+
+def _memo(key: tuple, t, build):
+    """``build()`` once per (key, session table): the cleaned table and the query expressions of an analysis.
+
+    Only when ``t`` reads cxlib's session tables (a file read once per session, immutable while cached; see
+    :func:`cxlib.data._memo_key`): a repeated call then gets the *same* expression objects back, so its
+    checks are not re-built and the engine reuses their compiled SQL. The cached value holds expressions
+    only, never results; every query still runs. DataFrames, Parquet and warehouse tables are not session
+    tables: ``build()`` runs (with every check) on each call. A failing check raises and caches nothing.
+    """
+    src = cxdata._source_of(t)  # its label is in messages (re-registered when a table is passed with name=)
+    mkey = cxdata._memo_key(key[0], t, *key[1:], getattr(src, "label", None))
+    if mkey is not None:
+        try:
+            hit = cxdata._CLEAN_CACHE.get(mkey)
+        except TypeError:  # an unhashable option: no memo
+            mkey = hit = None
+        if hit is not None:
+            return hit
+    value = build()
+    if mkey is not None:
+        cxdata._remember(cxdata._CLEAN_CACHE, mkey, value)
+    return value
+
+
+def _kd_plan(t, *, outcome, cols, by_cols, weights, name) -> dict:
+    """Checks and query expressions of :func:`key_drivers` (nothing is executed but the checks).
+
+    ``head``: per driver the (weighted) mean and count and (unless the scale is declared) the drivers'
+    min / max, in one aggregate;
+    ``rows``: the outcome and driver columns of complete answers.
+    """
+    from cxlib import sources
+
+    cxdata.require_columns(t, [outcome, *cols, *by_cols, *([weights] if weights else [])], name=name)
+    t = cxdata.clean_numeric(t, outcome, required=False, name=name)
+    for c in cols:
+        t = cxdata.clean_numeric(t, c, name=name)
+    if weights is not None:
+        if not isinstance(weights, str):
+            raise cxdata.CXDataError("weights= names a column of survey weights (e.g. one made by metrics.rake).")
+        t = cxdata.clean_numeric(t, weights, lo=0, required=True, name=name)
+    meta = sources.metadata(t)
+    declared = meta.get("driver_scale")
+    wsel = [weights] if weights is not None and weights not in (outcome, *cols, *by_cols) else []
+    # only the columns the aggregates read (a shorter query for the engine to plan; same numbers)
+    narrow = t.select(*dict.fromkeys([*by_cols, outcome, *cols, *([weights] if weights else [])]))
+    if weights is not None:
+        wcol = narrow[weights].cast("float64")
+        means = {f"m_{c}": ibis.ifelse(narrow[c].notnull(), wcol * narrow[c].cast("float64"), 0.0).sum()
+                 / ibis.ifelse(narrow[c].notnull(), wcol, 0.0).sum().nullif(0.0) for c in cols}
+    else:
+        means = {f"m_{c}": narrow[c].mean() for c in cols}
+    aggs = {**means, **{f"n_{c}": narrow[c].count() for c in cols}}
+    head = narrow.group_by(by_cols).aggregate(**aggs) if by_cols else narrow.aggregate(**aggs)
+    complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
+    return {"t": t, "label": cxdata.source_name(t, name), "head": head, "declared_scale": declared,
+            "scale": None if declared else t.aggregate(lo=ibis.least(*[t[c].min() for c in cols]),
+                                                       hi=ibis.greatest(*[t[c].max() for c in cols])),
+            "complete": complete, "wsel": wsel, "rows": complete.select(*by_cols, outcome, *cols, *wsel),
+            "straight": ibis.greatest(*[complete[c] for c in cols]) == ibis.least(*[complete[c] for c in cols]),
+            "labels": meta.get("labels") or {}}
+
+
+def _scale(t, cols, declared, name, expr=None) -> tuple[float, float]:
     """The drivers' rating scale: declared by the spec / layout, else the usual scale that holds every
-    rating (1-5, 1-7, 0-10 / 1-10), so a 1-5 survey is never shown as "/10"."""
+    rating (1-5, 1-7, 0-10 / 1-10), so a 1-5 survey is never shown as "/10".
+
+    The lowest and highest rating are read like a validation answer (:func:`cxlib.data._checked`): kept
+    while the table is a session table (a file read once, unchanged), asked again for any other input.
+    ``expr``: that query when already built (the same expression object on a repeated call)."""
     if declared:
         return float(declared[0]), float(declared[1])
-    r = cxdata.to_pandas(t.aggregate(lo=ibis.least(*[t[c].min() for c in cols]),
-                                     hi=ibis.greatest(*[t[c].max() for c in cols])), name=name).iloc[0]
+    if expr is None:
+        expr = t.aggregate(lo=ibis.least(*[t[c].min() for c in cols]), hi=ibis.greatest(*[t[c].max() for c in cols]))
+    r = cxdata._checked(expr, name=name).iloc[0]
     lo, hi = float(r["lo"]), float(r["hi"])
     top = next((s for s in (5.0, 7.0, 10.0) if hi <= s), hi)
     return (0.0 if lo < 1 else 1.0), top
@@ -437,21 +540,61 @@ def _where(key: dict) -> str:
     return f" (in {', '.join(f'{k} {v}' for k, v in key.items())})" if key else ""
 
 
-def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, name=None) -> list[str]:
-    """Plain-sentence warnings for a :func:`key_drivers` result: overlapping drivers (VIF) and halo answers."""
+def _halo_from_rows(rows: pd.DataFrame, *, cols, by_cols, scale, x=None) -> pd.DataFrame | list | None:
+    """:func:`halo_counts` computed from the complete answers already fetched (``rows``: every complete
+    answer, one row each), with the same arithmetic as the engine query: the mean and mean square of the
+    ratings summed left to right, ``var = mean square - mean^2``, halo when ``var <= thr^2 + 1e-9`` or every
+    rating is the same. None (count in the engine instead) when a segment value is blank. ``x``: the
+    driver columns as arrays when already at hand (no segments; any row order). Without segments, a list
+    of one record (``n``, ``halo``, ``straightliners``, ``halo_share``) instead of a one-row table."""
+    if by_cols and rows[by_cols].isna().any().any():
+        return None
+    thr = HALO_SD_SHARE * (float(scale[1]) - float(scale[0]))
+    if x is None:
+        xm = rows[cols].to_numpy(float)
+        x = [xm[:, j] for j in range(len(cols))]
+    k = float(len(cols))
+    total, squares = x[0], x[0] * x[0]
+    for v in x[1:]:
+        total = total + v
+        squares = squares + v * v
+    mean = total / k
+    var = squares / k - mean * mean
+    xs = np.column_stack(x)
+    straight = xs.max(axis=1) == xs.min(axis=1)
+    halo = straight | (var <= thr * thr + 1e-9)
+    if not by_cols:  # one record (what _driver_warnings reads of halo_counts' one row)
+        n, h = len(halo), int(halo.sum())
+        return [{"n": n, "halo": h, "straightliners": int(straight.sum()), "halo_share": h / n if n > 0 else np.nan}]
+    flags = pd.DataFrame({"halo": halo.astype("int64"), "straightliners": straight.astype("int64")})
+    flags = pd.concat([rows[by_cols].reset_index(drop=True), flags], axis=1)
+    g = flags.groupby(by_cols, sort=True)
+    out = pd.concat([g.size().rename("n"), g[["halo", "straightliners"]].sum()], axis=1).reset_index()
+    out = out.astype({"n": "int64", "halo": "int64", "straightliners": "int64"})
+    out["halo_share"] = out["halo"] / out["n"].where(out["n"] > 0)
+    return out.sort_values(by_cols).reset_index(drop=True)
+
+
+def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, name=None,
+                     halo: pd.DataFrame | list | None = None) -> list[str]:
+    """Plain-sentence warnings for a :func:`key_drivers` result: overlapping drivers (VIF) and halo answers
+    (``halo``: :func:`halo_counts`' table, or its records, when already known; else counted in the engine)."""
     warnings = []
     groups = [({}, out)] if not by_cols else [
         (dict(zip(by_cols, k if isinstance(k, tuple) else (k,))), g) for k, g in out.groupby(by_cols)]
     for key, g in groups:
+        if not (g["vif"].to_numpy() > VIF_WARN).any():
+            continue
         high = g[g["vif"] > VIF_WARN].sort_values("vif", ascending=False)
         if len(high):
             what = ", ".join(f"{_label(d)} (VIF {v:.0f})" for d, v in zip(high["driver"], high["vif"]))
             warnings.append(f"Drivers overlap strongly{_where(key)}: {what}; importances are shared between them, "
                             f"so their ranking among themselves is not reliable (a VIF above {VIF_WARN:g} means "
                             "a driver is largely predictable from the others).")
-    halo = halo_counts(responses, outcome=outcome, drivers=cols, by=by_cols or None, scale=out.attrs.get("scale"),
-                       name=name)
-    for _, r in halo.iterrows():
+    if halo is None:
+        halo = halo_counts(responses, outcome=outcome, drivers=cols, by=by_cols or None,
+                           scale=out.attrs.get("scale"), name=name)
+    for r in (halo if isinstance(halo, list) else (r for _, r in halo.iterrows())):
         if r["n"] and r["halo_share"] > HALO_WARN_SHARE:
             key = {b: r[b] for b in by_cols}
             warnings.append(f"Halo answers are common{_where(key)}: {int(r['halo'])} of {int(r['n'])} respondents "

@@ -11,6 +11,9 @@ statistics run on those counts with statsmodels:
   survival is not significantly different from 50%); "not reached" when survival stays above 50%;
 - the log-rank test across segments (``survdiff``).
 
+A repeated call on an unchanged file (read once per session) reuses its checks and compiled counts query:
+only that one query runs again. DataFrames and other sources are checked on every call.
+
 Examples
 --------
 >>> from cxlib import survival
@@ -48,9 +51,59 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
     """
     by = cxdata.as_list(by)
     t = cxdata.as_table(data, name=name)
-    late = None
     if unit not in UNITS:
         raise cxdata.CXDataError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}.")
+    if duration is None and start is not None:
+        try:  # the analysis date is part of what is memoised (it may be today's date)
+            as_of = cxdata.default_as_of(as_of, data)
+            memo = True
+        except cxdata.CXDataError:
+            memo = False  # raised below, after the column checks, as always
+    else:
+        memo, as_of = True, None  # as_of plays no part with duration=
+    key = ("survival.lifetimes", duration, event, start, end, as_of, unit, tuple(by), customer, name)
+    build = lambda: _lifetimes_plan(t, data, duration=duration, event=event, start=start, end=end,  # noqa: E731
+                                    as_of=as_of, unit=unit, by=by, customer=customer, name=name)
+    plan = _memo(key, t, build) if memo else build()
+    counts = cxdata.to_pandas(plan["counts"], name=name)
+    if not plan["named"]:
+        counts = counts.rename(columns={"_time": "time", "_event": "event"})
+    if (counts["time"] < 0).any():
+        raise cxdata.CXDataError(f"{plan['label']}: some lifetimes are negative (end before start).")
+    counts = counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
+    counts.attrs["notes"] = [plan["late"]] if plan["late"] else []
+    return counts
+
+
+def _memo(key: tuple, t, build):
+    """``build()`` once per (key, session table): the cleaned, filtered table and the query expression.
+
+    Only when ``t`` reads cxlib's session tables (a file read once per session, immutable while cached; see
+    :func:`cxlib.data._memo_key`): a repeated call gets the *same* expression back, so its checks are not
+    re-built and the engine reuses the compiled SQL. The value holds an expression and the checks' note,
+    never a result; the counts query runs on every call. DataFrames, Parquet and warehouse tables are not
+    session tables: ``build()`` (with every check) runs each call. A failing check raises, caching nothing.
+    """
+    src = cxdata._source_of(t)  # its label is in messages (re-registered when a table is passed with name=)
+    mkey = cxdata._memo_key(key[0], t, *key[1:], getattr(src, "label", None))
+    if mkey is not None:
+        try:
+            hit = cxdata._CLEAN_CACHE.get(mkey)
+        except TypeError:  # an unhashable option: no memo
+            mkey = hit = None
+        if hit is not None:
+            return hit
+    value = build()
+    if mkey is not None:
+        cxdata._remember(cxdata._CLEAN_CACHE, mkey, value)
+    return value
+
+
+def _lifetimes_plan(t, data, *, duration, event, start, end, as_of, unit, by, customer, name) -> dict:
+    """The checks of :func:`lifetimes` and its counts query (not executed): ``counts`` (expression),
+    ``late`` (the note on rows after ``as_of``, or None), ``label``, ``named`` (the query names its
+    columns 'time' and 'event')."""
+    late = None
     if duration is not None:
         if event is None:
             raise cxdata.CXDataError("duration= needs event= (1 = churned, 0 = still active / censored).")
@@ -73,8 +126,10 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
         as_of = cxdata.default_as_of(as_of, data)
         late = cxdata.after_as_of(t, [start, end] if end else [start], as_of, name=name)
         cut = as_of.to_pydatetime()
+        t = t.select(*dict.fromkeys([*by, start, *([end] if end else [])]))  # only what the counts read
+        lit = _timestamp_literal(t, cut)
+        cut, cut_lit = (lit, lit) if lit is not None else (cut, ibis.literal(cut, type="timestamp"))
         t = t.filter(t[start] <= cut)
-        cut_lit = ibis.literal(cut, type="timestamp")
         if end:
             churned = t[end].notnull() & (t[end] <= cut)
             stop = churned.ifelse(t[end], cut_lit)
@@ -83,13 +138,28 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
         seconds = stop.epoch_seconds() - t[start].epoch_seconds()
         t = t.mutate(_time=(seconds / 86400.0).round() / UNITS[unit], _event=churned.cast("int64"))
     cxdata.check_not_empty(t, name=name)
-    counts = cxdata.to_pandas(t.group_by([*by, "_time", "_event"]).aggregate(n=t.count()), name=name)
-    counts = counts.rename(columns={"_time": "time", "_event": "event"})
-    if (counts["time"] < 0).any():
-        raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: some lifetimes are negative (end before start).")
-    counts = counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
-    counts.attrs["notes"] = [late] if late else []
-    return counts
+    # the engine names the columns 'time' / 'event', unless a segment column is itself called so (then
+    # they are renamed here, as ever)
+    named = not {"time", "event", "n"} & set(by)
+    if named:
+        counts = t.group_by([*by, t["_time"].name("time"), t["_event"].name("event")]).aggregate(n=t.count())
+    else:
+        counts = t.group_by([*by, "_time", "_event"]).aggregate(n=t.count())
+    return {"counts": counts, "late": late, "label": cxdata.source_name(t, name), "named": named}
+
+
+def _timestamp_literal(t, cut):
+    """``cut`` as a plain timestamp literal (``CAST('2026-11-22 00:00:00' AS TIMESTAMP)``) when the query
+    runs on DuckDB and ``cut`` is a naive whole second: the same instant as Ibis' ``MAKE_TIMESTAMP(...)``,
+    which DuckDB takes longer to plan. None otherwise (the Ibis literal is used, as before)."""
+    if cut.tzinfo is not None or cut.microsecond:
+        return None
+    try:
+        if t._find_backend(use_default=True).name != "duckdb":
+            return None
+    except Exception:  # pragma: no cover - no backend to ask: keep Ibis' own literal
+        return None
+    return ibis.literal(cut.strftime("%Y-%m-%d %H:%M:%S")).cast("timestamp")
 
 
 def _groups(counts, by):
@@ -141,9 +211,10 @@ def kaplan_meier(data, *, duration: str | None = None, event: str | None = None,
     counts = lifetimes(data, duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit,
                        by=by, name=name)
     z = stats.norm.ppf(1 - alpha / 2)
-    parts = []
+    parts, fits = [], []
     for key, g in _groups(counts, by):
         sf = _fit(g)
+        fits.append(sf)
         s, se = sf.surv_prob, _greenwood(sf)
         with np.errstate(divide="ignore", invalid="ignore"):
             theta = np.log(-np.log(s))
@@ -152,15 +223,13 @@ def kaplan_meier(data, *, duration: str | None = None, event: str | None = None,
             hi = np.exp(-np.exp(theta - z * se_theta))
         lo = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, lo))
         hi = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, hi))
-        part = pd.DataFrame({"time": sf.surv_times, "at_risk": sf.n_risk, "events": sf.n_events,
+        part = pd.DataFrame({**{col: v for col, v in zip(by, key)}, "time": sf.surv_times,
+                             "at_risk": np.round(sf.n_risk).astype("int64"),
+                             "events": np.round(sf.n_events).astype("int64"),
                              "survival": s, "se": se, "ci_lower": lo, "ci_upper": hi})
-        for col, v in zip(by, key):
-            part.insert(by.index(col), col, v)
         parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["at_risk"] = out["at_risk"].round().astype("int64")
-    out["events"] = out["events"].round().astype("int64")
-    out.attrs["medians"] = _medians(counts, by, alpha, min_n)
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out.attrs["medians"] = _medians(counts, by, alpha, min_n, fits=fits)
     out.attrs["unit"] = unit
     out.attrs["notes"] = counts.attrs.get("notes", [])
     return out
@@ -190,20 +259,28 @@ def _median_ci(times, s, se, z):
     return lo, hi
 
 
-def _medians(counts, by, alpha, min_n: int = 0):
+def _medians(counts, by, alpha, min_n: int = 0, fits=None):
+    """Median per segment; ``fits``: the segments' fitted curves when already made (same order)."""
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
-    for key, g in _groups(counts, by):
-        sf = _fit(g)
+    for i, (key, g) in enumerate(_groups(counts, by)):
+        sf = fits[i] if fits is not None else _fit(g)
         med = sf.quantile(0.5)
         lo, hi = _median_ci(sf.surv_times, sf.surv_prob, _greenwood(sf), z)
-        rows.append({**dict(zip(by, key)), "n": int(g["n"].sum()), "events": int((g["n"] * g["event"]).sum()),
+        n, ev = g["n"].to_numpy(), g["event"].to_numpy()
+        rows.append({**dict(zip(by, key)), "n": int(n.sum()), "events": int((n * ev).sum()),
                      "median": med if np.isfinite(med) else np.nan, "ci_lower": lo if np.isfinite(lo) else np.nan,
                      "ci_upper": hi if np.isfinite(hi) else np.nan,
                      "reached": bool(np.isfinite(med))})
+    if not by:  # one row of numbers: the same columns and dtypes, built directly
+        rec = {**rows[0], "suppressed": rows[0]["n"] < min_n}
+        if rec["suppressed"]:
+            rec.update(median=np.nan, ci_lower=np.nan, ci_upper=np.nan)
+        return pd.DataFrame({k: [v] for k, v in rec.items()})
     out = pd.DataFrame(rows)
     out["suppressed"] = out["n"] < min_n
-    out.loc[out["suppressed"], ["median", "ci_lower", "ci_upper"]] = np.nan
+    if out["suppressed"].any():
+        out.loc[out["suppressed"], ["median", "ci_lower", "ci_upper"]] = np.nan
     return out
 
 
