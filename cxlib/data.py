@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import glob as _glob
 import hashlib
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -82,6 +83,10 @@ class CXDataError(ValueError):
 _BACKEND = None
 
 
+#: Engine threads of the embedded DuckDB (default: every core); ``cx run`` sets it to cores / jobs.
+ENGINE_THREADS_ENV = "CX_ENGINE_THREADS"
+
+
 def default_backend():
     """The embedded DuckDB connection used for files and DataFrames (session time zone UTC)."""
     global _BACKEND
@@ -89,6 +94,9 @@ def default_backend():
         _BACKEND = ibis.duckdb.connect()
         # Timestamps are compared and bucketed in UTC unless a reporting time zone is asked for.
         _BACKEND.raw_sql("SET TimeZone='UTC'")
+        threads = os.environ.get(ENGINE_THREADS_ENV, "")
+        if threads.isdigit() and int(threads) > 0:  # `cx run` shares the cores among parallel notebooks
+            _BACKEND.raw_sql(f"SET threads={int(threads)}")
     return _BACKEND
 
 

@@ -904,7 +904,13 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
     old_manifest = _read_manifest(final)
     records = []
     try:
-        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(notebooks) or 1)),
+        workers = max(1, min(jobs, len(notebooks) or 1))
+        # the notebooks running side by side share the cores: each kernel's engine gets its part (on small
+        # tables a second engine thread per kernel only adds coordination between busy cores)
+        from cxlib.data import ENGINE_THREADS_ENV
+
+        os.environ.setdefault(ENGINE_THREADS_ENV, str(max(1, (os.cpu_count() or 1) // workers)))
+        with ProcessPoolExecutor(max_workers=workers,
                                  initializer=_worker_init) as pool:
             futures, paths = {}, {nb.stem: nb for nb in notebooks}
             for nb in notebooks:
