@@ -1,7 +1,8 @@
 """Experiment comparisons: per-arm sufficient statistics in the engine, tests on the aggregates.
 
-``compare`` = one engine aggregation for all metrics (their value checks and the unit count per arm ride
-along in the same scans: two queries on a clean table) to a *summary* table (one row per variant x metric:
+``compare`` = one engine aggregation for all metrics (their value checks, the row, no-arm and per-arm
+unit counts ride along in the same scan; with the unit check, one count of distinct unit ids beside it:
+two queries on a clean table, the checks' own queries only when one fails) to a *summary* table (one row per variant x metric:
 ``n``, ``sum``, ``sum_squares``; ratios add ``den_sum``, ``den_sum_squares``, ``sum_products``; CUPED
 adds ``pre_sum``, ``pre_sum_squares``, ``pre_sum_products``) followed by ``compare_summary`` on it, as
 experiment platforms do (GrowthBook's gbstats, Eppo): the same code compares 30,000 units from a CSV or
@@ -278,7 +279,8 @@ def _clean_plan(t, cleaning):
     return cleaned, bad
 
 
-def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=frozenset(), unfiltered=None):
+def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=frozenset(), unfiltered=None,
+                 checks=None, totals=None, nullify=False):
     """The per-metric aggregates of :func:`summary_statistics` in one engine query (one scan for every
     metric), or None when the metrics' columns are cleaned in different ways (then one query per metric).
 
@@ -290,13 +292,22 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
     the no-arm groups are dropped afterwards: the same sums without a row filter in the query (a filter
     on the trimmed arm name made DuckDB's scan several times slower).
     Also returns the unit count per arm (all rows, before blanks are left out), for the SRM check.
+
+    ``checks`` ({name: boolean expression over the table ``cleaned`` was planned on}) are counted in the
+    same query, per group, and their totals over every group (units without an arm included) are put
+    in the dict ``totals`` with ``rows`` (all rows) and ``no_arm`` (rows without an arm); ``totals`` is
+    filled before None is returned for a metric without values, so the caller can tell why.
+    ``nullify`` (for blanks not known in advance) leaves blanks out without filtered aggregates: the
+    metric's columns are made blank together where one is, and ``n`` counts the values.
     """
     cleaning = _fused_cleaning(ms, by, variant)
     if cleaning is None:
         return None
     drop_no_arm = cleaned is not None and unfiltered is not None
+    checks = checks or {}
     if cleaned is not None:
-        tc = (unfiltered if drop_no_arm else t).mutate(**cleaned)
+        # the check flags are computed in the same projection as the cleaned values (both from the raw ones)
+        tc = (unfiltered if drop_no_arm else t).mutate(**cleaned, **{f"_c_{k}": v for k, v in checks.items()})
     else:
         tc = t
         try:
@@ -327,20 +338,31 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
         for col, e in cols:
             if col not in never_null:
                 keep = e.notnull() if keep is None else keep & e.notnull()
+        mode = None if keep is None else "filter"
+        if keep is not None and nullify:
+            # blanks left out without filters: every column of the metric is blank where one of them is
+            # (a sum skips blanks, so the sums are those of the kept units); n counts the values left
+            if d is not None or xs:
+                y = keep.ifelse(y, ibis.null("float64"))
+                d = None if d is None else keep.ifelse(d, ibis.null("float64"))
+                xs = [keep.ifelse(x, ibis.null("float64")) for x in xs]
+            mode = "count"
         proj[f"_y{i}"] = y
         if d is not None:
             proj[f"_d{i}"] = d
         proj.update({f"_x{i}_{j}": x for j, x in enumerate(xs)})
-        if keep is not None:
+        if mode == "filter":
             proj[f"_k{i}"] = keep
-        plan.append((d is not None, len(xs), keep is not None))
+        plan.append((d is not None, len(xs), mode))
+    proj.update({f"_c_{k}": tc[f"_c_{k}"] for k in checks})
     tp = tc.select(*by, variant, **proj)
     aggs = {"rows__": tp.count()}
-    for i, (m, (has_d, k, has_keep)) in enumerate(zip(ms, plan)):
-        y, keep = tp[f"_y{i}"], (tp[f"_k{i}"] if has_keep else None)
+    aggs.update({f"check_{k}__": tp[f"_c_{k}"].cast("int64").sum() for k in checks})
+    for i, (m, (has_d, k, mode)) in enumerate(zip(ms, plan)):
+        y, keep = tp[f"_y{i}"], (tp[f"_k{i}"] if mode == "filter" else None)
         d = tp[f"_d{i}"] if has_d else None
         xs = [tp[f"_x{i}_{j}"] for j in range(k)]
-        aggs.update({f"n__{i}": tp.count(where=keep), f"sum__{i}": y.sum(where=keep),
+        aggs.update({f"n__{i}": y.count() if mode == "count" else tp.count(where=keep), f"sum__{i}": y.sum(where=keep),
                      f"sum_squares__{i}": (y * y).sum(where=keep)})
         if m.kind == "ratio":
             aggs.update({f"den_sum__{i}": d.sum(where=keep), f"den_sum_squares__{i}": (d * d).sum(where=keep),
@@ -348,6 +370,12 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
         if xs:
             aggs.update(_cov_aggs(xs, y, d, keep, suffix=f"__{i}"))
     allp = cxdata.to_pandas(tp.group_by([*by, variant]).aggregate(**aggs), name=name)
+    if totals is not None:
+        arm = allp[variant]
+        without = arm.isna() | (arm.astype("string") == "")
+        totals.update(rows=int(allp["rows__"].sum()), no_arm=int(allp.loc[without, "rows__"].sum()),
+                      **{k: int(pd.to_numeric(allp[f"check_{k}__"]).fillna(0).sum()) for k in checks})
+        allp = allp.drop(columns=[f"check_{k}__" for k in checks])
     if drop_no_arm:
         arm = allp[variant]
         allp = allp[arm.notna() & (arm.astype("string") != "")].reset_index(drop=True)
@@ -366,6 +394,53 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
     return parts, {str(k): int(v) for k, v in arms.items()}
 
 
+@ibis.udf.scalar.builtin(name="hash")
+def _hash64(value) -> ibis.expr.datatypes.uint64:
+    """DuckDB's 64-bit ``hash`` of any value (a builtin, defined once: Ibis's own ``.hash()`` compiles to a
+    slow cast through BIT)."""
+
+
+def _distinct_units(t, unit):
+    """Count of distinct unit ids, as an engine expression. On DuckDB the distinct 64-bit hashes of the
+    non-blank ids (a hash aggregation over 8-byte numbers instead of the id strings): equal to the count
+    of ids exactly when no id repeats, barring a hash collision (probability ~ n^2 / 2^65, about 3e-6 at
+    10M ids) which only makes the caller run the exact check (:func:`cxdata.check_unique`). Other
+    engines (Spark's ``hash`` is 32-bit) count the ids themselves."""
+    col = t[unit]
+    try:
+        engine = getattr(col._find_backend(use_default=True), "name", "")
+    except Exception:  # pragma: no cover - an unbound expression: the exact count
+        engine = ""
+    return _hash64(col).nunique(where=col.notnull()) if engine == "duckdb" else col.nunique()
+
+
+def _one_pass(t, sms, by, variant, unit, plan, check_units, name):
+    """The optimistic path of :func:`summary_statistics`: one grouped query over every row (the value
+    checks, row and no-arm counts summed over its groups, every metric's sufficient statistics with blanks
+    left out) and, with ``check_units``, one count of distinct unit ids. Returns ``((parts, arm counts),
+    units without an arm)``, or None when any check fails, a metric has no values or the engine errors:
+    then the checked path runs (and raises with the checks' own messages and example rows)."""
+    cleaned, bad = plan
+    totals: dict = {}
+    try:
+        fused = _fused_parts(t, sms, by, variant, name, cleaned=cleaned, unfiltered=t, checks=bad,
+                             totals=totals, nullify=True)
+    except cxdata.CXDataError:
+        return None
+    if fused is None or not totals.get("rows") or any(totals[k] for k in bad):
+        return None
+    if check_units:
+        try:
+            got = cxdata.to_pandas(t.aggregate(ids=t[unit].count(), distinct=_distinct_units(t, unit)),
+                                   name=name).iloc[0]
+        except cxdata.CXDataError:
+            return None
+        n_ids = int(got["ids"])
+        if n_ids != int(got["distinct"] or 0) or totals["rows"] - n_ids > 1:
+            return None
+    return fused, totals["no_arm"]
+
+
 def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant", metrics, covariates=None,
                        by=None, check_units: bool = True, cap: float | None = None,
                        name: str | None = None) -> pd.DataFrame:
@@ -382,8 +457,10 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     :func:`_quantile_parts`). ``attrs['arm_counts']`` holds the rows per arm when they came with the
     aggregate (used by :func:`compare` for the allocation check).
     Units with a blank metric (or a blank covariate of it) are not counted for it. ``check_units``
-    verifies that no unit appears twice (a unit in two variants breaks randomization); on tens of
-    millions of rows it is most of the run time, so a warehouse table already keyed by unit may skip it.
+    verifies that no unit appears twice (a unit in two variants breaks randomization; on DuckDB by
+    counting distinct 64-bit hashes of the ids, with the exact check naming the duplicates only when that
+    count differs from the count of ids); on tens of millions of rows it is most of the run time, so a
+    warehouse table already keyed by unit may skip it.
     ``cap`` (e.g. 0.99) winsorises 'mean' metrics at that quantile of the pooled units (DuckDB
     ``quantile_cont``, computed in the engine; values above it are set to it); the thresholds are in
     ``attrs['caps']``.
@@ -395,50 +472,61 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     for m in ms:
         cols |= {m.column} | ({m.denominator} if m.denominator else set()) | set(m.covariates)
     cxdata.require_columns(t, sorted(cols), name=name)
-    # one pass for the row count, the unit-uniqueness check and the units without an arm; the checks'
-    # own queries (with their messages and example rows) run only when something is wrong
     raw = t
     # "control " and "control" are one arm: compare trimmed names; units without a variant are counted
     t = t.mutate(**{variant: t[variant].cast("string").strip()})
     no_arm = t[variant].isnull() | (t[variant] == "")
-    facts = dict(n=t.count(), no_arm=no_arm.cast("int64").sum())
-    if check_units:
-        facts.update(ids=t[unit].count(), distinct=t[unit].nunique())
-    # the value checks of the metric columns ride along in the same query (their own queries, with
-    # messages and example rows, run only when one fails; a bad value in a row without an arm, which
-    # those checks skip, only sends the call down the checked path)
     cleaning = _fused_cleaning(ms, by, variant)
     plan = _clean_plan(t, cleaning) if cleaning is not None else None
-    if plan is not None:  # over every row (a superset of the units with an arm: no filter to evaluate)
-        facts.update({f"bad_{k}": v.cast("int64").sum() for k, v in plan[1].items()})
-        facts.update({f"blank_{j}": e.isnull().cast("int64").sum() for j, e in enumerate(plan[0].values())})
-    try:
-        got = cxdata.to_pandas(t.aggregate(**facts), name=name).iloc[0]
-    except cxdata.CXDataError:  # an engine error: raise it as the separate checks always have
-        cxdata.check_not_empty(raw, name=name)
-        if check_units:
-            cxdata.check_unique(raw, unit, name=name)
-        got = {"n": 1, "no_arm": cxdata.to_pandas(no_arm.cast("int64").sum(), name=name), "ids": 0, "distinct": 0}
-        check_units = False
-        plan = None
-    checked = plan is not None and all(int(got[f"bad_{k}"] or 0) == 0 for k in plan[1])
-    never_null = frozenset(col for j, col in enumerate(plan[0]) if int(got[f"blank_{j}"] or 0) == 0) \
-        if checked else frozenset()
-    n_rows = int(got["n"])
-    if n_rows == 0:
-        cxdata.check_not_empty(raw, name=name)
-    if check_units:
-        n_ids, n_distinct = int(got["ids"]), int(got["distinct"] or 0)
-        if n_ids != n_distinct or n_rows - n_ids > 1:  # a repeated id, or more than one blank id
-            cxdata.check_unique(raw, unit, name=name)
-    n_no_arm = int(got["no_arm"] if pd.notna(got["no_arm"]) else 0)
-    unfiltered = t
-    t = t.filter(~no_arm)
-    caps = _cap_thresholds(t, ms, cap, name) if cap is not None else {}
     qms = [m for m in ms if m.kind == "quantile"]
     sms = [m for m in ms if m.kind != "quantile"]  # metrics with sufficient statistics
-    fused = (_fused_parts(t, sms, by, variant, name, caps, cleaned=plan[0] if checked else None,
-                          never_null=never_null, unfiltered=unfiltered) if sms else None)
+    # optimistic: one scan gives the value checks, the row and no-arm counts and every sufficient
+    # statistic (+ one count of distinct unit ids); when anything is off the checked path below runs
+    # and raises exactly as it always has
+    fast = (_one_pass(t, sms, by, variant, unit, plan, check_units, name)
+            if plan is not None and sms and cap is None else None)
+    if fast is not None:
+        fused, n_no_arm = fast
+        checked, caps = True, {}
+        t = t.filter(~no_arm)
+    else:
+        # one pass for the row count, the unit-uniqueness check and the units without an arm; the checks'
+        # own queries (with their messages and example rows) run only when something is wrong
+        facts = dict(n=t.count(), no_arm=no_arm.cast("int64").sum())
+        if check_units:
+            facts.update(ids=t[unit].count(), distinct=_distinct_units(t, unit))
+        # the value checks of the metric columns ride along in the same query (their own queries, with
+        # messages and example rows, run only when one fails; a bad value in a row without an arm, which
+        # those checks skip, only sends the call down the checked path)
+        if plan is not None:  # over every row (a superset of the units with an arm: no filter to evaluate)
+            facts.update({f"bad_{k}": v.cast("int64").sum() for k, v in plan[1].items()})
+            facts.update({f"blank_{j}": e.isnull().cast("int64").sum() for j, e in enumerate(plan[0].values())})
+        try:
+            got = cxdata.to_pandas(t.aggregate(**facts), name=name).iloc[0]
+        except cxdata.CXDataError:  # an engine error: raise it as the separate checks always have
+            cxdata.check_not_empty(raw, name=name)
+            if check_units:
+                cxdata.check_unique(raw, unit, name=name)
+            got = {"n": 1, "no_arm": cxdata.to_pandas(no_arm.cast("int64").sum(), name=name), "ids": 0, "distinct": 0}
+            check_units = False
+            plan = None
+        checked = plan is not None and all(int(got[f"bad_{k}"] or 0) == 0 for k in plan[1])
+        never_null = frozenset(col for j, col in enumerate(plan[0]) if int(got[f"blank_{j}"] or 0) == 0) \
+            if checked else frozenset()
+        n_rows = int(got["n"])
+        if n_rows == 0:
+            cxdata.check_not_empty(raw, name=name)
+        if check_units:
+            n_ids, n_distinct = int(got["ids"]), int(got["distinct"] or 0)
+            # a repeated id, more than one blank id, or (distinct hashes) a collision: the exact check
+            if n_ids != n_distinct or n_rows - n_ids > 1:
+                cxdata.check_unique(raw, unit, name=name)
+        n_no_arm = int(got["no_arm"] if pd.notna(got["no_arm"]) else 0)
+        unfiltered = t
+        t = t.filter(~no_arm)
+        caps = _cap_thresholds(t, ms, cap, name) if cap is not None else {}
+        fused = (_fused_parts(t, sms, by, variant, name, caps, cleaned=plan[0] if checked else None,
+                              never_null=never_null, unfiltered=unfiltered, nullify=True) if sms else None)
     parts, arm_counts = fused if fused is not None else (None, None)
     for m in (sms if parts is None else []):
         parts = parts or []
