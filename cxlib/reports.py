@@ -871,6 +871,13 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
         kernels.stop(parent)
 
 
+def _expected_work(nb: Path) -> int:
+    try:
+        return nb.stat().st_size
+    except OSError:
+        return 0
+
+
 def _preload_workers() -> None:
     """Import what every worker needs (papermill, nbconvert) once here: the workers are forked from this
     process, so they share it instead of importing it each (about 1.9 s of CPU per worker)."""
@@ -913,15 +920,17 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
         with ProcessPoolExecutor(max_workers=workers,
                                  initializer=_worker_init) as pool:
             futures, paths = {}, {nb.stem: nb for nb in notebooks}
-            for nb in notebooks:
+            # longest first (a notebook's size, outputs included, stands in for its run time), so the last
+            # notebook to start is a short one and the two workers finish close together
+            for nb in sorted(notebooks, key=_expected_work, reverse=True):
                 slug = nb.stem
                 futures[slug] = pool.submit(
                     _execute, slug, str(nb), str(private / f"{slug}-{stamp}.ipynb"), resolved[slug],
                     str(staging / "tables" / slug), str(nb_dir), progress, secrets,
                     str(private / f"{slug}-{stamp}.log"), day.isoformat(),
                     str(staging / f"{slug}.html"), _is_demo(resolved[slug]))
-            for slug, fut in futures.items():
-                rec = fut.result()
+            for slug in paths:  # reported in the notebooks' own order
+                rec = futures[slug].result()
                 rec["inputs"] = _fingerprints(resolved[slug])
                 rec["demo"] = _is_demo(resolved[slug])
                 rec["log"] = str(Path(os.path.relpath(private / f"{slug}-{stamp}.log", reports)))
