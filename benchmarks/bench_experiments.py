@@ -76,7 +76,13 @@ def with_sql(path):
 
 # ------------------------------------------------------------------------------ issue 14: 4 kinds x 3 arms
 
-def wide_cxlib(path, adjusted=False, adjustment="cuped", check_units=True):
+def wide_cxlib(path, adjusted=False, adjustment="cuped", check_units=True, cold=True):
+    """``cold``: as the first call on the file in a session (no check answer kept from an earlier call)."""
+    if cold:
+        from cxlib import data as cxdata
+
+        cxdata._CHECK_CACHE.clear()
+        cxdata._PARQUET_CACHE.clear()
     cov = {m.name: COVARIATE for m in WIDE} if adjusted else None
     return experiments.compare(str(path), control="control", metrics=WIDE, covariates=cov, adjustment=adjustment,
                                check_units=check_units)
@@ -225,6 +231,10 @@ def wide(scale: int = WIDE_SCALE, repeat: int = 5) -> str:
     runs = [("cxlib compare, plain", lambda: wide_cxlib(path)),
             ("cxlib compare, CUPED (covariate for all 4 metrics)", lambda: wide_cxlib(path, True)),
             ("cxlib compare, Lin (covariate for all 4 metrics)", lambda: wide_cxlib(path, True, "lin")),
+            ("cxlib compare, plain, again on the unchanged file (unit check answer kept)",
+             lambda: wide_cxlib(path, cold=False)),
+            ("cxlib compare, CUPED, again on the unchanged file (unit check answer kept)",
+             lambda: wide_cxlib(path, True, cold=False)),
             ("cxlib compare, plain, check_units=False", lambda: wide_cxlib(path, check_units=False)),
             ("cxlib compare, CUPED, check_units=False", lambda: wide_cxlib(path, True, check_units=False)),
             ("one DuckDB GROUP BY + numpy, plain", lambda: wide_sql(path)),
@@ -249,7 +259,10 @@ def wide(scale: int = WIDE_SCALE, repeat: int = 5) -> str:
     csql = cpus["one DuckDB GROUP BY + numpy, plain"]
     lines += [f"| {name} | {s:.2f} | {s / sql:.2f}x | {pd_ / s:.1f}x | {cpus[name]:.2f} | {cpus[name] / csql:.2f}x |"
               for name, s in secs.items()]
-    lines += ["", f"Goal: at most 1.5x the hand-written query and at least 5x faster than pandas (plain). "
+    lines += ["", "cxlib rows are first calls on the file (no check answer kept) unless they say 'again': "
+              "a later call in the same session on the unchanged file (same size and mtime) reuses the "
+              "unit-uniqueness answer, as the experiment notebook's several comparisons do.",
+              "", f"Goal: at most 1.5x the hand-written query and at least 5x faster than pandas (plain). "
               f"Adjusted / plain: {ratio:.2f}x with the unit check, {ratio_u:.2f}x without (goal: within 2x). "
               "A clean table costs cxlib one scan (the value checks, row and no-arm counts ride in the "
               "grouped aggregate; the checked path with its messages and example rows runs only when a check "

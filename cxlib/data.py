@@ -416,6 +416,33 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
     return t
 
 
+# (file identities, label) -> the Parquet view (lazy: the files are read by each query, never copied)
+_PARQUET_CACHE: dict[tuple, ibis.Table] = {}
+# view name -> its files, for the check answers kept per file identity (see _check_key)
+_PARQUET_FILES: dict[str, tuple[str, ...]] = {}
+_PARQUET_PREFIX = "cx_pq_"
+
+
+def _read_parquet(paths: list[str], label: str) -> ibis.Table:
+    """A view over Parquet files, the same one while the files are unchanged (size, mtime): expressions
+    built on it repeat exactly, so their compiled SQL and check answers can be reused."""
+    try:
+        key = (_file_key(paths), label)
+    except OSError as exc:
+        raise CXDataError(_read_error(label, exc), source=label) from None
+    hit = _PARQUET_CACHE.get(key)
+    if hit is not None:
+        return hit
+    name = _PARQUET_PREFIX + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+    try:
+        t = default_backend().read_parquet(paths if len(paths) > 1 else paths[0], table_name=name)
+    except Exception as exc:
+        raise CXDataError(_read_error(label, exc), source=label) from None
+    _PARQUET_FILES[name] = tuple(paths)
+    _remember(_PARQUET_CACHE, key, t)
+    return _register(t, _Source(label, "parquet", tuple(paths)))
+
+
 def _read_error(label: str, exc: Exception) -> str:
     msg = _friendly_engine_message(exc)
     if "unicode" in msg.lower() or "utf" in msg.lower() or "encod" in msg.lower():
@@ -518,11 +545,7 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
                                   f"{_friendly_engine_message(exc)}", source=label) from None
             return _register(t, _Source(f"{label}::{table}", "duckdb", tuple(paths)))
         if suffix.endswith((".parquet", ".pq")):
-            try:
-                t = default_backend().read_parquet(paths if len(paths) > 1 else paths[0])
-            except Exception as exc:
-                raise CXDataError(_read_error(label, exc), source=label) from None
-            return _register(t, _Source(label, "parquet", tuple(paths)))
+            return _read_parquet(paths, label)
         if suffix.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")):
             return _read_csv(paths, label)
         raise CXDataError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected .csv, "
@@ -620,16 +643,33 @@ def _execute(expr: Any):
     return expr.__pandas_result__(df)
 
 
+def _check_key(op) -> Any:
+    """Key of a check answer that may be kept: the query itself over session tables (immutable copies);
+    over cxlib's Parquet views, the query plus the files' current size and mtime (a view reads its files
+    anew each time, so an answer is only reused while they are unchanged); otherwise None."""
+    if _on_session_tables(op):
+        return op
+    leaves = _leaves(op)
+    if not leaves or any(type(leaf) is not ops.DatabaseTable or str(leaf.name) not in _PARQUET_FILES
+                         for leaf in leaves):
+        return None
+    try:
+        return (op, tuple(_file_key(_PARQUET_FILES[str(leaf.name)]) for leaf in leaves))
+    except OSError:
+        return None
+
+
 def _checked(expr: Any, *, name: str | None = None):
-    """:func:`to_pandas` for a validation query: its answer is kept while it reads only session tables
-    (a file read once per session), so a later call on the same unchanged file does not re-check it."""
+    """:func:`to_pandas` for a validation query: its answer is kept while it reads only files that have not
+    changed (see :func:`_check_key`), so a later call on the same unchanged file does not re-check it."""
     op = expr.op()
-    hit = _CHECK_CACHE.get(op)
+    key = _check_key(op)
+    hit = _CHECK_CACHE.get(key) if key is not None else None
     if hit is not None:
         return hit.copy() if isinstance(hit, pd.DataFrame) else hit
     out = to_pandas(expr, name=name)
-    if _on_session_tables(op):
-        _remember(_CHECK_CACHE, op, out.copy() if isinstance(out, pd.DataFrame) else out)
+    if key is not None:
+        _remember(_CHECK_CACHE, key, out.copy() if isinstance(out, pd.DataFrame) else out)
     return out
 
 
