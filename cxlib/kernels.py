@@ -223,6 +223,10 @@ def _kernel_child(req: dict, fds: list[int]) -> None:
         os.environ.clear()
         os.environ.update(req["env"])
         os.chdir(req["cwd"])
+        # `python -m` put the kernel parent's working directory first on sys.path; ipykernel_launcher removes
+        # its own the same way, so a notebook imports exactly what a normally started kernel would
+        if sys.path and _LAUNCH_DIR is not None and sys.path[0] == _LAUNCH_DIR:
+            del sys.path[0]
         sys.argv = ["ipykernel_launcher", *req["argv"]]
         from ipykernel import kernelapp
 
@@ -250,8 +254,14 @@ def _kernel_child(req: dict, fds: list[int]) -> None:
         os._exit(code)
 
 
+_LAUNCH_DIR: str | None = None  # sys.path[0] as `python -m cxlib.kernels` set it (the working directory)
+
+
 def serve(path: str, parent_pid: int) -> None:
     """The kernel parent: listen on ``path``, import the notebooks' libraries, fork kernels on request."""
+    global _LAUNCH_DIR
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        _LAUNCH_DIR = sys.path[0]
     _die_with_parent()
     if os.getppid() != parent_pid:  # the run ended before prctl took effect
         return

@@ -130,3 +130,24 @@ def test_data_errors_stay_short_in_a_forked_kernel(parent, tmp_path):
     err = nb.cells[0].outputs[0]
     assert err["ename"] == "CXDataError"
     assert err["traceback"] == ["Data problem — CXDataError: events.csv: bad"]
+
+
+def test_forked_kernel_has_the_stock_import_path(tmp_path, monkeypatch):
+    """sys.path of a forked kernel equals a normally started one's (the kernel parent's `python -m`
+    directory is not left in front), so a notebook imports the same modules either way."""
+    monkeypatch.chdir(tmp_path)  # the run's working directory: what `python -m` puts first
+    monkeypatch.delenv(kernels.ENV, raising=False)
+    proc = kernels.start()
+    try:
+        def path_of(**kw):
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [nbformat.v4.new_code_cell("import sys, json; print(json.dumps(sys.path))")]
+            NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}, **kw).execute()
+            return json.loads(nb.cells[0].outputs[0]["text"])
+
+        forked = path_of(kernel_manager_class=kernels.KernelManager)
+        monkeypatch.setenv(kernels.ENV, "0")
+        stock = path_of(kernel_manager_class=kernels.KernelManager)
+    finally:
+        kernels.stop(proc)
+    assert forked == stock
