@@ -30,7 +30,7 @@ from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 
-__all__ = ["start", "stop", "KernelManager", "ENV"]
+__all__ = ["start", "stop", "remove_folder", "KernelManager", "ENV"]
 
 #: Environment variable carrying the kernel parent's socket path to the workers ("0" disables it).
 ENV = "CX_KERNEL_PARENT"
@@ -65,7 +65,8 @@ def start() -> subprocess.Popen | None:
     """
     if os.environ.get(ENV) == "0" or not sys.platform.startswith("linux"):
         return None
-    path = os.path.join(tempfile.mkdtemp(prefix="cx-kernels-"), "socket")
+    _remove_orphans()
+    path = os.path.join(tempfile.mkdtemp(prefix=f"cx-kernels-{os.getpid()}-"), "socket")
     env = {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND", "Agg")}
     env.pop(ENV, None)
     try:
@@ -76,6 +77,24 @@ def start() -> subprocess.Popen | None:
     os.environ[ENV] = path
     proc.cx_socket = path  # type: ignore[attr-defined]
     return proc
+
+
+def _remove_orphans() -> None:
+    """Remove the folders of runs that were killed (kill -9 leaves no chance to tidy): cx-kernels-<pid>-*
+    whose run process no longer exists."""
+    import glob
+    import shutil
+
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), "cx-kernels-*-*")):
+        pid = os.path.basename(folder).split("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive (another user's process): not ours to touch
+            pass
 
 
 def stop(proc: subprocess.Popen | None) -> None:
@@ -90,10 +109,16 @@ def stop(proc: subprocess.Popen | None) -> None:
     with contextlib.suppress(Exception):
         proc.wait(timeout=10)
     if path:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        with contextlib.suppress(OSError):
-            os.rmdir(os.path.dirname(path))
+        remove_folder(path)
+
+
+def remove_folder(path: str | None) -> None:
+    """Remove the kernel parent's private folder (its socket and the kernels' sockets)."""
+    import shutil
+
+    folder = os.path.dirname(path) if path and path != "0" else ""
+    if os.path.basename(folder).startswith("cx-kernels-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ the worker's side
@@ -177,7 +202,36 @@ def _fork_request(path: str, cmd: list[str], env: dict, cwd: str | None, timeout
 
 class KernelManager(AsyncKernelManager):
     """nbclient's kernel manager, but the kernel process is forked by the kernel parent when one runs
-    (``kernel_manager_class=`` of papermill/nbclient); otherwise exactly the stock launch."""
+    (``kernel_manager_class=`` of papermill/nbclient); otherwise exactly the stock launch.
+
+    Kernels talk over Unix sockets (ZeroMQ ``ipc``) named after the kernel, not TCP ports: parallel
+    workers each pick "free" TCP ports and can pick the same one before either kernel has bound it
+    ("Address already in use"); a socket file per kernel cannot collide, and no other user on the machine
+    can connect to it (the folder is private to this user).
+    """
+
+    async def _async_pre_start_kernel(self, **kw):
+        if sys.platform != "win32" and self.transport == "tcp" and not self.has_kernel:
+            # inside the run's kernel-parent folder when there is one: removed with it even if the run is
+            # stopped before this manager can clean up
+            parent = os.environ.get(ENV)
+            base = os.path.dirname(parent) if parent and parent != "0" and os.path.isdir(os.path.dirname(parent)) \
+                else None
+            folder = tempfile.mkdtemp(prefix="cx-kernel-", dir=base)
+            self._cx_ipc_dir = folder
+            self.transport = "ipc"
+            self.ip = os.path.join(folder, "k")
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        folder = getattr(self, "_cx_ipc_dir", None)
+        if folder and not restart:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         path = os.environ.get(ENV)

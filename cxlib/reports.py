@@ -1092,6 +1092,9 @@ def stop_run(signum: int) -> None:
     version = _ACTIVE_RUN.get("version")
     if version is not None:
         shutil.rmtree(version, ignore_errors=True)
+    from cxlib import kernels
+
+    kernels.remove_folder(os.environ.get(kernels.ENV))  # the kernel parent's and kernels' sockets
 
 
 # ------------------------------------------------------------------------------------------ index

@@ -151,3 +151,41 @@ def test_forked_kernel_has_the_stock_import_path(tmp_path, monkeypatch):
     finally:
         kernels.stop(proc)
     assert forked == stock
+
+
+def test_kernels_talk_over_private_unix_sockets(parent, tmp_path):
+    """No TCP ports (parallel workers could pick the same free port): ZeroMQ ipc sockets in the run's
+    private folder, gone with it."""
+    import asyncio
+
+    km = kernels.KernelManager(kernel_name="python3")
+    asyncio.run(km.start_kernel(cwd=str(tmp_path)))
+    folder = os.path.dirname(parent.cx_socket)
+    try:
+        assert km.transport == "ipc" and km.ip.startswith(folder + os.sep)
+        assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
+        end = time.monotonic() + 20  # the kernel binds its sockets once it has started
+        while not os.path.exists(f"{km.ip}-{km.shell_port}") and time.monotonic() < end:
+            time.sleep(0.05)
+        assert os.path.exists(f"{km.ip}-{km.shell_port}")
+    finally:
+        kernels.stop(parent)
+        asyncio.run(km.cleanup_resources())
+    assert not os.path.exists(folder)
+
+
+def test_a_killed_runs_folder_is_removed_by_the_next_run(tmp_path, monkeypatch):
+    import tempfile
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    orphan = tempfile.mkdtemp(prefix=f"cx-kernels-{dead.pid}-")
+    mine = tempfile.mkdtemp(prefix=f"cx-kernels-{os.getpid()}-")
+    monkeypatch.delenv(kernels.ENV, raising=False)
+    proc = kernels.start()
+    try:
+        assert not os.path.exists(orphan)
+        assert os.path.exists(mine)  # a live run's folder stays
+    finally:
+        kernels.stop(proc)
+        os.rmdir(mine)
