@@ -687,6 +687,30 @@ def _memo_key(step: str, t: ibis.Table, *args) -> tuple | None:
         return None
 
 
+def memo_plan(key: tuple, t: ibis.Table, build):
+    """``build()`` once per (key, session table): an analysis's cleaned table and query expressions.
+
+    Only when ``t`` reads cxlib's session tables (a file read once per session, immutable while cached; see
+    :func:`_memo_key`): a repeated call gets the *same* expression objects back, so its checks are not
+    re-built and the engine reuses their compiled SQL. The value holds expressions (and check notes), never
+    results; every analysis query still runs. DataFrames, Parquet and warehouse tables are not session
+    tables: ``build()`` runs (with every check) on each call. A failing check raises and caches nothing.
+    """
+    src = _source_of(t)  # its label is in messages (re-registered when a table is passed with name=)
+    mkey = _memo_key(key[0], t, *key[1:], getattr(src, "label", None))
+    if mkey is not None:
+        try:
+            hit = _CLEAN_CACHE.get(mkey)
+        except TypeError:  # an unhashable option: no memo
+            mkey = hit = None
+        if hit is not None:
+            return hit
+    value = build()
+    if mkey is not None:
+        _remember(_CLEAN_CACHE, mkey, value)
+    return value
+
+
 def to_pandas(expr: Any, *, name: str | None = None) -> pd.DataFrame:
     """Execute an Ibis expression, turning engine errors into :class:`CXDataError`."""
     try:

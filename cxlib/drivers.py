@@ -165,8 +165,9 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     cols = _driver_columns(t0, drivers, name, analysis="key-driver analysis")
     cols = [c for c in cols if c != weights]
     by_cols = cxdata.as_list(by)
-    plan = _memo(("drivers.key_drivers", outcome, tuple(cols), tuple(by_cols), weights, name), t0,
-                 lambda: _kd_plan(t0, outcome=outcome, cols=cols, by_cols=by_cols, weights=weights, name=name))
+    plan = cxdata.memo_plan(("drivers.key_drivers", outcome, tuple(cols), tuple(by_cols), weights, name), t0,
+                            lambda: _kd_plan(t0, outcome=outcome, cols=cols, by_cols=by_cols, weights=weights,
+                                             name=name))
     t, label, complete, straight_e = plan["t"], plan["label"], plan["complete"], plan["straight"]
     perf = cxdata.to_pandas(plan["head"], name=name)
     scale = _scale(t, cols, plan["declared_scale"], name, expr=plan["scale"])
@@ -352,30 +353,6 @@ def _in_rank_order(res: dict, *, weights) -> pd.DataFrame | None:
             return v[order]
         return v  # a scalar, the same on every row
     return pd.DataFrame({c: pick(res[c]) for c in _columns_out([], weights)})
-
-
-def _memo(key: tuple, t, build):
-    """``build()`` once per (key, session table): the cleaned table and the query expressions of an analysis.
-
-    Only when ``t`` reads cxlib's session tables (a file read once per session, immutable while cached; see
-    :func:`cxlib.data._memo_key`): a repeated call then gets the *same* expression objects back, so its
-    checks are not re-built and the engine reuses their compiled SQL. The cached value holds expressions
-    only, never results; every query still runs. DataFrames, Parquet and warehouse tables are not session
-    tables: ``build()`` runs (with every check) on each call. A failing check raises and caches nothing.
-    """
-    src = cxdata._source_of(t)  # its label is in messages (re-registered when a table is passed with name=)
-    mkey = cxdata._memo_key(key[0], t, *key[1:], getattr(src, "label", None))
-    if mkey is not None:
-        try:
-            hit = cxdata._CLEAN_CACHE.get(mkey)
-        except TypeError:  # an unhashable option: no memo
-            mkey = hit = None
-        if hit is not None:
-            return hit
-    value = build()
-    if mkey is not None:
-        cxdata._remember(cxdata._CLEAN_CACHE, mkey, value)
-    return value
 
 
 def _kd_plan(t, *, outcome, cols, by_cols, weights, name) -> dict:

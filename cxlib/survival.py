@@ -64,7 +64,7 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
     key = ("survival.lifetimes", duration, event, start, end, as_of, unit, tuple(by), customer, name)
     build = lambda: _lifetimes_plan(t, data, duration=duration, event=event, start=start, end=end,  # noqa: E731
                                     as_of=as_of, unit=unit, by=by, customer=customer, name=name)
-    plan = _memo(key, t, build) if memo else build()
+    plan = cxdata.memo_plan(key, t, build) if memo else build()
     counts = cxdata.to_pandas(plan["counts"], name=name)
     if not plan["named"]:
         counts = counts.rename(columns={"_time": "time", "_event": "event"})
@@ -73,30 +73,6 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
     counts = counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
     counts.attrs["notes"] = [plan["late"]] if plan["late"] else []
     return counts
-
-
-def _memo(key: tuple, t, build):
-    """``build()`` once per (key, session table): the cleaned, filtered table and the query expression.
-
-    Only when ``t`` reads cxlib's session tables (a file read once per session, immutable while cached; see
-    :func:`cxlib.data._memo_key`): a repeated call gets the *same* expression back, so its checks are not
-    re-built and the engine reuses the compiled SQL. The value holds an expression and the checks' note,
-    never a result; the counts query runs on every call. DataFrames, Parquet and warehouse tables are not
-    session tables: ``build()`` (with every check) runs each call. A failing check raises, caching nothing.
-    """
-    src = cxdata._source_of(t)  # its label is in messages (re-registered when a table is passed with name=)
-    mkey = cxdata._memo_key(key[0], t, *key[1:], getattr(src, "label", None))
-    if mkey is not None:
-        try:
-            hit = cxdata._CLEAN_CACHE.get(mkey)
-        except TypeError:  # an unhashable option: no memo
-            mkey = hit = None
-        if hit is not None:
-            return hit
-    value = build()
-    if mkey is not None:
-        cxdata._remember(cxdata._CLEAN_CACHE, mkey, value)
-    return value
 
 
 def _lifetimes_plan(t, data, *, duration, event, start, end, as_of, unit, by, customer, name) -> dict:
