@@ -328,6 +328,65 @@ def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None
             "(a later end counts as still active).")
 
 
+#: What sets each table kind's last record (DESIGN.md, "The analysis date"): the latest of these columns.
+RECORD_TIMES = {
+    "events": ("event_time",),
+    "subscriptions": ("start_time", "end_time"),
+    "responses": ("response_time",),
+    "tickets": ("created_at", "first_response_at", "resolved_at"),
+}
+#: Length of one period, to tell a table that ends "more than one period" before the analysis date.
+PERIOD_LENGTH = {"hour": pd.DateOffset(hours=1), "day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
+                 "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
+                 "year": pd.DateOffset(years=1)}
+
+
+def last_record(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None = None) -> pd.Timestamp | None:
+    """The table's last record: the latest value of ``columns`` on or before ``as_of`` (None when none).
+
+    Counted after later rows are left out, so one row dated 2099 cannot set it. One engine query.
+
+    Examples
+    --------
+    >>> last_record(as_table("data/sample/events.csv"), ["event_time"], SAMPLE_AS_OF)  # doctest: +SKIP
+    Timestamp('2026-11-22 21:14:03')
+    """
+    cut = as_of.to_pydatetime()
+    cols = [c for c in as_list(columns) if c in t.columns]
+    if not cols:
+        return None
+    aggs = {f"_m{i}": t[c].max(where=t[c] <= cut) for i, c in enumerate(cols)}
+    row = to_pandas(t.aggregate(**aggs), name=name).iloc[0]
+    found = [pd.Timestamp(v) for v in row.tolist() if v is not None and not pd.isna(v)]
+    if not found:
+        return None
+    last = max(found)
+    return last.tz_localize(None) if last.tzinfo is not None else last
+
+
+def observed_end(as_of: pd.Timestamp, last: pd.Timestamp | None) -> pd.Timestamp:
+    """The end of what a table observes: the earlier of the analysis date and its last record."""
+    return as_of if last is None or pd.isna(last) else min(pd.Timestamp(as_of), pd.Timestamp(last))
+
+
+def ends_early(t: ibis.Table | None, last: pd.Timestamp | None, as_of: pd.Timestamp, period: str = "month", *,
+               name: str | None = None):
+    """A ``data_ends_early`` note when the last record is more than one ``period`` before ``as_of``, else None.
+
+    The note's values: ``table``, ``last`` and ``as_of`` (timestamps) and ``period``; present says that
+    periods after ``last`` are not observed (blank, not zero).
+    """
+    from cxlib.notes import note
+
+    if last is None or pd.isna(last):
+        return None
+    step = PERIOD_LENGTH.get(period, pd.DateOffset(months=1))
+    if pd.Timestamp(last) + step >= pd.Timestamp(as_of):
+        return None
+    label = source_name(t, name) if t is not None else (name or "the data")
+    return note("data_ends_early", table=label, last=pd.Timestamp(last), as_of=pd.Timestamp(as_of), period=period)
+
+
 #: CSV files up to this size are read once per session into a DuckDB temp table (larger ones stay views).
 _MATERIALIZE_MAX_BYTES = 512 * 1024 * 1024
 # (file identities, reader options, label) -> the materialised table, reused while the files are unchanged.

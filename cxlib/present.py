@@ -56,7 +56,7 @@ __all__ = [
     "close_the_loop_table", "response_times_table", "target_attainment_table", "funnel_table",
     "stage_table",
     # page parts
-    "data_notes", "contents", "missing_section",
+    "data_notes", "note_text", "NOTE_TEXT", "contents", "missing_section",
     # plain-language answers (behind the analyses' summarize functions)
     "retention_summary", "churn_summary", "lifetime_summary", "experiment_summary", "scorecard_summary",
     "drivers_summary",
@@ -1574,6 +1574,46 @@ def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix:
 
 # ------------------------------------------------------------------------------------------ page parts
 
+#: Words for each note code (cxlib.notes): a template over the note's values, escaped by :func:`text`.
+#: Values named ``last``, ``as_of``, ``week`` ... are formatted as dates; counts as counts.
+NOTE_TEXT: dict[str, str] = {
+    "data_ends_early": ("{table} ends on {last}, more than a {period} before the analysis date ({as_of}): "
+                        "later {period}s are not observed and are left blank, not shown as zero."),
+}
+
+
+def _note_value(key: str, value):
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return date(value)
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, (int, np.integer)):
+        return count(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_note_value(key, v)) for v in value)
+    return value
+
+
+def note_text(note) -> Text | str:
+    """Words for one note: a :class:`cxlib.notes.Note` through :data:`NOTE_TEXT` (escaped), a string as it is.
+
+    Examples
+    --------
+    >>> from cxlib.notes import note
+    >>> str(note_text(note("data_ends_early", table="a.csv", last=pd.Timestamp("1998-06-30"),
+    ...                    as_of=pd.Timestamp("2026-12-06"), period="month")))[:30]
+    'a.csv ends on 30 Jun 1998, mor'
+    """
+    code = getattr(note, "code", None)
+    if code is None:
+        return note
+    template = NOTE_TEXT.get(code)
+    values = {k: _note_value(k, v) for k, v in (getattr(note, "values", None) or {}).items()}
+    if template is None:  # a code without words yet: say the code and its values, never drop it
+        return text("{}: {}", label(code), ", ".join(f"{k} {v}" for k, v in values.items()))
+    return text(template, **values)
+
+
 def data_notes(*results) -> Text:
     """What the analyses noticed about the data (rows after the analysis date, units without a variant
     ...), from each result's ``.attrs['notes']``, as an escaped list; empty when there is nothing.
@@ -1585,6 +1625,7 @@ def data_notes(*results) -> Text:
     seen = []
     for r in results:
         for n in (getattr(r, "attrs", None) or {}).get("notes", []) or []:
+            n = note_text(n)
             if n and n not in seen:
                 seen.append(n)
     if not seen:
