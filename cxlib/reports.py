@@ -258,6 +258,20 @@ def _check_bounds(param: Parameter, value: Any) -> None:
                              f"got {value!r}")
 
 
+def given_parameters(notebook, *, file_params: dict | None = None, overrides: dict | None = None) -> set[str]:
+    """Names of ``notebook``'s parameters the user gave (``-p`` or a parameters file), not defaulted.
+
+    A page needs this, not only the merged values: a default that names a sample column is skipped on a
+    user's table, while the same name given by the user is an error when the column is missing.
+    """
+    declared = {p.name for p in notebook_parameters(notebook)}
+    slug = Path(notebook).stem
+    file_params = file_params or {}
+    shared = {k for k, v in file_params.items() if not isinstance(v, dict) or k in declared}
+    section = file_params.get(slug) if isinstance(file_params.get(slug), dict) and slug not in declared else {}
+    return (shared | set(section or {}) | set(overrides or {})) & declared
+
+
 def resolve_parameters(notebook, *, file_params: dict | None = None, overrides: dict | None = None) -> dict:
     """Defaults < ``file_params`` (YAML, shared or per-notebook) < ``overrides``, validated and coerced.
 
@@ -494,7 +508,7 @@ def _page_footer(end_iso: str, notebook_name: str, demo: bool) -> str:
 
 def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: str, cwd: str,
              progress: bool, secrets: dict, log_path: str, run_date: str, page: str | None = None,
-             demo: bool = False) -> dict:
+             demo: bool = False, given: list | None = None) -> dict:
     """Worker (own process): execute one notebook with papermill into ``output`` (private folder) and,
     when it ran, render its page into ``page`` (pages are made in parallel, beside other kernels)."""
     import logging
@@ -506,6 +520,9 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
     logging.getLogger("papermill").setLevel(logging.WARNING)
     os.environ.update(secrets)  # connection passwords reach the kernel by environment, never the notebook
     os.environ[RUN_DATE_ENV] = run_date  # analyses default their as_of to the report date
+    from cxlib.pages import GIVEN_ENV
+
+    os.environ[GIVEN_ENV] = json.dumps(sorted(given or []))  # the page tells given from defaulted values
     # logged here, in the worker, so the line appears when the notebook really starts (jobs are queued)
     log_line(f"{slug}: started")
     os.environ[TABLES_ENV] = tables
@@ -649,6 +666,16 @@ def _fingerprints(parameters: dict) -> dict:
     return out
 
 
+def effective_parameters(slug: str, parameters: dict, given=None) -> dict:
+    """The values a page runs with: :func:`cxlib.pages.resolve` applied (demo tables beside a user's
+    table left out, sample-column defaults skipped on a user's table); unchanged for other notebooks."""
+    from cxlib import pages
+
+    if slug not in pages.PAGES:
+        return dict(parameters)
+    return {**parameters, **pages.resolve(slug, parameters, given=set(given or ())).values}
+
+
 def _is_demo(parameters: dict) -> bool:
     """True when every data source of the notebook is the bundled sample (pages then say 'Demo data')."""
     from cxlib import data as cxdata
@@ -713,8 +740,12 @@ def _validate_arguments(kind: str, params: dict) -> dict:
     return kw
 
 
-def preflight(resolved: dict[str, dict]) -> list[str]:
+def preflight(resolved: dict[str, dict], given: dict[str, set] | None = None) -> list[str]:
     """Resolve and validate every data source of every notebook about to run; one line per problem.
+
+    Each page's inputs are resolved first (:func:`effective_parameters`, with the names in ``given``
+    counted as the user's): a demo table left out is not checked, a skipped sample default is not asked
+    for, and a given parameter naming a missing column (or a reporting week not yet over) is a problem.
 
     Each source goes through :func:`cxlib.data.validate` (the checks ``cx validate`` and the notebooks
     make) with the column roles the notebook's parameters name; a source used by several notebooks with
@@ -724,6 +755,11 @@ def preflight(resolved: dict[str, dict]) -> list[str]:
 
     problems, seen = [], {}
     for slug, params in resolved.items():
+        try:
+            params = effective_parameters(slug, params, (given or {}).get(slug))
+        except (cxdata.CXDataError, ValueError, TypeError) as exc:
+            problems.append(f"{slug}: {people_message(str(exc)) if '/' in str(exc) else str(exc)}")
+            continue
         for kind in SOURCE_PARAMETERS:
             if kind not in params:
                 continue
@@ -842,15 +878,19 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             raise ParameterError(f"parameters file: unknown name {', '.join(repr(s) for s in stray)}; neither a "
                                  f"parameter nor a notebook (notebooks: {', '.join(nb.stem for nb in every)})")
     resolved = {nb.stem: resolve_parameters(nb, file_params=file_params, overrides=overrides) for nb in notebooks}
+    given = {nb.stem: given_parameters(nb, file_params=file_params, overrides=overrides) for nb in notebooks}
     from cxlib import kernels
 
     # one process imports the notebooks' libraries while the data is pre-flighted, then forks the kernels
     parent = kernels.start()
     try:
         _preload_workers()
-        problems = preflight(resolved)
+        problems = preflight(resolved, given)
         if problems:
             raise PreflightError(problems)
+        # what each page really reads (demo tables beside a user's table are left out), before the
+        # passwords move out of the URLs
+        used = {slug: effective_parameters(slug, params, given.get(slug)) for slug, params in resolved.items()}
         secrets = _protect_secrets(resolved)
 
         try:
@@ -864,7 +904,8 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
             raise _fs_error(reports, exc) from None
         try:
             _clean_stale(reports)
-            return _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress)
+            return _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress,
+                               given, used)
         finally:
             lock.release()
     finally:
@@ -888,7 +929,8 @@ def _preload_workers() -> None:
     from cxlib import kernels  # noqa: F401 - imports jupyter_client's kernel manager
 
 
-def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress) -> RunResult:
+def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, log, progress,
+                given=None, used=None) -> RunResult:
     final = reports / day.isoformat()
     runs = reports / ".runs"
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -922,17 +964,20 @@ def _run_locked(notebooks, resolved, secrets, day, reports, logs, nb_dir, jobs, 
             futures, paths = {}, {nb.stem: nb for nb in notebooks}
             # longest first (a notebook's size, outputs included, stands in for its run time), so the last
             # notebook to start is a short one and the two workers finish close together
+            given = given or {}
+            used = used or resolved
             for nb in sorted(notebooks, key=_expected_work, reverse=True):
                 slug = nb.stem
                 futures[slug] = pool.submit(
                     _execute, slug, str(nb), str(private / f"{slug}-{stamp}.ipynb"), resolved[slug],
                     str(staging / "tables" / slug), str(nb_dir), progress, secrets,
                     str(private / f"{slug}-{stamp}.log"), day.isoformat(),
-                    str(staging / f"{slug}.html"), _is_demo(resolved[slug]))
+                    str(staging / f"{slug}.html"), _is_demo(used[slug]), sorted(given.get(slug, ())))
             for slug in paths:  # reported in the notebooks' own order
                 rec = futures[slug].result()
-                rec["inputs"] = _fingerprints(resolved[slug])
-                rec["demo"] = _is_demo(resolved[slug])
+                rec["inputs"] = _fingerprints(used[slug])
+                rec["demo"] = _is_demo(used[slug])
+                rec["given"] = sorted(given.get(slug, ()))
                 rec["log"] = str(Path(os.path.relpath(private / f"{slug}-{stamp}.log", reports)))
                 _place(rec, version, staging, private / f"{slug}-{stamp}.ipynb", old_manifest.get(slug),
                        paths[slug], day)

@@ -1,0 +1,245 @@
+"""Which inputs a page can use: only the user's data, and only the columns it has.
+
+Two rules (DESIGN.md, "The analysis date" and "Notebooks"), one home for every notebook:
+
+1. **Demo rows never mix silently into a user's report.** When any data parameter of a page names a
+   user's source, the page's other data parameters that still point at the bundled sample are left out
+   (set to ``None``) with a ``demo_table_left_out`` note, unless the user gave them explicitly.
+2. **A default that names a sample column applies to the sample.** On a user's table, a column-naming
+   parameter the user did not give keeps only the columns that table has; the rest are skipped with a
+   ``sample_default_skipped`` note. A parameter the user *gave* that names a missing column is an error
+   (:class:`cxlib.data.CXDataError`; ``cx run`` reports it before anything runs, exit 2).
+
+Which parameters were given: ``cx run`` sets :data:`GIVEN_ENV` (a JSON list of the names given on the
+command line or in a parameters file) for each notebook; interactively nothing counts as given, so
+defaults are only ever skipped, never an error.
+
+Examples
+--------
+>>> from cxlib import pages
+>>> got = pages.resolve("experiment_comparison", {"experiment": "my_test.csv", "segment": "device",
+...                     "metrics": {"converted": "proportion"}, "ratios": {"clicks": "sessions"}})  # doctest: +SKIP
+>>> got.values["segment"], got.values["ratios"]  # doctest: +SKIP
+('', {})
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+from cxlib import data as cxdata
+from cxlib import sources
+from cxlib.notes import note
+
+__all__ = ["GIVEN_ENV", "PAGES", "Page", "Inputs", "resolve", "given_parameters"]
+
+#: Set by ``cx run`` for each notebook: JSON list of the parameter names the user gave.
+GIVEN_ENV = "CX_GIVEN_PARAMETERS"
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page reads: its data parameters and, per column-naming parameter, (table, shape).
+
+    Shapes: ``column`` (one name, skipped to ``""`` or ``None``), ``columns`` (a list), ``csv`` (a
+    comma-separated string), ``keys`` (a mapping keyed by column), ``pairs`` (a mapping whose keys and
+    values are columns: ratios, covariates), ``metrics`` (names of the page's metrics: guardrails).
+    """
+
+    tables: tuple[str, ...]
+    columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+#: The inputs of each notebook. The data parameters are listed with the one the page needs first.
+PAGES: dict[str, Page] = {
+    "experiment_comparison": Page(
+        tables=("experiment",),
+        columns={"ratios": ("experiment", "pairs"), "covariates": ("experiment", "pairs"),
+                 "guardrails": ("experiment", "metrics"), "segment": ("experiment", "column"),
+                 "time": ("experiment", "column"), "quantiles": ("experiment", "keys")}),
+    "nps_drivers": Page(
+        tables=("responses", "subscriptions"),
+        columns={"csat": ("responses", "column"), "ces": ("responses", "column"),
+                 "comment": ("responses", "column"), "segments": ("responses", "columns"),
+                 "weight_by": ("responses", "columns")}),
+    "cohort_retention": Page(
+        tables=("events", "subscriptions", "tickets", "responses", "mrr_history"),
+        columns={"value": ("events", "column"), "segment": ("events", "column"),
+                 "mrr": ("subscriptions", "column"), "churn_factors": ("subscriptions", "csv")}),
+    "cx_scorecard": Page(
+        tables=("responses", "tickets", "events", "subscriptions"),
+        columns={"segments": ("responses", "columns"), "stage": ("responses", "column")}),
+}
+
+
+@dataclass
+class Inputs:
+    """The values a page runs with (``values``) and what was left out (``attrs['notes']``)."""
+
+    values: dict[str, Any]
+    tables: tuple[str, ...] = ()
+    attrs: dict[str, Any] = field(default_factory=lambda: {"notes": []})
+
+    @property
+    def notes(self) -> list:
+        return self.attrs["notes"]
+
+    @property
+    def demo(self) -> bool:
+        """True when every data source still in use is the bundled sample."""
+        used = [self.values[k] for k in self.tables if self.values.get(k)]
+        return bool(used) and all(cxdata.is_sample(v) for v in used)
+
+
+def given_parameters() -> set[str] | None:
+    """The parameter names ``cx run`` says the user gave, or None outside a run (interactive use)."""
+    raw = os.environ.get(GIVEN_ENV)
+    if raw is None:
+        return None
+    try:
+        return set(json.loads(raw))
+    except (ValueError, TypeError):
+        return set()
+
+
+def _columns_of(value, kind: str) -> list[str]:
+    """The column names of a data source (header only: one cached read)."""
+    t = sources.read(value, kind=kind) if sources.is_spec(value) else cxdata.as_table(value)
+    return list(t.columns)
+
+
+def _names(value, shape: str) -> list[str]:
+    """The column names a parameter value names, in order."""
+    if value is None or value == "":
+        return []
+    if shape == "column":
+        return [value] if isinstance(value, str) else []
+    if shape == "columns":
+        return [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, str)]
+    if shape == "csv":
+        return [v.strip() for v in str(value).split(",") if v.strip()]
+    if shape == "keys":
+        return [k for k in (value or {})]
+    if shape == "pairs":
+        out = []
+        for k, v in (value or {}).items():
+            out += [k] + ([v] if isinstance(v, str) else [c for c in (v or []) if isinstance(c, str)])
+        return out
+    return []
+
+
+def _keep(value, shape: str, have: set[str], metric_names: set[str]):
+    """``value`` without the parts that name columns not in ``have`` (or metrics not in the page)."""
+    if shape == "column":
+        return value if value in have else ("" if isinstance(value, str) else None)
+    if shape == "columns":
+        return [v for v in value if v in have]
+    if shape == "csv":
+        return ", ".join(v for v in _names(value, "csv") if v in have)
+    if shape == "keys":
+        return {k: v for k, v in value.items() if k in have}
+    if shape == "pairs":
+        return {k: v for k, v in value.items() if all(c in have for c in _names({k: v}, "pairs"))}
+    if shape == "metrics":
+        return [v for v in value if v in metric_names]
+    return value
+
+
+def _metric_names(values: Mapping[str, Any], have: set[str]) -> set[str]:
+    names = {k for k in (values.get("metrics") or {}) if k in have}
+    names |= {k for k, v in (values.get("ratios") or {}).items() if k in have and v in have}
+    return names
+
+
+def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = None) -> Inputs:
+    """The inputs ``page`` can use from its parameter ``values`` (a notebook passes ``globals()``).
+
+    Parameters
+    ----------
+    page : str
+        A notebook name of :data:`PAGES`.
+    values : mapping
+        The page's parameters; names it does not declare are ignored.
+    given : set of str, optional
+        Names the user gave; default: what ``cx run`` says (:data:`GIVEN_ENV`), else nothing.
+
+    Returns
+    -------
+    Inputs
+        ``values``: the parameters the page runs with (only those :data:`PAGES` names, changed or not);
+        ``attrs['notes']``: ``demo_table_left_out`` and ``sample_default_skipped`` notes.
+
+    Raises
+    ------
+    cxlib.data.CXDataError
+        A parameter the user gave names a column its table does not have.
+    """
+    spec = PAGES[page]
+    given = given_parameters() if given is None else set(given)
+    given = given or set()
+    out = {k: values[k] for k in (*spec.tables, *spec.columns) if k in values}
+    notes: list = []
+    # 1. demo tables: left out when a user's table is there (unless the user asked for them)
+    present = {k: out.get(k) for k in spec.tables if out.get(k) not in (None, "")}
+    users = [k for k, v in present.items() if not cxdata.is_sample(v)]
+    if users:
+        for k, v in present.items():
+            if cxdata.is_sample(v) and k not in given:
+                out[k] = None
+                notes.append(note("demo_table_left_out", table=k, instead=users))
+    # 2. sample-column defaults on a user's table
+    have_of: dict[str, set[str]] = {}
+    problems = []
+    for param, (table, shape) in spec.columns.items():
+        if param not in out:
+            continue
+        source = out.get(table)
+        if source in (None, "") or cxdata.is_sample(source):
+            continue
+        if table not in have_of:
+            have_of[table] = set(_columns_of(source, table))
+        have = have_of[table]
+        metric_names = _metric_names(values, have)
+        value = out[param]
+        if shape == "metrics":
+            missing = [v for v in (value or []) if v not in metric_names]
+        else:
+            missing = [c for c in _names(value, shape) if c not in have]
+        if not missing:
+            continue
+        if param in given:
+            what = "metric" if shape == "metrics" else "column"
+            problems.append(f"parameter '{param}' names {what}{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(repr(m) for m in missing)}, which the {table} table does not have "
+                            f"(it has: {', '.join(sorted(have)[:20])})")
+            continue
+        out[param] = _keep(value, shape, have, metric_names)
+        notes.append(note("sample_default_skipped", parameter=param, columns=missing, table=table))
+    problems += _week_problems(values, out, spec)
+    if problems:
+        raise cxdata.CXDataError(f"{page}: " + "; ".join(problems) + ".")
+    res = Inputs(out, tables=spec.tables)
+    res.attrs["notes"] = notes
+    return res
+
+
+def _week_problems(values: Mapping[str, Any], out: Mapping[str, Any], spec: Page) -> list[str]:
+    """A reporting ``week`` must have ended by the analysis date (a week still running is not a week)."""
+    week = values.get("week")
+    if not week:
+        return []
+    try:
+        start = pd.Timestamp(str(week)).normalize()
+    except (ValueError, TypeError):
+        return [f"parameter 'week' must be a date YYYY-MM-DD, got {week!r}"]
+    as_of = cxdata.default_as_of(values.get("as_of"), *[out.get(k) for k in spec.tables[:1]])
+    end = start + pd.Timedelta(days=7)
+    if end > as_of + pd.Timedelta(seconds=1):
+        return [f"parameter 'week' starts {start:%Y-%m-%d} and ends {end - pd.Timedelta(days=1):%Y-%m-%d}, after "
+                f"the analysis date {as_of:%Y-%m-%d}: pick a week that has ended, or leave week out for the last "
+                "complete one"]
+    return []
