@@ -74,7 +74,9 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     keep : str or list of str, optional
         Subscription columns to carry along (e.g. ``plan``); personal-data columns are refused.
     as_of : date-like, optional
-        Analysis date (default :func:`cxlib.data.default_as_of`).
+        Analysis date (default :func:`cxlib.data.default_as_of`): "now" for every sign. Subscriptions or
+        events that end more than a month before it are noted (``data_ends_early`` in
+        ``.attrs['notes']``; ``.attrs['data_end']``: the subscriptions' last record).
     months : float
         Value at risk = ``months`` x current MRR.
     survey_days, ticket_days, min_tickets, open_days, inactive_days, contraction_months
@@ -117,6 +119,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     as_of = cxdata.default_as_of(as_of, subscriptions, *(s for s in (responses, tickets, events, mrr_history)
                                                           if s is not None))
     cut = as_of.to_pydatetime()
+    notes, data_end = [], None  # data_ends_early notes of the tables given; the subscriptions' last record
     if isinstance(clv, pd.DataFrame) and clv.attrs:  # fit summaries in .attrs are not table data
         clv = clv.copy(deep=False)
         clv.attrs = {}
@@ -127,11 +130,13 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         s = cxdata.as_table(subscriptions, name=name)
         cxdata.require_columns(s, [customer, start, end, *keep, *([mrr] if mrr else [])], name=name,
                                roles={customer: "customer", start: "start", end: "end"})
-        cxdata.check_segments(s, keep, name=name)
+        s = cxdata.check_segments(s, keep, name=name)
         s = cxdata.clean_timestamp(s, start, name=name)
         s = cxdata.clean_timestamp(s, end, required=False, name=name)
         if mrr:
             s = cxdata.clean_numeric(s, mrr, lo=0, name=name)
+        data_end = cxdata.last_record(s, [start, end], as_of, name=name)
+        notes.append(cxdata.ends_early(s, data_end, as_of, "month", name=name))
         s = s.filter((s[start] <= cut) & (s[end].isnull() | (s[end] > cut)) & s[customer].notnull())
         s = s.select(_c=s[customer].cast("string"), _start=s[start], _end=s[end],
                      _mrr=(s[mrr].fill_null(0.0) if mrr else ibis.literal(0.0)), **{k: s[k] for k in keep})
@@ -142,7 +147,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     else:  # transactional: every customer of the CLV table, valued by their expected CLV
         c = cxdata.as_table(clv, name=name)
         cxdata.require_columns(c, [customer, "expected_clv", "p_alive", *keep], name=name)
-        cxdata.check_segments(c, keep, name=name)
+        c = cxdata.check_segments(c, keep, name=name)
         base = c.select(_c=c[customer].cast("string"), _start=ibis.literal(cut), _end=ibis.null("timestamp"),
                         _mrr=ibis.literal(0.0), **{k: c[k] for k in keep})
     if clv is not None:
@@ -204,6 +209,8 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         cxdata.require_columns(e, [customer, tcol], roles={customer: "customer"})
         e = cxdata.clean_timestamp(e, tcol)
         e = e.filter(e[customer].notnull() & (e[tcol] <= cut))
+        # "inactive" is up to as_of (now); an events table that ends long before it is said in a note
+        notes.append(cxdata.ends_early(e, cxdata.last_record(e, [tcol], as_of), as_of, "month"))
         e = e.group_by(_c=e[customer].cast("string")).aggregate(_last=e[tcol].max())
         base = base.left_join(e, "_c").drop("_c_right")
         since = base["_last"].fill_null(base["_start"])
@@ -274,7 +281,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
                      inputs=[k_ for k_, v in (("responses", responses), ("tickets", tickets), ("events", events),
                                              ("mrr_history", mrr_history), ("clv", clv)) if v is not None],
                      value="expected_clv" if subscriptions is None else "mrr",
-                     thresholds=thresholds)
+                     thresholds=thresholds, data_end=data_end, notes=[n for n in notes if n])
     return out
 
 

@@ -4,6 +4,10 @@ churn rate of a period = customers lost in the period / customers active at its 
 the subscriptions to counts per (start period, end period, segment); rates and Wilson 95% intervals are
 computed on those counts in pandas. A customer who starts during a period is not at risk in it.
 
+The table observes up to the earlier of ``as_of`` and its last record (the latest start or end on or
+before ``as_of``): periods starting after that are not rows (blank, never a 0% churn rate), and a period
+is ``complete`` only when it ended by then.
+
 Examples
 --------
 >>> from cxlib import metrics
@@ -49,8 +53,10 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     by : str or list of str, optional
         Segment columns.
     as_of : date-like, optional
-        End of observation (default: the latest start or end). Cancellations after it are ignored
-        (the customer counts as active); the period containing it is ``complete=False``.
+        The analysis date (default :func:`cxlib.data.default_as_of`). Cancellations after it are ignored
+        (the customer counts as active). Observation ends at the earlier of ``as_of`` and the table's
+        last record (``.attrs['data_end']``, the latest start or end on or before ``as_of``): later
+        periods are not rows, and the period containing that end is ``complete=False``.
     mrr : str, optional
         Monthly recurring revenue column: adds ``mrr_start``, ``mrr_lost`` and ``revenue_retention``
         (MRR of the customers at the start still subscribed at the end / their MRR at the start; with one
@@ -80,6 +86,8 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
         cxdata.check_unique(t, customer, name=name)
     as_of = cxdata.default_as_of(as_of, subscriptions)
     late = cxdata.after_as_of(t, [start, end], as_of, name=name)
+    last = cxdata.last_record(t, [start, end], as_of, name=name)
+    obs_end = cxdata.observed_end(as_of, last)
     cut = as_of.to_pydatetime()
     t = t.filter(t[start] <= cut)
     t = t.mutate(_end=(t[end].notnull() & (t[end] <= cut)).ifelse(t[end], None))
@@ -90,7 +98,7 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     counts = cxdata.to_pandas(t.group_by(["_s", "_e", *by]).aggregate(**aggs), name=name)
     first_index = int(counts["_s"].min())
     first_start = pd.Timestamp(counts.loc[counts["_s"].idxmin(), "_first"])
-    last_index = first_index + _periods_started(first_start, period, as_of)
+    last_index = first_index + _periods_started(first_start, period, obs_end)
     rows = []
     groups = counts.groupby(by, dropna=False) if by else [((), counts)]
     for key, g in groups:
@@ -106,7 +114,7 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     out = pd.DataFrame(rows)
     out["period"] = _offset(pd.Series([first_start] * len(out)), out["_p"] - first_index, period).to_numpy()
     end_of = _offset(out["period"], 1, period)
-    out["complete"] = (end_of <= as_of).to_numpy()
+    out["complete"] = (end_of <= obs_end).to_numpy()
     out = out.drop(columns="_p")
     est = out["lost"] / out["n"].where(out["n"] > 0)
     out["metric"] = "churn_rate"
@@ -120,7 +128,8 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
         out["revenue_retention"] = 1 - out["mrr_lost"] / out["mrr_start"].where(out["mrr_start"] > 0)
         out.loc[out["suppressed"], "revenue_retention"] = np.nan
         extra = ["mrr_start", "mrr_lost", "revenue_retention"]
-    out.attrs.update(period=period, as_of=as_of, notes=[late] if late else [])
+    early = cxdata.ends_early(t, last, as_of, period, name=name)
+    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n])
     return out[[*by, "period", "n", "lost", "churn_rate", "estimate", "ci_lower", "ci_upper", "complete",
                 "suppressed", "metric", *extra]]
 

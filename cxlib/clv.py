@@ -54,8 +54,11 @@ def rfm(events, *, customer: str = "customer_id", time: str = "event_time", as_o
     customer, time : str
         Customer id and timestamp columns.
     as_of : date, optional
-        End of observation; default :func:`cxlib.data.default_as_of` (the report date, never the
-        latest timestamp in the data). Events after it are left out.
+        The analysis date; default :func:`cxlib.data.default_as_of` (the report date, never the
+        latest timestamp in the data). Events after it are left out. Observation ends at the earlier of
+        ``as_of`` and the table's last event on or before it (any event, purchase or not;
+        ``.attrs['data_end']``): ``T`` runs to that day, so a log that ends in 1998 does not age its
+        customers to today.
     unit : {'day', 'week', 'month', 'year'}
         Time unit of ``recency`` and ``T`` (and so of the fitted ``alpha``).
     event_name : str, optional
@@ -68,7 +71,7 @@ def rfm(events, *, customer: str = "customer_id", time: str = "event_time", as_o
     -------
     pandas.DataFrame
         One row per customer: ``customer`` column, ``frequency`` (purchase days after the first),
-        ``recency`` (first to last purchase day), ``T`` (first purchase day to the ``as_of`` day), in
+        ``recency`` (first to last purchase day), ``T`` (first purchase day to the observed end's day), in
         ``unit`` (+ ``monetary``). Several purchases on one day count once (as in Fader-Hardie's CDNOW
         summary and the ``lifetimes`` package).
     """
@@ -80,10 +83,12 @@ def rfm(events, *, customer: str = "customer_id", time: str = "event_time", as_o
     t = cxdata.clean_timestamp(t, time, name=name)
     if value:
         t = cxdata.clean_numeric(t, value, lo=0, name=name)
+    as_of = cxdata.default_as_of(as_of, events)
+    late = cxdata.after_as_of(t, [time], as_of, name=name)
+    data_end = cxdata.last_record(t, [time], as_of, name=name)  # every event: the table observes up to it
+    end_day = cxdata.observed_end(as_of, data_end).normalize()
     if event_name is not None:
         t = t.filter(t["event_name"] == event_name)
-    as_of = cxdata.default_as_of(as_of, events)
-    end_day = as_of.normalize()
     t = t.filter(t[time] <= as_of.to_pydatetime())
     t = t.filter(t[customer].notnull())
     day = (t[time].epoch_seconds() / 86400.0).floor()
@@ -105,7 +110,8 @@ def rfm(events, *, customer: str = "customer_id", time: str = "event_time", as_o
         reps = df["_days"] - 1
         out["monetary"] = ((df["_total"] - df["_first_v"]) / reps.where(reps > 0)).astype(float)
     out = out.sort_values(customer).reset_index(drop=True)
-    out.attrs.update(unit=unit, as_of=as_of)
+    early = cxdata.ends_early(t, data_end, as_of, unit, name=name)
+    out.attrs.update(unit=unit, as_of=as_of, data_end=data_end, notes=[n for n in (late, early) if n])
     return out
 
 
@@ -424,8 +430,9 @@ def clv_table(events, *, customer: str = "customer_id", time: str = "event_time"
     s["expected_clv"] = expected_clv(bg, gg, s["frequency"], s["recency"], s["T"], s["monetary"], horizon=horizon,
                                      steps=steps, discount_rate=discount_rate)
     s.attrs.update(bgnbd=bg, gamma_gamma=gg, horizon=horizon, unit=unit)
+    s.attrs["notes"] = list(s.attrs.get("notes", []))
     if not gg["q"] > 1:
-        s.attrs["notes"] = [f"The spend model found a distribution of order values with no finite average "
+        s.attrs["notes"] += [f"The spend model found a distribution of order values with no finite average "
                             f"(q = {gg['q']:.2f}, at most 1: a few very large orders dominate), so expected "
                             "spend and CLV are blank for customers without enough repeat purchases to rely on "
                             "their own average."]

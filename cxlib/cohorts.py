@@ -9,8 +9,10 @@ quicker route to the same counts: one aggregation per customer to a bitmask of i
 a sum of each bit per cohort (see ``_fast_cells``).
 
 Methods: retention = active / cohort size, a binomial proportion with the Wilson 95% interval
-(statsmodels ``proportion_confint``). A cell is *mature* when its period has ended by ``as_of``; an
-immature cell is still filling up and must not be read as a drop. Cohorts smaller than ``min_n`` are
+(statsmodels ``proportion_confint``). A cell is *mature* when its period has ended by ``as_of`` and by
+the table's last record (its latest event on or before ``as_of``); an immature cell is still filling up
+and must not be read as a drop. Periods starting after the last record are not observed: they are not
+rows (blank in a pivot, never 0%). Cohorts smaller than ``min_n`` are
 kept with ``suppressed=True`` and no rates.
 
 Examples
@@ -68,7 +70,10 @@ def _offset(start: pd.Series, k, grain: str) -> pd.Series:
 
 def _grid(sizes: pd.DataFrame, keys: list, grain: str, as_of, periods) -> pd.DataFrame:
     """The full grid: every cohort (row of ``sizes``) x its periods 0, 1, ... whose start is on or before
-    ``as_of`` (and ``<= periods``), with ``period_start`` and ``cohort_size``; vectorised (no per-cohort loop)."""
+    ``as_of`` (and ``<= periods``), with ``period_start`` and ``cohort_size``; vectorised (no per-cohort loop).
+
+    ``as_of`` is the end of what the table observes (:func:`cxlib.data.observed_end`): a period starting
+    after the table's last record is not a row, so a pivot or CSV shows it blank, never 0%."""
     if sizes.empty:
         return pd.DataFrame()
     cohort = sizes["_cohort"]
@@ -261,8 +266,10 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     by : str or list of str, optional
         Segment columns, taken from each customer's first event.
     as_of : date-like, optional
-        The analysis date (default: the last event). Events after it are ignored; cells whose period
-        has not ended by then are ``mature=False``.
+        The analysis date (default :func:`cxlib.data.default_as_of`: the report date, never the latest
+        event). Events after it are ignored. The table observes up to the earlier of ``as_of`` and its
+        last event on or before it (``.attrs['data_end']``): periods starting after that are not rows,
+        and cells whose period has not ended by then are ``mature=False``.
     tz : str, optional
         Reporting time zone for period boundaries (default UTC): timestamps are converted before
         bucketing, so an event at 23:30 UTC on 31 January is in February in Berlin.
@@ -301,6 +308,9 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     as_of = cxdata.default_as_of(as_of, events)
     late = cxdata.after_as_of(t, [time], as_of, name=name)
     t = t.filter(t[time] <= as_of.to_pydatetime())
+    # the table observes up to its last event (rows after as_of left out), not up to as_of
+    data_end = cxdata.last_record(t, [time], as_of, name=name)
+    obs_end = cxdata.observed_end(as_of, data_end)
     t = t.filter(t[customer].notnull())
     if week_start not in ("monday", "sunday"):
         raise cxdata.CXDataError(f"week_start must be 'monday' or 'sunday', not {week_start!r}.")
@@ -360,8 +370,8 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         sizes = lasts.groupby(keys, dropna=False, as_index=False)["n"].sum().rename(columns={"n": "cohort_size"})
     sizes = sizes.reset_index(drop=True)
     sizes["_cohort"] = pd.to_datetime(sizes["_cohort"])
-    # the full grid: every cohort, periods 0.. up to the one containing as_of
-    out = _grid(sizes, keys, grain, as_of, periods)
+    # the full grid: every cohort, periods 0.. up to the one containing the observed end
+    out = _grid(sizes, keys, grain, obs_end, periods)
     if out.empty:
         raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no events on or before {as_of:%Y-%m-%d}.")
     if definition == "return_on":
@@ -383,7 +393,7 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     out["retention"] = out["active"] / out["cohort_size"]
     out["ci_lower"], out["ci_upper"] = _wilson(out["active"], out["cohort_size"], alpha)
     period_end = _offset(out["period_start"], 1, grain)
-    out["mature"] = (period_end <= as_of).to_numpy()
+    out["mature"] = (period_end <= obs_end).to_numpy()
     if value:
         out["revenue"] = out["revenue"].fillna(0.0)
         base = out.loc[out["period"] == 0].set_index(keys)["revenue"]
@@ -397,7 +407,9 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     cols = [*by, "cohort", "period", "period_start", "cohort_size", "active", "retention", "ci_lower",
             "ci_upper", "mature", "suppressed"] + (["revenue", "revenue_retention"] if value else [])
     out = out[cols].sort_values([*by, "cohort", "period"], kind="mergesort").reset_index(drop=True)
-    out.attrs.update(grain=grain, definition=definition, as_of=as_of, min_n=min_n, notes=[late] if late else [])
+    early = cxdata.ends_early(t, data_end, as_of, grain, name=name)
+    out.attrs.update(grain=grain, definition=definition, as_of=as_of, data_end=data_end, min_n=min_n,
+                     notes=[n for n in (late, early) if n])
     return out
 
 
@@ -435,19 +447,29 @@ def summarize(table: pd.DataFrame, *, by: str | None = None, period: int = 1) ->
 
 def repeat_business(events, *, customer: str = "customer_id", time: str = "event_time", value: str = "revenue",
                     event: str | None = "event_name", purchase: str = "purchase", period: str = "month", by=None,
-                    alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+                    as_of=None, alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
     """Repeat business per period: how many buyers had bought before, and the revenue from repeat purchases.
 
     A purchase is a row whose ``event`` equals ``purchase`` (or, with ``event=None``, any row with
     ``value`` > 0). A purchase is a *repeat* when the customer bought before it. Per (segment x) period:
     ``buyers``, ``repeat_buyers`` (buyers with at least one repeat purchase in the period),
-    ``repeat_rate`` with a Wilson 95% interval, ``revenue``, ``repeat_revenue``, ``repeat_revenue_share``.
+    ``repeat_rate`` with a Wilson 95% interval, ``revenue``, ``repeat_revenue``, ``repeat_revenue_share``,
+    ``complete`` (the period ended by ``as_of`` and by the table's last event), ``suppressed``.
+
+    ``as_of`` (default :func:`cxlib.data.default_as_of`): events after it are left out (one note). Only
+    periods with purchases are rows, so none starts after the last record; ``.attrs['data_end']`` is the
+    table's last event (of any kind) on or before ``as_of``.
     """
     by = cxdata.as_list(by)
     t = cxdata.as_table(events, name=name)
     cxdata.require_columns(t, [customer, time, value, *by] + ([event] if event else []), name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
     t = cxdata.clean_numeric(t, value, lo=0, name=name)
+    as_of = cxdata.default_as_of(as_of, events)
+    late = cxdata.after_as_of(t, [time], as_of, name=name)
+    t = t.filter(t[time] <= as_of.to_pydatetime())
+    last = cxdata.last_record(t, [time], as_of, name=name)  # any event: the table observes up to it
+    obs_end = cxdata.observed_end(as_of, last)
     t = t.filter(t[event] == purchase) if event else t.filter(t[value] > 0)
     w = ibis.window(group_by=t[customer], order_by=[t[time]])
     t = t.mutate(_rank=ibis.row_number().over(w), period=cxdata.period_start(t[time], period).cast("date"))
@@ -465,7 +487,11 @@ def repeat_business(events, *, customer: str = "customer_id", time: str = "event
     out["repeat_revenue_share"] = out["repeat_revenue"] / out["revenue"].where(out["revenue"] > 0)
     out["suppressed"] = out["buyers"] < min_n
     out.loc[out["suppressed"], ["repeat_rate", "ci_lower", "ci_upper", "repeat_revenue_share"]] = np.nan
-    return out.sort_values(keys).reset_index(drop=True)
+    out["complete"] = (_offset(out["period"], 1, period) <= obs_end).to_numpy() if len(out) else []
+    out = out.sort_values(keys).reset_index(drop=True)
+    early = cxdata.ends_early(t, last, as_of, period, name=name)
+    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n])
+    return out
 
 
 def ltv_to_date(table: pd.DataFrame) -> pd.DataFrame:
@@ -479,7 +505,10 @@ def ltv_to_date(table: pd.DataFrame) -> pd.DataFrame:
     t = table[table["mature"]].sort_values([*keys, "cohort", "period"]).copy()
     t["cumulative_revenue"] = t.groupby([*keys, "cohort"])["revenue"].cumsum()
     t["ltv_to_date"] = t["cumulative_revenue"] / t["cohort_size"]
-    return t[[*keys, "cohort", "period", "cohort_size", "cumulative_revenue", "ltv_to_date"]].reset_index(drop=True)
+    out = t[[*keys, "cohort", "period", "cohort_size", "cumulative_revenue", "ltv_to_date"]].reset_index(drop=True)
+    # the table's analysis date, last record and notes travel with it (mature already used the earlier)
+    out.attrs.update({k: table.attrs[k] for k in ("grain", "as_of", "data_end", "notes") if k in table.attrs})
+    return out
 
 
 def revenue_curve(table: pd.DataFrame) -> pd.DataFrame:

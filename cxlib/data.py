@@ -117,6 +117,7 @@ class _Source:
     kind: str  # 'csv', 'parquet', 'duckdb', 'url', 'frame', 'ibis'
     paths: tuple[str, ...] = ()
     read_options: tuple = ()
+    blank_rows: int = 0  # all-blank rows skipped when reading (spreadsheet leftovers)
 
 
 # Physical table node -> where it came from (for messages and raw re-reads).
@@ -387,6 +388,34 @@ def ends_early(t: ibis.Table | None, last: pd.Timestamp | None, as_of: pd.Timest
     return note("data_ends_early", table=label, last=pd.Timestamp(last), as_of=pd.Timestamp(as_of), period=period)
 
 
+def local_as_of(as_of: pd.Timestamp, tz: str | None = None) -> pd.Timestamp:
+    """The analysis date (an instant, naive = UTC) as a naive time on the clock of ``tz`` (None: UTC)."""
+    at = pd.Timestamp(as_of)
+    if at.tzinfo is not None:
+        at = at.tz_convert("UTC").tz_localize(None)
+    return at.tz_localize("UTC").tz_convert(tz).tz_localize(None) if tz else at
+
+
+def upto_as_of(t: ibis.Table, column: str | None, as_of: pd.Timestamp, *, tz: str | None = None,
+               required: bool = False, name: str | None = None) -> tuple[ibis.Table, str | None]:
+    """``t`` without its rows dated after ``as_of`` in ``column``, and the note counting them (else None).
+
+    ``column`` None or absent from the table: ``t`` as it is and no note. The column is cleaned as a
+    timestamp (:func:`clean_timestamp`, on the clock of ``tz`` when given; ``as_of`` is compared on that
+    clock); blank times are kept. When no row is late the table is returned cleaned but unfiltered (the
+    queries built on it stay those of a call without ``as_of``); the count is a check, kept for a session
+    table (one query on a cold call, none on a warm one).
+    """
+    if column is None or column not in t.columns:
+        return t, None
+    t = clean_timestamp(t, column, tz=tz, required=required, name=name)
+    cut = local_as_of(as_of, tz)
+    late = after_as_of(t, [column], cut, name=name)
+    if late:
+        t = t.filter(t[column].isnull() | (t[column] <= cut.to_pydatetime()))
+    return t, late
+
+
 #: CSV files up to this size are read once per session into a DuckDB temp table (larger ones stay views).
 _MATERIALIZE_MAX_BYTES = 512 * 1024 * 1024
 # (file identities, reader options, label) -> the materialised table, reused while the files are unchanged.
@@ -446,15 +475,13 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
     cached = _CSV_CACHE.get(key)
     if cached is not None:
         return cached
+    _check_header_case(paths[0], label)
     t = None
     if size <= _MATERIALIZE_MAX_BYTES:
         # Read once per session: later queries (checks, examples, the aggregate) scan the table instead
         # of parsing and type-sniffing the file again. If reading the whole file fails (e.g. bytes that are
         # not UTF-8 deep inside it), fall back to the lazy view so errors surface exactly as before.
-        try:
-            t = _materialize(con, _csv_select(con, paths, opts), "cx_csv")
-        except Exception:
-            t = None
+        t = _materialize_csv(con, paths, opts)
     try:
         if t is None:
             t = con.read_csv(paths if len(paths) > 1 else paths[0], **opts)
@@ -470,9 +497,74 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
     ragged = _ragged(paths, label, list(t.columns))
     if ragged:
         raise CXDataError(ragged, source=label)
-    t = _register(t, _Source(label, "csv", tuple(paths), read_options))
+    t, n_blank = _drop_blank_rows(con, t, paths)
+    t = _register(t, _Source(label, "csv", tuple(paths), read_options, n_blank))
     _CSV_CACHE[key] = t
     return t
+
+
+_CONVERSION = re.compile(r'Error when converting column "([^"]+)"')
+
+
+def _materialize_csv(con, paths: Sequence[str], opts: Mapping[str, Any]) -> ibis.Table | None:
+    """The CSV as a session table, or None. A column the sniffer typed from most rows but that has a value
+    of another form (a date in two formats) is read as text instead, so the checks name its rows and the
+    option that reads them; the engine's own "Could not convert" never reaches a user."""
+    import sqlglot.expressions as sge
+
+    as_text: list[str] = []
+    for _ in range(64):
+        o = dict(opts)
+        if as_text:
+            o["types"] = sge.Struct(expressions=[sge.PropertyEQ(this=sge.convert(c), expression=sge.convert("VARCHAR"))
+                                                 for c in as_text])
+        try:
+            return _materialize(con, _csv_select(con, paths, o), "cx_csv")
+        except Exception as exc:
+            m = _CONVERSION.search(str(exc))
+            if not m or m.group(1) in as_text:
+                return None
+            as_text.append(m.group(1))
+    return None
+
+
+def _check_header_case(path: str, label: str) -> None:
+    """Headers that differ only by case ('NPS' and 'nps') are one name to the engine: an error naming both
+    (exact repeats are reported by :func:`validate`)."""
+    got = _header_fields(path)
+    if not got:
+        return
+    seen: dict[str, str] = {}
+    for n in (h.strip() for h in got[0]):
+        other = seen.setdefault(n.lower(), n)
+        if n and other != n:
+            raise CXDataError(f"{label}: the header has columns '{other}' and '{n}', which differ only by case; "
+                              "they cannot be told apart. Rename one of them in the file.", source=label,
+                              column=n)
+
+
+_BLANK_LINE = re.compile(rb'[\s,;\t|"]*')
+
+
+def _drop_blank_rows(con, t: ibis.Table, paths: Sequence[str]) -> tuple[ibis.Table, int]:
+    """Rows with every cell blank (the ',,,,' lines a spreadsheet leaves at the end) are not records: the
+    table without them and how many there were. Only files whose last line is blank are counted."""
+    def blank_tail(path: str) -> bool:
+        if path.endswith(".gz"):
+            return True
+        with open(path, "rb") as fh:
+            fh.seek(max(0, Path(path).stat().st_size - 4096))
+            lines = [ln for ln in fh.read().splitlines() if ln.strip()]
+        return bool(lines) and _BLANK_LINE.fullmatch(lines[-1]) is not None
+    if len(t.columns) < 2 or not any(blank_tail(p) for p in paths):
+        return t, 0
+    empty = ibis.and_(*[t[c].isnull() for c in t.columns])
+    n = int(to_pandas(t.filter(empty).count()))
+    if not n:
+        return t, 0
+    from ibis import util
+
+    return con.create_table(util.gen_name("cx_csv"), obj=t.filter(~empty), temp=True), n
 
 
 # (file identities, label) -> the Parquet view (lazy: the files are read by each query, never copied)
@@ -566,6 +658,15 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
                 and str(d).startswith(("datetime64[ns", "datetime64[ns,")) and bool((frame[c].dt.nanosecond != 0).any())]
         if fine:
             frame = frame.assign(**{c: frame[c].dt.floor("us") for c in fine})
+        seen: dict[str, str] = {}
+        for c in frame.columns:
+            if seen.setdefault(c.lower(), c) != c:
+                raise CXDataError(f"{label}: the DataFrame has columns '{seen[c.lower()]}' and '{c}', which differ "
+                                  "only by case; they cannot be told apart. Rename one of them.", source=label,
+                                  column=c)
+        mixed = _mixed_objects(frame)
+        if mixed:
+            frame = frame.assign(**mixed)
         return _register(ibis.memtable(frame), _Source(label, "frame"))
     if isinstance(data, (str, Path)):
         spec = str(data)
@@ -611,6 +712,27 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
                           ".parquet or .duckdb.", source=label)
     raise CXDataError(f"expected a pandas DataFrame, a file path or an Ibis table, got "
                       f"{type(data).__name__}.")
+
+
+def _mixed_objects(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Object columns mixing numbers with text (what ``pd.read_excel`` gives for a number column with 'N/A'
+    cells), as new columns: the strings the CSV reader treats as blank are blank, and a column then
+    holding only numbers is float64; otherwise every value becomes text, so the checks name the column
+    and the rows that are not numbers. Never changes the caller's frame."""
+    out = {}
+    nulls = set(NULL_STRINGS)
+    for c, d in frame.dtypes.items():
+        if d != object or not pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed"):
+            continue
+        s = frame[c]
+        is_null_text = s.map(lambda v: isinstance(v, str) and v.strip() in nulls)
+        s = s.mask(is_null_text | s.isna(), None)
+        nums = pd.to_numeric(s, errors="coerce")
+        if bool((nums.notna() | s.isna()).all()):
+            out[c] = nums.astype("float64")
+        else:
+            out[c] = s.map(lambda v: None if v is None else str(v)).astype("string")
+    return out
 
 
 def _postgres_bool_to_int() -> None:
@@ -883,16 +1005,44 @@ def find_column(t, name: str | None) -> str | None:
     return {str(c).lower(): c for c in t.columns}.get(str(name).lower())
 
 
-def check_segments(t: ibis.Table, by, *, name: str | None = None) -> None:
-    """Refuse personal-data columns as segments (a segment value is printed on the page)."""
+def check_segments(t: ibis.Table, by, *, name: str | None = None, notes: list | None = None) -> ibis.Table:
+    """Refuse personal-data columns as segments (a segment value is printed on the page), and return
+    ``t`` with its text segment values read as an analyst would: surrounding spaces trimmed ('EMEA ' is
+    'EMEA'), and spellings that differ only by case ('emea', 'EMEA') counted together under the most
+    frequent one (ties: the first in sort order), each merge a ``segment_case_merged`` Note appended to
+    ``notes``. One small query per text segment column (its distinct spellings that collide).
+    """
     from cxlib import sources
+    from cxlib.notes import note
 
     declared = set(sources.metadata(t).get("personal") or ())
-    bad = [b for b in as_list(by) if b in declared or sources.is_personal(str(b))]
+    cols = as_list(by)
+    bad = [b for b in cols if b in declared or sources.is_personal(str(b))]
+    label = source_name(t, name)
     if bad:
-        label = source_name(t, name)
         _raise(label, bad[0], f"{label}: column '{bad[0]}' is personal data and cannot be used as a segment "
                               "(its values would be printed on the page).")
+    text = [c for c in dict.fromkeys(cols) if c in t.columns and t[c].type().is_string()]
+    if not text:
+        return t
+    t = t.mutate(**{c: t[c].strip() for c in text})
+    for c in text:
+        f = t.filter(t[c].notnull())
+        g = f.group_by(v=f[c]).aggregate(n=f.count())
+        g = g.mutate(k=g.v.lower())
+        g = g.mutate(m=g.v.count().over(ibis.window(group_by=g.k))).filter(lambda x: x.m > 1)
+        spellings = _checked(g.select("k", "v", "n"), name=label)
+        if spellings.empty:
+            continue
+        swap = {}
+        for _, grp in spellings.sort_values(["k", "n", "v"], ascending=[True, False, True]).groupby("k", sort=True):
+            keep = str(grp["v"].iloc[0])
+            swap.update({str(v): keep for v in grp["v"].iloc[1:]})
+            if notes is not None:
+                notes.append(note("segment_case_merged", table=label, column=c, value=keep,
+                                  variants=sorted(str(v) for v in grp["v"])))
+        t = t.mutate(**{c: t[c].substitute(swap)})
+    return t
 
 
 def check_order(t: ibis.Table, before: str, after: str, *, name: str | None = None) -> None:
@@ -913,35 +1063,69 @@ def _is_missing_text(col):
 
 
 def clean_numeric(t: ibis.Table, column: str, *, lo: float | None = None, hi: float | None = None,
-                  integer: bool = False, required: bool = False, name: str | None = None) -> ibis.Table:
+                  integer: bool = False, required: bool = False, name: str | None = None,
+                  ratings: bool | None = None) -> ibis.Table:
     """Return ``t`` with ``column`` as float64 (NULL where missing), after checking its values.
 
     Blank and 'N/A' cells are missing (allowed unless ``required``); text that is not a number, values
     outside ``lo..hi`` and (with ``integer``) fractions raise :class:`CXDataError` with example rows.
+    ``ratings`` (default: for whole numbers on a scale within 0..10) also reads the labels survey tools
+    export for a rating scale as their numbers: ``'10 - Extremely likely'`` -> 10, ``'Very satisfied'``
+    -> 5 (the ordered answer labels of :data:`cxlib.sources.parse.LIKERT`), as a source spec reads them.
     """
-    key = _memo_key("numeric", t, column, lo, hi, integer, required)
+    if ratings is None:
+        ratings = bool(integer and lo is not None and hi is not None and lo >= 0 and hi <= 10)
+    key = _memo_key("numeric", t, column, lo, hi, integer, required, ratings)
     if key is not None and key in _CLEAN_CACHE:
         return _CLEAN_CACHE[key]
-    t = _clean_numeric(t, column, lo=lo, hi=hi, integer=integer, required=required, name=name)
+    t = _clean_numeric(t, column, lo=lo, hi=hi, integer=integer, required=required, name=name, ratings=ratings)
     if key is not None:
         _remember(_CLEAN_CACHE, key, t)
     return t
 
 
-def _clean_numeric(t, column, *, lo, hi, integer, required, name):
+def _rating_value(col, scale: Mapping[str, float] | None = None):
+    """A text rating as a number: a number, a leading number ('10 - Extremely likely'), or a label of
+    ``scale`` (lower-case label -> value)."""
+    s = col.strip()
+    lead = s.re_extract(r"^(-?\d+(?:\.\d+)?)\s*(?:[-–:=)]|$)", 1).nullif("")
+    out = ibis.coalesce(s.try_cast("float64"), lead.try_cast("float64"))
+    if scale:
+        out = ibis.coalesce(out, s.lower().cases(*((k, float(v)) for k, v in scale.items()),
+                                                 else_=ibis.null("float64")))
+    return out
+
+
+def _rating_scale(t, column, label) -> dict[str, float] | None:
+    """The ordered answer labels (1..n) the column's non-numeric answers all belong to, or None."""
+    from cxlib.sources.parse import LIKERT  # the same labels as the spec path
+
+    v = _rating_value(t[column])
+    words = _checked(t.filter(~_is_missing_text(t[column]) & v.isnull())
+                     .select(w=t[column].strip().lower()).distinct().limit(50), name=label)["w"]
+    for scale in LIKERT:
+        if len(words) and set(words) <= set(scale):
+            return {w: float(i + 1) for i, w in enumerate(scale)}
+    return None
+
+
+def _clean_numeric(t, column, *, lo, hi, integer, required, name, ratings=False):
     require_columns(t, [column], name=name)
     label = source_name(t, name)
     col_type = t[column].type()
     if col_type.is_boolean():
         t = t.mutate(**{column: t[column].cast("float64")})
     elif col_type.is_string():
-        n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) &
-                          x[column].strip().try_cast("float64").isnull(), column, name=label)
+        value = _rating_value(t[column]) if ratings else t[column].strip().try_cast("float64")
+        n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) & value.isnull(), column, name=label)
+        scale = _rating_scale(t, column, label) if n and ratings else None
+        if scale:
+            value = _rating_value(t[column], scale)
+            n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) & value.isnull(), column, name=label)
         if n:
             _raise(label, column, f"{label}: column '{column}' should hold numbers, but {n} value"
                                   f"{'s are' if n > 1 else ' is'} not a number {ex}.")
-        t = t.mutate(**{column: ibis.ifelse(_is_missing_text(t[column]), ibis.null("float64"),
-                                            t[column].strip().try_cast("float64"))})
+        t = t.mutate(**{column: ibis.ifelse(_is_missing_text(t[column]), ibis.null("float64"), value)})
     elif not col_type.is_numeric():
         _raise(label, column, f"{label}: column '{column}' should hold numbers but has type {col_type}.")
     else:
@@ -1121,9 +1305,15 @@ def _clean_timestamp(t, column, *, tz, required, name):
                              s.try_cast(dt.Timestamp()))
         n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) & parsed.isnull(), column, name=label)
         if n:
+            from cxlib.sources.parse import _date_hint  # the option that reads them, as on the spec path
+
+            first = _checked(t.filter(~_is_missing_text(t[column]) & parsed.isnull()).select(column).limit(1),
+                             name=label)[column]
+            hint = _date_hint(first.astype(str), None).replace("Set date_format:", "Read the file with a "
+                                                               "source spec with date_format:", 1)
             _raise(label, column, f"{label}: column '{column}' should hold timestamps "
                                   f"(ISO 8601, e.g. 2026-03-01 14:05:00), but {n} value"
-                                  f"{'s' if n > 1 else ''} could not be read {ex}.")
+                                  f"{'s' if n > 1 else ''} could not be read {ex}. {hint}")
         t = t.mutate(**{column: ibis.ifelse(_is_missing_text(t[column]), ibis.null(dt.Timestamp()),
                                             parsed)})
     elif ct.is_timestamp():
@@ -1366,6 +1556,11 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
         n_rows = check_not_empty(t, name=label)
     except CXDataError as exc:
         raise exc
+    n_blank = getattr(_source_of(t), "blank_rows", 0) or sum(
+        int(n.get("count", 0)) for n in meta.get("notes") or () if getattr(n, "code", None) == "blank_rows_skipped")
+    if n_blank:
+        notes.append(f"{n_blank:,} blank row{'s' if n_blank > 1 else ''} (every cell empty, as a spreadsheet "
+                     "leaves at the end) skipped: not records.")
     roles = {}
     required = []
     for role, (default, _check, req) in spec.items():
@@ -1460,7 +1655,8 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
             drv_cols = [c for c in drv_cols if c in t.columns]
         for col in drv_cols:
             run(lambda x, col=col: clean_numeric(x, col, lo=(scales or {}).get(col, (None, None))[0],
-                                                 hi=(scales or {}).get(col, (None, None))[1], name=label))
+                                                 hi=(scales or {}).get(col, (None, None))[1], name=label,
+                                                 ratings=True))
         if drv_cols and not problems:
             nn = to_pandas(t.aggregate(**{c: t[c].isnull().sum() for c in drv_cols}), name=label)
             for c in drv_cols:

@@ -111,7 +111,7 @@ def _wsd(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
 def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
                 by=None, bootstrap: int = 200, seed: int = 20261124, alpha: float = 0.05,
                 exclude_straightliners: bool = True, min_n: int = 30, max_rows: int = 200_000,
-                weights: str | None = None, name: str | None = None) -> pd.DataFrame:
+                weights: str | None = None, name: str | None = None, as_of=None) -> pd.DataFrame:
     """Importance of each driver rating for the outcome, with bootstrap 95% intervals.
 
     Parameters
@@ -146,6 +146,10 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
         cause. ``mean`` is the weighted average rating, ``n`` stays the raw count; a column
         ``n_effective`` (Kish ``(sum w)^2 / sum w^2`` of the model's respondents) is added, and
         ``attrs['n_effective']``.
+    as_of : date-like, optional
+        The analysis date (default :func:`cxlib.data.default_as_of`): answers dated after it (the
+        contract's 'response_time', when the table has one) are left out and counted in one note
+        (``attrs['notes']``; ``attrs['as_of']``).
 
     Returns
     -------
@@ -165,9 +169,10 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     cols = _driver_columns(t0, drivers, name, analysis="key-driver analysis")
     cols = [c for c in cols if c != weights]
     by_cols = cxdata.as_list(by)
-    plan = cxdata.memo_plan(("drivers.key_drivers", outcome, tuple(cols), tuple(by_cols), weights, name), t0,
+    as_of = cxdata.default_as_of(as_of, responses)
+    plan = cxdata.memo_plan(("drivers.key_drivers", outcome, tuple(cols), tuple(by_cols), weights, name, as_of), t0,
                             lambda: _kd_plan(t0, outcome=outcome, cols=cols, by_cols=by_cols, weights=weights,
-                                             name=name))
+                                             name=name, as_of=as_of))
     t, label, complete, straight_e = plan["t"], plan["label"], plan["complete"], plan["straight"]
     perf = cxdata.to_pandas(plan["head"], name=name)
     scale = _scale(t, cols, plan["declared_scale"], name, expr=plan["scale"])
@@ -325,7 +330,8 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     halo = None if big else _halo_from_rows(rows, cols=cols, by_cols=by_cols, scale=scale,
                                             x=None if by_cols else [arrays[c] for c in cols])
     out.attrs["warnings"] = _driver_warnings(out, t, outcome=outcome, cols=cols, by_cols=by_cols, name=name,
-                                             halo=halo)
+                                             halo=halo, as_of=as_of)
+    out.attrs.update(as_of=as_of, notes=list(plan["notes"]))
     return out
 
 
@@ -355,7 +361,7 @@ def _in_rank_order(res: dict, *, weights) -> pd.DataFrame | None:
     return pd.DataFrame({c: pick(res[c]) for c in _columns_out([], weights)})
 
 
-def _kd_plan(t, *, outcome, cols, by_cols, weights, name) -> dict:
+def _kd_plan(t, *, outcome, cols, by_cols, weights, name, as_of) -> dict:
     """Checks and query expressions of :func:`key_drivers` (nothing is executed but the checks).
 
     ``head``: per driver the (weighted) mean and count and (unless the scale is declared) the drivers'
@@ -365,6 +371,7 @@ def _kd_plan(t, *, outcome, cols, by_cols, weights, name) -> dict:
     from cxlib import sources
 
     cxdata.require_columns(t, [outcome, *cols, *by_cols, *([weights] if weights else [])], name=name)
+    t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
@@ -391,7 +398,16 @@ def _kd_plan(t, *, outcome, cols, by_cols, weights, name) -> dict:
                                                        hi=ibis.greatest(*[t[c].max() for c in cols])),
             "complete": complete, "wsel": wsel, "rows": complete.select(*by_cols, outcome, *cols, *wsel),
             "straight": ibis.greatest(*[complete[c] for c in cols]) == ibis.least(*[complete[c] for c in cols]),
-            "labels": meta.get("labels") or {}}
+            "labels": meta.get("labels") or {}, "notes": [late] if late else []}
+
+
+#: The answer time of the responses contract: answers after the analysis date are left out.
+TIME = "response_time"
+
+
+def _upto(t, as_of, name):
+    """``t`` without answers dated after ``as_of`` (:data:`TIME`, when the table has it) and the note."""
+    return cxdata.upto_as_of(t, TIME if TIME in t.columns else None, as_of, name=name)
 
 
 def _scale(t, cols, declared, name, expr=None) -> tuple[float, float]:
@@ -482,17 +498,20 @@ def _driver_columns(t, drivers, name=None, analysis: str = "this analysis") -> l
 
 
 def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, scale=None,
-                name: str | None = None) -> pd.DataFrame:
+                name: str | None = None, as_of=None) -> pd.DataFrame:
     """Halo respondents among the complete answers (outcome and every driver rated), counted in the engine.
 
     A halo respondent's driver ratings barely vary: their population SD is at most ``HALO_SD_SHARE`` of
     the scale's range (straight-liners included). Returns per ``by`` group: ``n`` (complete answers),
-    ``halo`` (count), ``straightliners`` (exactly one score for every driver), ``halo_share``.
+    ``halo`` (count), ``straightliners`` (exactly one score for every driver), ``halo_share``. Answers
+    after ``as_of`` (default :func:`cxlib.data.default_as_of`) are left out (``attrs['notes']``).
     """
     t = cxdata.as_table(responses, name=name)
     cols = _driver_columns(t, drivers, name)
     by_cols = cxdata.as_list(by)
     cxdata.require_columns(t, [outcome, *cols, *by_cols], name=name)
+    as_of = cxdata.default_as_of(as_of, responses)
+    t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
@@ -510,7 +529,9 @@ def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, sca
     out = cxdata.to_pandas(c.group_by(by_cols).aggregate(**aggs) if by_cols else c.aggregate(**aggs), name=name)
     out[["halo", "straightliners"]] = out[["halo", "straightliners"]].fillna(0).astype(int)
     out["halo_share"] = out["halo"] / out["n"].where(out["n"] > 0)
-    return out.sort_values(by_cols).reset_index(drop=True) if by_cols else out
+    out = out.sort_values(by_cols).reset_index(drop=True) if by_cols else out
+    out.attrs.update(as_of=as_of, notes=[late] if late else [])
+    return out
 
 
 def _where(key: dict) -> str:
@@ -553,7 +574,7 @@ def _halo_from_rows(rows: pd.DataFrame, *, cols, by_cols, scale, x=None) -> pd.D
 
 
 def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, name=None,
-                     halo: pd.DataFrame | list | None = None) -> list[str]:
+                     halo: pd.DataFrame | list | None = None, as_of=None) -> list[str]:
     """Plain-sentence warnings for a :func:`key_drivers` result: overlapping drivers (VIF) and halo answers
     (``halo``: :func:`halo_counts`' table, or its records, when already known; else counted in the engine)."""
     warnings = []
@@ -570,7 +591,7 @@ def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, na
                             "a driver is largely predictable from the others).")
     if halo is None:
         halo = halo_counts(responses, outcome=outcome, drivers=cols, by=by_cols or None,
-                           scale=out.attrs.get("scale"), name=name)
+                           scale=out.attrs.get("scale"), name=name, as_of=as_of)
     for r in (halo if isinstance(halo, list) else (r for _, r in halo.iterrows())):
         if r["n"] and r["halo_share"] > HALO_WARN_SHARE:
             key = {b: r[b] for b in by_cols}
@@ -585,7 +606,7 @@ def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, na
 
 def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_", alpha: float = 0.05,
                               promoter_min: int = 9, detractor_max: int = 6,
-                              name: str | None = None) -> pd.DataFrame:
+                              name: str | None = None, as_of=None) -> pd.DataFrame:
     """What separates promoters, and detractors, from everyone else: two logistic regressions.
 
     Models (statsmodels ``Logit`` with an intercept, all drivers together, on the respondents who rated
@@ -601,6 +622,8 @@ def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_"
         One row per model x driver: ``model``, ``driver``, ``coef`` (log-odds per point), ``odds_ratio``,
         ``ci_lower``, ``ci_upper`` (Wald interval of the odds ratio), ``p_value``, ``beyond_noise``
         (p < alpha), ``n`` (respondents in the model), ``events`` (promoters / detractors among them).
+        Answers after ``as_of`` (default :func:`cxlib.data.default_as_of`) are left out
+        (``attrs['notes']``).
     """
     import statsmodels.api as sm
     from scipy import stats as _stats
@@ -608,6 +631,8 @@ def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_"
     t = cxdata.as_table(responses, name=name)
     cols = _driver_columns(t, drivers, name)
     cxdata.require_columns(t, [outcome, *cols], name=name)
+    as_of = cxdata.default_as_of(as_of, responses)
+    t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, lo=0, hi=10, integer=True, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
@@ -639,7 +664,7 @@ def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_"
     out = pd.concat(parts, ignore_index=True)
     out["beyond_noise"] = out["p_value"] < alpha
     out.attrs.update(outcome=outcome, alpha=alpha, promoter_min=promoter_min, detractor_max=detractor_max,
-                     standardised=False)
+                     standardised=False, as_of=as_of, notes=[late] if late else [])
     return out
 
 
@@ -648,7 +673,7 @@ def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_"
 def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", method: str = "relative_weights",
                        bootstrap: int = 500, seed: int = 20261124, alpha: float = 0.05,
                        exclude_straightliners: bool = True, weights: str | None = None,
-                       name: str | None = None) -> pd.DataFrame:
+                       name: str | None = None, as_of=None) -> pd.DataFrame:
     """Is the top driver really more important than the second? Bootstrap of the difference in importance.
 
     The two drivers are the top two of :func:`key_drivers` (same method, same respondents: complete
@@ -664,13 +689,16 @@ def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", metho
         the second came out ahead), ``n``, ``bootstrap``.
 
     With ``weights`` (a column of survey weights, as in :func:`key_drivers`) the importances come from the
-    weighted correlation matrix and each resample keeps its respondents' weights.
+    weighted correlation matrix and each resample keeps its respondents' weights. Answers after ``as_of``
+    (default :func:`cxlib.data.default_as_of`) are left out (``attrs['notes']``).
     """
     if method not in METHODS:
         raise cxdata.CXDataError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
     t = cxdata.as_table(responses, name=name)
     cols = [c for c in _driver_columns(t, drivers, name) if c != weights]
     cxdata.require_columns(t, [outcome, *cols, *([weights] if weights else [])], name=name)
+    as_of = cxdata.default_as_of(as_of, responses)
+    t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
@@ -707,7 +735,8 @@ def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", metho
                          "importance_second": imp[j], "difference": imp[i] - imp[j], "ci_lower": lo, "ci_upper": hi,
                          "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
                          "share_reversed": share_rev, "n": len(m), "bootstrap": bootstrap}])
-    out.attrs.update(method=method, outcome=outcome, alpha=alpha, seed=seed)
+    out.attrs.update(method=method, outcome=outcome, alpha=alpha, seed=seed, as_of=as_of,
+                     notes=[late] if late else [])
     return out
 
 

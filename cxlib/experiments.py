@@ -330,7 +330,8 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
         else:
             y = _capped(tc[m.column].cast("float64"), m.column, caps if m.kind == "mean" else None)
         d = tc[m.denominator].cast("float64") if m.kind == "ratio" else None
-        xs = [tc[x].cast("float64") for x in m.covariates]
+        # a capped mean metric's covariates are capped by the same rule (each at its own pooled quantile)
+        xs = [_capped(tc[x].cast("float64"), x, caps if m.kind == "mean" else None) for x in m.covariates]
         # units with a blank metric, denominator or covariate are left out; columns known to have no
         # blanks need no filter (plain sums scan faster than filtered ones; the numbers are the same)
         cols = [(m.column, y), *([(m.denominator, d)] if d is not None else []), *zip(m.covariates, xs)]
@@ -442,6 +443,17 @@ def _one_pass(t, sms, by, variant, unit, plan, check_units, name):
     return fused, totals["no_arm"]
 
 
+def _check_arm_case(names, variant: str, label: str) -> None:
+    """Arms whose names differ only by case ('Control', 'control') are an error naming both: whether
+    they are one arm is the user's decision, never merged silently."""
+    seen: dict[str, str] = {}
+    for v in dict.fromkeys(str(x) for x in names):
+        if seen.setdefault(v.lower(), v) != v:
+            raise cxdata.CXDataError(f"{label}: column '{variant}' has variants '{seen[v.lower()]}' and '{v}', which "
+                                     "differ only by case. If they are one arm, spell them the same in the data; "
+                                     "if not, rename one.", source=label, column=variant)
+
+
 def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant", metrics, covariates=None,
                        by=None, check_units: bool = True, cap: float | None = None,
                        name: str | None = None) -> pd.DataFrame:
@@ -464,7 +476,8 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     warehouse table already keyed by unit may skip it.
     ``cap`` (e.g. 0.99) winsorises 'mean' metrics at that quantile of the pooled units (DuckDB
     ``quantile_cont``, computed in the engine; values above it are set to it); the thresholds are in
-    ``attrs['caps']``.
+    ``attrs['caps']``. Their covariates are capped by the same rule, each at its own quantile
+    (``attrs['covariate_caps']``: {metric: {covariate: threshold}}).
     """
     ms = _normalize(metrics, covariates)
     by = cxdata.as_list(by)
@@ -552,7 +565,7 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
             keep = tm["_y"].notnull() & tm["_d"].notnull()
         for j, x in enumerate(m.covariates):
             tm = cxdata.clean_numeric(tm, x, name=name)
-            tm = tm.mutate(**{f"_x{j}": tm[x].cast("float64")})
+            tm = tm.mutate(**{f"_x{j}": _capped(tm[x].cast("float64"), x, caps if m.kind == "mean" else None)})
             keep = keep & tm[f"_x{j}"].notnull()
         tm = tm.filter(keep)
         aggs.update(n=tm.count(), sum=tm["_y"].sum(), sum_squares=(tm["_y"] * tm["_y"]).sum())
@@ -576,6 +589,7 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     out = pd.concat(parts, ignore_index=True)
     out["n"] = out["n"].astype("int64")
     out = out.sort_values([*by, "metric", "variant"], kind="mergesort").reset_index(drop=True)
+    _check_arm_case(out["variant"], variant, name or cxdata.source_name(raw))
     out.attrs["units_without_variant"] = n_no_arm
     if arm_counts is not None:
         out.attrs["arm_counts"] = arm_counts
@@ -583,6 +597,8 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
         out.attrs["covariates"] = {m.name: list(m.covariates) for m in ms if m.covariates}
     if caps:
         out.attrs["caps"] = {m.name: caps[m.column] for m in ms if m.kind == "mean" and m.column in caps}
+        covariate_caps = {m.name: {x: caps[x] for x in m.covariates if x in caps} for m in ms if m.kind == "mean"}
+        out.attrs["covariate_caps"] = {k: v for k, v in covariate_caps.items() if v}
     out.attrs["notes"] = ([f"{n_no_arm:,} unit{'s have' if n_no_arm > 1 else ' has'} no variant and "
                            f"{'are' if n_no_arm > 1 else 'is'} left out of every comparison."] if n_no_arm else [])
     return out
@@ -667,10 +683,12 @@ def _quantile_parts(t, qms, by, variant, name, cleaned=None):
 
 
 def _cap_thresholds(t, ms, cap, name):
-    """The ``cap`` quantile of every 'mean' metric column over all units with an arm (one engine query)."""
+    """The ``cap`` quantile of every 'mean' metric column and its covariates over all units with an arm
+    (one engine query)."""
     if not 0 < float(cap) < 1:
         raise cxdata.CXDataError(f"cap must be a quantile between 0 and 1 (e.g. 0.99), not {cap!r}.")
-    cols = list(dict.fromkeys(m.column for m in ms if m.kind == "mean"))
+    # the covariates of a mean metric are capped by the same rule, at their own quantile
+    cols = list(dict.fromkeys(c for m in ms if m.kind == "mean" for c in (m.column, *m.covariates)))
     if not cols:
         return {}
     tc = t
@@ -1110,7 +1128,8 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
             alpha: float = 0.05, correction: str = "holm", covariates=None, by=None, check_units: bool = True,
             expected=None, srm_threshold: float = 0.001, sequential: bool = False, n_opt=None,
             adjustment: str = "cuped", lift_ci: str = "delta", cap: float | None = None,
-            correction_family: str = "all", name: str | None = None) -> pd.DataFrame:
+            correction_family: str = "all", name: str | None = None, time: str | None = None,
+            as_of=None) -> pd.DataFrame:
     """Compare each treatment variant with control on every metric, with intervals and adjusted p-values.
 
     Parameters
@@ -1149,9 +1168,15 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
         Interval of the relative lift.
     cap : float, optional
         Winsorise 'mean' metrics at this quantile (e.g. 0.99) of all units, computed in the engine; the
-        thresholds are in the ``cap_value`` column and in ``attrs['notes']``.
+        thresholds are in the ``cap_value`` column and in ``attrs['notes']``. Their covariates are capped
+        by the same rule (``attrs['covariate_caps']``).
     correction_family : {'all', 'metric'}
         Multiple-comparison family: everything, or each metric on its own.
+    time, as_of : optional
+        Exposure time column (default the contract's 'exposure_time' when the table has one; none: no
+        unit is left out) and the analysis date (default :func:`cxlib.data.default_as_of`): units first
+        exposed after it are left out of every comparison and the allocation check, counted in one note
+        (``attrs['notes']``; ``attrs['as_of']``).
 
     Returns
     -------
@@ -1167,15 +1192,18 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     ...         metrics=[Metric("revenue", covariate=["pre_revenue", "tenure_days"])])  # doctest: +SKIP
     """
     ms = _normalize(metrics, covariates)
+    data, as_of, late = _exposed_by(data, time, as_of, name)
     summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
                                  cap=cap, name=name)
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
                           by=by, sequential=sequential, n_opt=n_opt, adjustment=adjustment, lift_ci=lift_ci,
                           correction_family=correction_family)
-    out.attrs["notes"] = list(summary.attrs.get("notes", []))
+    out.attrs["notes"] = ([late] if late else []) + list(summary.attrs.get("notes", []))
+    out.attrs["as_of"] = as_of
     if cap is not None:
         caps = summary.attrs.get("caps", {})
         out["cap_value"] = out["metric"].map(caps).astype(float)
+        out.attrs["covariate_caps"] = summary.attrs.get("covariate_caps", {})
         for metric_name, value in caps.items():
             out.attrs["notes"].append(f"{metric_name} is capped at its {100 * float(cap):g}th percentile "
                                       f"({value:,.4g}): larger values count as {value:,.4g}.")
@@ -1189,6 +1217,21 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
         out.attrs["notes"].append(f"Sample ratio mismatch (chi-square p = {check.p_value:.2g}): the arms did not "
                                   "get their planned shares of units, so no result is interpretable.")
     return out
+
+
+def _exposed_by(data, time, as_of, name):
+    """The units exposed on or before the analysis date: (table, as_of, note on later units or None).
+
+    ``time`` None: the contract's 'exposure_time' when the table has one, else nothing is left out (and
+    ``as_of`` is None). A table without later units is returned as it was read (its queries unchanged)."""
+    t = cxdata.as_table(data, name=name)
+    column = time if time is not None else ("exposure_time" if "exposure_time" in t.columns else None)
+    if column is None:
+        return data, None, None
+    cxdata.require_columns(t, [column], name=name)
+    as_of = cxdata.default_as_of(as_of, data)
+    t, late = cxdata.upto_as_of(t, column, as_of, name=name)
+    return t, as_of, late
 
 
 def adjust_p(p, method: str = "holm") -> np.ndarray:
@@ -1406,8 +1449,11 @@ NOT_INTERPRETABLE = "not interpretable"
 def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", variant: str = "variant",
                control: str, metric, period: str = "day", alpha: float = 0.05, sequential: bool = False,
                n_opt=None, adjustment: str = "cuped", expected=None, srm_threshold: float = 0.001,
-               name: str | None = None) -> pd.DataFrame:
+               name: str | None = None, as_of=None) -> pd.DataFrame:
     """The comparison of one metric as it would have looked at the end of each day (cumulative data).
+
+    Units exposed after ``as_of`` (default :func:`cxlib.data.default_as_of`) are left out, counted in one
+    note (``attrs['notes']``; ``attrs['as_of']``): no period after it is a row.
 
     One engine aggregation per (period, variant); cumulative sums in pandas; :func:`compare_summary` per
     period (no multiple-comparison adjustment: this shows how the estimate settled, not a decision rule —
@@ -1434,6 +1480,8 @@ def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", vari
     t = cxdata.as_table(data, name=name)
     cxdata.require_columns(t, [time, variant], name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
+    as_of = cxdata.default_as_of(as_of, data)
+    t, late = cxdata.upto_as_of(t, time, as_of, required=True, name=name)
     t = t.mutate(_p=cxdata.period_start(t[time], period).cast("date"))
     parts = []
     summ = summary_statistics(t, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
@@ -1454,7 +1502,7 @@ def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", vari
     out = pd.concat(parts, ignore_index=True)
     out = out[["period", *[c for c in out.columns if c != "period"]]]
     check = srm(t if counts is None else counts, variant=variant, expected=expected, threshold=srm_threshold)
-    out.attrs.update(srm=check, control=control)
+    out.attrs.update(srm=check, control=control, as_of=as_of, notes=[late] if late else [])
     if check.p_value < srm_threshold:
         out["decision"] = NOT_INTERPRETABLE
     return out
@@ -1517,6 +1565,7 @@ def srm(counts, *, expected=None, variant: str = "variant", threshold: float = 0
         df = cxdata.to_pandas(t.group_by("_arm").aggregate(n=t.count()))
         counts = dict(zip(df["_arm"].astype(str), df["n"].astype(int)))
     names = sorted(counts)
+    _check_arm_case(names, variant, "counts")
     n = np.array([counts[k] for k in names], dtype=float)
     if expected is None:
         share = np.full(len(names), 1 / len(names))

@@ -1,7 +1,8 @@
 """The customer journey: funnel conversion, time between steps, the weakest step, and churn after touches.
 
-Funnel: for each customer the engine finds the first time of each step; a customer *reaches* step k
-when they reached step k-1 and did step k at or after it. Step conversion = reached k / reached k-1
+Funnel (the ordered funnel of product-analytics tools): a customer enters at their first occurrence of
+the first step and *reaches* step k at their first occurrence of it at or after the time counted for step
+k-1 (a repeated step needs a row of its own); see :func:`funnel`. Step conversion = reached k / reached k-1
 (Wilson 95% interval), drop-off = 1 - conversion (e.g. checkout abandonment), and the median time from
 the previous step among those who converted. :func:`step_conversion` lays the same counts out as
 conversion and abandonment per step; :func:`weakest_step` tests whether the lowest conversion is
@@ -42,63 +43,177 @@ __all__ = ["funnel", "stage_metrics", "step_times", "step_conversion", "weakest_
            "last_touch_before_churn", "DEFAULT_STEPS", "TOUCH_STEPS", "DEFAULT_TARGETS", "WITHIN_DAYS"]
 
 DEFAULT_STEPS = ("signup", "onboarding_done", "first_value", "checkout_started", "purchase")
+#: At most this many of the table's event names are listed in a ``funnel_step_missing`` note.
+NOTE_NAMES = 20
+
+
+def _blank(col):
+    """Not a segment value: missing or, for text, empty / only spaces."""
+    return (col.isnull() | (col.strip() == "")) if col.type().is_string() else col.isnull()
+
+
+def _with_first_segment_times(t, by, customer: str, time: str):
+    """``t`` with ``_ft_<b>``: the customer's earliest time with a non-blank ``b`` (a window, no join)."""
+    return t.mutate(**{f"_ft_{b}": (~_blank(t[b])).ifelse(t[time], ibis.null()).min().over(group_by=t[customer])
+                       for b in by})
+
+
+def _first_segments(t, by, time: str) -> dict:
+    """Aggregates ``_seg_<b>``: the first non-blank value of ``b`` (ties at that time: the smallest value)."""
+    return {f"_seg_{b}": t[b].min(where=~_blank(t[b]) & (t[time] == t[f"_ft_{b}"])) for b in by}
+
+
+def _missing_steps_note(t, missing, column: str, name):
+    """A ``funnel_step_missing`` note: the absent steps and (up to :data:`NOTE_NAMES`) the names the table has."""
+    from cxlib.notes import note
+
+    names = cxdata.to_pandas(t.select("_ev").distinct().order_by("_ev").limit(NOTE_NAMES), name=name)["_ev"]
+    total = int(cxdata.to_pandas(t.aggregate(_k=t["_ev"].nunique()), name=name).iloc[0, 0] or 0)
+    return note("funnel_step_missing", table=cxdata.source_name(t, name), column=column, steps=list(missing),
+                available=[str(v) for v in names.dropna()], n_available=total)
+
+
+def _funnel_times(t, steps, customer: str, time: str, by):
+    """Per customer (``_c``) who did the first step: ``_t{k}``, the time of the occurrence counted for step k
+    (null: not reached), and the segment columns ``_seg_<b>``. One join and aggregate per step, in the engine.
+
+    Step 0 counts at the customer's first occurrence; step k at the first occurrence at or after step
+    k-1's counted time. A step named earlier too must be a different row than the one counted there: rows
+    of one (customer, step) are numbered in time order (``_n``) and step k takes a number above the last
+    one used for that name. Numbers only break ties between rows at the same time, so which of two
+    identical rows gets which number does not change any count or time.
+    """
+    t = t.filter(t["_ev"].isin(steps) & t[customer].notnull())
+    rep = list(dict.fromkeys(s for s in steps if steps.count(s) > 1))
+    if rep:
+        t = t.mutate(_n=ibis.row_number().over(group_by=[t[customer], t["_ev"]], order_by=[t[time]]))
+    if by:
+        t = _with_first_segment_times(t, by, customer, time)
+    is0 = t["_ev"] == steps[0]
+    used = [f"_u{i}" for i in range(len(rep))]  # per repeated name: the last row number counted (-1: none)
+    base = t.group_by(_c=t[customer]).aggregate(
+        _t0=is0.ifelse(t[time], ibis.null()).min(), **_first_segments(t, by, time),
+        **{u: t["_n"].min(where=is0) for u, s in zip(used, rep) if s == steps[0]})
+    base = base.filter(base["_t0"].notnull())
+    base = base.mutate(**{u: ibis.literal(-1, "int64") for u, s in zip(used, rep) if s != steps[0]})
+    # state: customers who reached the last step, its counted time (_tp) and the last number used per name
+    state = base.select("_c", _tp=base["_t0"], *used)
+    ev = t.select(_c=t[customer], _ev=t["_ev"], _tm=t[time], **({"_n": t["_n"]} if rep else {}))
+    wide = base
+    for k in range(1, len(steps)):
+        s = steps[k]
+        j = ev.filter(ev["_ev"] == steps[k]).join(state, "_c")
+        ok = j["_tm"] >= j["_tp"]
+        if s in rep:
+            ok &= j["_n"] > j[f"_u{rep.index(s)}"]
+        j = j.filter(ok)
+        a = j.group_by("_c").aggregate(**{f"_t{k}": j["_tm"].min()},
+                                       **({"_nn": j["_n"].min()} if s in rep else {}))
+        nxt = a.join(state.drop("_tp"), "_c")
+        state = nxt.select("_c", _tp=nxt[f"_t{k}"],
+                           **{u: (nxt["_nn"] if rep[i] == s else nxt[u]) for i, u in enumerate(used)})
+        wide = wide.left_join(a.select("_c", f"_t{k}"), "_c").drop("_c_right")
+    return wide
 
 
 def funnel(events, *, steps=DEFAULT_STEPS, customer: str = "customer_id", event: str = "event_name",
-           time: str = "event_time", by=None, alpha: float = 0.05, min_n: int = 30,
+           time: str = "event_time", by=None, as_of=None, alpha: float = 0.05, min_n: int = 30,
            name: str | None = None) -> pd.DataFrame:
     """Step-by-step conversion through ``steps`` (in order), per segment, with 95% intervals.
 
-    Returns one row per (segment x) step: ``step``, ``position``, ``reached``, ``previous`` (reached the
-    step before), ``conversion`` (step conversion), ``ci_lower``, ``ci_upper``, ``drop_off``,
-    ``overall`` (reached / reached the first step), ``median_hours_from_previous``, ``suppressed``.
+    The reach rule is the ordered funnel of product-analytics tools (PostHog, Amplitude, Mixpanel):
+
+    - A customer enters at their **first** occurrence of ``steps[0]``.
+    - Step k counts at their first occurrence of it **at or after** the time counted for step k-1 (an
+      event at exactly that time counts). An occurrence before it does not count, but a later one does:
+      a customer who saw checkout before signing up and again after it reaches checkout.
+    - A step named twice (``['view', 'view', 'buy']``) needs an occurrence of its own: a different event
+      row, at or after the previous step's time (two rows at the same time can be both steps; one row
+      never is).
+    - ``median_hours_from_previous`` is measured between the two counted occurrences.
+    - A step nobody reached, or whose name the table does not have at all, is reached by 0 (never an
+      error); a name the table lacks gets one ``funnel_step_missing`` note in ``attrs['notes']`` listing
+      the event names the table has, so a typo still shows.
+    - A customer's segment (each ``by`` column) is the first non-blank value (not missing, not empty
+      text) on any of their step events, by time (ties at that time: the smallest value). A customer
+      with only blank values is in the blank (NaN) segment.
+    - Events after ``as_of`` are left out (one note); rows without a customer id are not a customer.
+
+    Parameters
+    ----------
+    events : DataFrame, path, Ibis table or source
+        One row per customer activity.
+    steps : sequence of str
+        The journey steps in order (at least two; a name may repeat).
+    customer, event, time : str
+        Column names (event names are compared as text).
+    by : str or list of str, optional
+        Segment columns.
+    as_of : date-like, optional
+        The analysis date (default :func:`cxlib.data.default_as_of`): later events are left out.
+    alpha, min_n
+        1 - confidence level; steps whose previous step was reached by fewer than ``min_n`` are
+        ``suppressed`` (conversion and interval NaN; counts stay).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (segment x) step: ``step``, ``position``, ``reached``, ``previous`` (reached the
+        step before), ``conversion`` (step conversion), ``ci_lower``, ``ci_upper`` (Wilson),
+        ``drop_off``, ``overall`` (reached / reached the first step), ``median_hours_from_previous``,
+        ``suppressed``. ``attrs``: ``as_of`` and ``notes``.
+
+    Examples
+    --------
+    >>> from cxlib import journey
+    >>> journey.funnel("data/sample/events.csv", by="plan")  # doctest: +SKIP
     """
-    steps = list(steps)
+    steps = [str(s) for s in steps]
     if len(steps) < 2:
         raise cxdata.CXDataError("a funnel needs at least two steps.")
     by = cxdata.as_list(by)
     t = cxdata.as_table(events, name=name)
     cxdata.require_columns(t, [customer, event, time, *by], name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
-    present = set(cxdata.to_pandas(t.select(event).distinct(), name=name)[event].dropna().astype(str))
-    missing = [s for s in steps if s not in present]
+    cut = cxdata.default_as_of(as_of, events)
+    notes = [n for n in [cxdata.after_as_of(t, [time], cut, name=name)] if n]
+    t = t.filter(t[time] <= cut.to_pydatetime())
+    t = t.mutate(_ev=t[event].cast("string"))
+    have = cxdata.to_pandas(t.filter(t["_ev"].isin(steps)).select("_ev").distinct(), name=name)["_ev"]
+    have = set(have.dropna())
+    missing = [s for s in dict.fromkeys(steps) if s not in have]
     if missing:
-        raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{event}' has no step(s) "
-                                 f"{', '.join(map(repr, missing))}; it has {', '.join(sorted(present)[:12])}.")
-    t = t.filter(t[event].isin(steps))
-    firsts = t.group_by(customer).aggregate(
-        **{f"_t{i}": (t[event] == s).ifelse(t[time], ibis.null()).min() for i, s in enumerate(steps)},
-        **{f"_seg_{b}": t[b].argmin(t[time]) for b in by})
-    reached = [firsts["_t0"].notnull()]
-    for i in range(1, len(steps)):
-        reached.append(reached[-1] & firsts[f"_t{i}"].notnull() & (firsts[f"_t{i}"] >= firsts[f"_t{i - 1}"]))
-    f = firsts.mutate(**{f"_r{i}": r.cast("int64") for i, r in enumerate(reached)},
-                      **{f"_h{i}": reached[i].ifelse((firsts[f"_t{i}"].epoch_seconds()
-                                                      - firsts[f"_t{i - 1}"].epoch_seconds()) / 3600.0, ibis.null())
-                         for i in range(1, len(steps))})
+        notes.append(_missing_steps_note(t, missing, event, name))
+    f = _funnel_times(t, steps, customer, time, by)
     keys = [f"_seg_{b}" for b in by]
-    aggs = {**{f"r{i}": f[f"_r{i}"].sum() for i in range(len(steps))},
-            **{f"h{i}": f[f"_h{i}"].median() for i in range(1, len(steps))}}
+    aggs = {**{f"r{i}": f[f"_t{i}"].notnull().cast("int64").sum() for i in range(len(steps))},
+            **{f"h{i}": ((f[f"_t{i}"].epoch_seconds() - f[f"_t{i - 1}"].epoch_seconds()) / 3600.0).median()
+               for i in range(1, len(steps))}}
     wide = cxdata.to_pandas(f.group_by(keys).aggregate(**aggs) if keys else f.aggregate(**aggs), name=name)
     rows = []
     for _, w in wide.iterrows():
         seg = {b: w[f"_seg_{b}"] for b in by}
-        first = int(w["r0"])
+        reach = [0 if pd.isna(w[f"r{i}"]) else int(w[f"r{i}"]) for i in range(len(steps))]
         for i, s in enumerate(steps):
-            r = int(w[f"r{i}"])
-            prev = int(w[f"r{i - 1}"]) if i else r
-            rows.append({**seg, "step": s, "position": i + 1, "reached": r, "previous": prev,
-                         "median_hours_from_previous": float(w[f"h{i}"]) if i else np.nan, "first": first})
-    out = pd.DataFrame(rows)
+            h = w[f"h{i}"] if i else np.nan
+            rows.append({**seg, "step": s, "position": i + 1, "reached": reach[i],
+                         "previous": reach[i - 1] if i else reach[i], "first": reach[0],
+                         "median_hours_from_previous": np.nan if h is None or pd.isna(h) else float(h)})
+    cols = [*by, "step", "position", "reached", "previous", "conversion", "ci_lower", "ci_upper", "drop_off",
+            "overall", "median_hours_from_previous", "suppressed"]
+    out = pd.DataFrame(rows, columns=[*by, "step", "position", "reached", "previous", "first",
+                                      "median_hours_from_previous"])
+    counts = ["position", "reached", "previous", "first"]
+    out[counts] = out[counts].astype("int64")
     out["conversion"] = out["reached"] / out["previous"].where(out["previous"] > 0)
     out["ci_lower"], out["ci_upper"] = _wilson(out["reached"], out["previous"], alpha)
     out["drop_off"] = 1 - out["conversion"]
     out["overall"] = out["reached"] / out["first"].where(out["first"] > 0)
-    out["suppressed"] = out["previous"] < min_n
+    out["suppressed"] = out["previous"] < max(min_n, 1)
     out.loc[out["suppressed"], ["conversion", "ci_lower", "ci_upper", "drop_off"]] = np.nan
-    cols = [*by, "step", "position", "reached", "previous", "conversion", "ci_lower", "ci_upper", "drop_off",
-            "overall", "median_hours_from_previous", "suppressed"]
-    return out[cols].sort_values([*by, "position"]).reset_index(drop=True)
+    out = out[cols].sort_values([*by, "position"], kind="mergesort").reset_index(drop=True)
+    out.attrs.update({"as_of": cut, "notes": notes})
+    return out
 
 
 def stage_metrics(responses, *, stage: str = "touchpoint", score: str = "nps", min_n: int = 30,
@@ -148,21 +263,25 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
                name: str | None = None) -> pd.DataFrame:
     """Time from one journey step to another (e.g. time to first value), with distribution-free intervals.
 
-    For each customer the engine finds the first occurrence of ``start`` and of ``end``. A customer
-    *completes* when both exist and the first ``end`` is at or after the first ``start`` (an ``end``
-    done only before ``start`` does not count, as in :func:`funnel`). The completers' durations (one
-    number per customer) are the only rows that come back from the engine; everything else is counts.
+    For each customer the engine finds the first occurrence of ``start`` and the first occurrence of
+    ``end`` at or after it (the reach rule of :func:`funnel`: an ``end`` before ``start`` does not count,
+    a later one does); a customer *completes* when there is one, and the duration runs between those two
+    occurrences. The completers' durations (one number per customer) are the only rows that come back
+    from the engine; everything else is counts.
 
     - ``median`` and ``p90`` are order statistics of the completers' durations (the ceil(q n)-th
       smallest), with distribution-free 95% intervals from binomial order statistics (ranks
       Binom(n, q).ppf(alpha/2) and .ppf(1 - alpha/2) + 1; NaN where that rank is outside 1..n).
     - ``within_{d}d`` is the share of customers who reached ``start`` and reached ``end`` no more than
       d days later (Wilson 95% interval), for each d in ``within``. The denominator (``within_{d}d_n``)
-      is the customers who reached ``start`` at least d days before the end of the data (``as_of`` when
-      given, else the earlier of the analysis date and the latest event on or before it): a customer who
+      is the customers who reached ``start`` at least d days before the end of the data (the earlier of
+      the analysis date and the latest event on or before it, :func:`cxlib.data.observed_end`;
+      ``attrs['as_of']``): a customer who
       started less than d days before the data end has not had d days to get there and is **left out of
       that window's denominator** (and numerator).
-    - Events after ``as_of`` are left out (counted in ``attrs['notes']``), as in the other analyses.
+    - Events after ``as_of`` are left out (counted in ``attrs['notes']``), as in the other analyses; a
+      table that ends more than one period (the cohort period, else a month) before ``as_of`` gets a
+      ``data_ends_early`` note.
 
     Parameters
     ----------
@@ -174,7 +293,8 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
         Event names. Default ``start``: the first of ``steps`` (or ``'signup'``); default ``end``:
         ``'first_value'`` when it is in ``steps`` (or no ``steps`` are given), else the last step.
     by : str or list of str, optional
-        Segment columns (a customer's segment is its value on the customer's first start/end event).
+        Segment columns (a customer's segment is the first non-blank value on their start/end events,
+        as in :func:`funnel`).
     tz : str, optional
         Reporting time zone for the cohort periods (default: the source spec's ``tz:``, else UTC);
         durations are always exact elapsed time.
@@ -187,9 +307,9 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     within : sequence of number
         Windows in days for the "reached within" shares.
     as_of : date-like, optional
-        The analysis date: events after it are left out, and it ends the window denominators. Default
-        :func:`cxlib.data.default_as_of` (the report date, or the demo data's snapshot), with the window
-        denominators ending at the latest event on or before it when that is earlier.
+        The analysis date: events after it are left out. Default :func:`cxlib.data.default_as_of` (the
+        report date, or the demo data's snapshot). The window denominators end at the earlier of it and
+        the latest event on or before it.
     min_n : int
         Rows with fewer than ``min_n`` completers are ``suppressed`` (estimates NaN); a ``within`` share
         whose denominator is below ``min_n`` is NaN.
@@ -224,17 +344,18 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     t = cxdata.clean_timestamp(t, time, name=name)
     cut = cxdata.default_as_of(as_of, events)
     late = cxdata.after_as_of(t, [time], cut, name=name)
+    t0 = t
     t = t.filter(t[time] <= cut.to_pydatetime())
-    # one cheap query: presence of both steps and the data end
+    # one cheap query: presence of both steps and the data end (the last record on or before as_of)
     head = cxdata.to_pandas(t.aggregate(_ns=(t[event] == start).cast("int64").sum(),
                                         _ne=(t[event] == end).cast("int64").sum(), _last=t[time].max()),
                             name=name).iloc[0]
     for step, k in ((start, head["_ns"]), (end, head["_ne"])):
         if not (pd.notna(k) and int(k) > 0):
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: column '{event}' has no step {step!r}.")
-    data_end = cxdata.default_as_of(as_of, events)
-    if as_of is None and pd.notna(head["_last"]):
-        data_end = min(pd.Timestamp(head["_last"]), data_end)
+    last = pd.Timestamp(head["_last"]) if pd.notna(head["_last"]) else None
+    data_end = cxdata.observed_end(cut, last)
+    early = cxdata.ends_early(t0, last, cut, cohort or "month", name=name)
     end_sec = float(data_end.timestamp())  # naive timestamps are UTC
 
     week_start = metrics._check_week_start(week_start)
@@ -243,11 +364,16 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
         t = t.mutate(_local=t[time])
         if zone:
             t = cxdata.clean_timestamp(t, "_local", tz=zone, required=False, name=name)
-    t = t.filter(t[event].isin([start, end]))
+    t = t.filter(t[event].isin([start, end]) & t[customer].notnull())
+    is_start = t[event] == start
+    # the end counts at its first occurrence at or after the customer's first start (as in funnel)
+    t = t.mutate(_fs=is_start.ifelse(t[time], ibis.null()).min().over(group_by=t[customer]))
+    if by:
+        t = _with_first_segment_times(t, by, customer, time)
     is_start = t[event] == start
     aggs = {"_ts": is_start.ifelse(t[time], ibis.null()).min(),
-            "_te": (~is_start).ifelse(t[time], ibis.null()).min(),
-            **{f"_seg_{b}": t[b].argmin(t[time]) for b in by}}
+            "_te": t[time].min(where=~is_start & (t[time] >= t["_fs"])),
+            **_first_segments(t, by, time)}
     if cohort:
         aggs["_ls"] = is_start.ifelse(t["_local"], ibis.null()).min()
     f = t.group_by(customer).aggregate(**aggs)
@@ -302,7 +428,8 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
         out["cohort"] = pd.to_datetime(out["cohort"])
     order = [*by, *(["cohort"] if cohort else [])]
     out = out.sort_values(order, kind="mergesort").reset_index(drop=True) if order else out
-    out.attrs.update({"unit": "hour", "as_of": data_end, "within_days": within, "notes": [late] if late else []})
+    out.attrs.update({"unit": "hour", "as_of": data_end, "analysis_date": cut, "within_days": within,
+                      "notes": [n for n in (late, early) if n]})
     return out
 
 
@@ -310,12 +437,13 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
 # conversion at the journey's key points
 
 def step_conversion(events, *, steps=DEFAULT_STEPS, by=None, customer: str = "customer_id",
-                    event: str = "event_name", time: str = "event_time", alpha: float = 0.05,
+                    event: str = "event_name", time: str = "event_time", as_of=None, alpha: float = 0.05,
                     min_n: int = 30, name: str | None = None) -> pd.DataFrame:
     """Each step's conversion from the previous step and its abandonment, with Wilson 95% intervals.
 
-    Built on :func:`funnel` (same reach rule: a step counts when done at or after the previous one),
-    one row per step after the first.
+    Built on :func:`funnel` (same reach rule: step k counts at its first occurrence at or after the
+    time counted for step k-1; a repeated step needs a row of its own; a step the table lacks is 0 with
+    a note), one row per step after the first.
 
     Parameters
     ----------
@@ -324,7 +452,9 @@ def step_conversion(events, *, steps=DEFAULT_STEPS, by=None, customer: str = "cu
     steps : sequence of str
         The journey steps in order (at least two).
     by : str or list of str, optional
-        Segment columns.
+        Segment columns (a customer's segment: the first non-blank value on their step events).
+    as_of : date-like, optional
+        The analysis date: later events are left out (one note in ``attrs['notes']``).
     alpha, min_n
         1 - confidence level; steps entered by fewer than ``min_n`` customers are ``suppressed``.
 
@@ -343,8 +473,9 @@ def step_conversion(events, *, steps=DEFAULT_STEPS, by=None, customer: str = "cu
     """
     steps = list(steps)
     by = cxdata.as_list(by)
-    f = funnel(events, steps=steps, by=by, customer=customer, event=event, time=time, alpha=alpha,
+    f = funnel(events, steps=steps, by=by, customer=customer, event=event, time=time, as_of=as_of, alpha=alpha,
                min_n=min_n, name=name)
+    attrs = dict(f.attrs)
     f["previous_step"] = f["position"].map(lambda p: steps[p - 2] if p > 1 else None)
     f = f[f["position"] > 1].rename(columns={"previous": "entered", "reached": "converted"})
     f["abandonment"] = 1 - f["conversion"]
@@ -352,13 +483,15 @@ def step_conversion(events, *, steps=DEFAULT_STEPS, by=None, customer: str = "cu
     f["abandonment_ci_upper"] = 1 - f["ci_lower"]
     cols = [*by, "step", "previous_step", "position", "entered", "converted", "conversion", "ci_lower",
             "ci_upper", "abandonment", "abandonment_ci_lower", "abandonment_ci_upper", "suppressed"]
-    return f[cols].reset_index(drop=True)
+    out = f[cols].reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out
 
 
 _CONVERSION_COLUMNS = {"step", "entered", "converted", "conversion", "suppressed"}
 
 
-def weakest_step(events, *, steps=DEFAULT_STEPS, by=None, alpha: float = 0.05, min_n: int = 30,
+def weakest_step(events, *, steps=DEFAULT_STEPS, by=None, as_of=None, alpha: float = 0.05, min_n: int = 30,
                  **columns) -> pd.DataFrame:
     """The step with the lowest conversion, tested against the next-weakest (is "weakest" beyond noise?).
 
@@ -376,8 +509,9 @@ def weakest_step(events, *, steps=DEFAULT_STEPS, by=None, alpha: float = 0.05, m
     ----------
     events : DataFrame, path, Ibis table or source
         Events (passed to :func:`step_conversion`), or a table :func:`step_conversion` returned.
-    steps, by, alpha, min_n, **columns
-        As in :func:`step_conversion` (``customer=``, ``event=``, ``time=``, ``name=``).
+    steps, by, as_of, alpha, min_n, **columns
+        As in :func:`step_conversion` (``customer=``, ``event=``, ``time=``, ``name=``); the same reach
+        rule as :func:`funnel`.
 
     Returns
     -------
@@ -397,7 +531,7 @@ def weakest_step(events, *, steps=DEFAULT_STEPS, by=None, alpha: float = 0.05, m
     if isinstance(events, pd.DataFrame) and _CONVERSION_COLUMNS <= set(events.columns):
         conv = events
     else:
-        conv = step_conversion(events, steps=steps, by=by, alpha=alpha, min_n=min_n, **columns)
+        conv = step_conversion(events, steps=steps, by=by, as_of=as_of, alpha=alpha, min_n=min_n, **columns)
     groups = conv.groupby(by, dropna=False, sort=True) if by else [((), conv)]
     rows = []
     for key, g in groups:
@@ -430,6 +564,7 @@ def weakest_step(events, *, steps=DEFAULT_STEPS, by=None, alpha: float = 0.05, m
             "steps_compared"]
     out = pd.DataFrame(rows).reindex(columns=cols)
     out["beyond_noise"] = out["beyond_noise"].fillna(False).astype(bool)
+    out.attrs.update({k: v for k, v in conv.attrs.items() if k in ("as_of", "notes")})
     return out
 
 
@@ -461,22 +596,43 @@ def _window_seconds(window) -> float:
 
 
 def _subscriptions(subscriptions, customer, start, end, as_of, name):
-    """Per-customer (id as text, start / end in epoch seconds) and the censoring date."""
+    """Per-customer (id as text, start / end in epoch seconds), the analysis date, the censoring time in
+    seconds and the notes.
+
+    Subscriptions starting after ``as_of`` are left out (an end after it counts as still active); churn
+    is censored at :func:`cxlib.data.observed_end`, the earlier of ``as_of`` and the table's last record
+    (latest start or end on or before ``as_of``), so a table that stops early is not read as retention.
+    """
     s = cxdata.as_table(subscriptions, name=name)
     cxdata.require_columns(s, [customer, start, end], name=name,
                            roles={customer: "customer", start: "start", end: "end"})
     s = cxdata.clean_timestamp(s, start, name=name)
     s = cxdata.clean_timestamp(s, end, required=False, name=name)
     as_of = cxdata.default_as_of(as_of, subscriptions)
+    last = cxdata.last_record(s, [start, end], as_of, name=name)
+    notes = [n for n in (cxdata.after_as_of(s, [start, end], as_of, name=name),
+                         cxdata.ends_early(s, last, as_of, "month", name=name)) if n]
+    s = s.filter(s[start] <= as_of.to_pydatetime())
     s = s.select(_cid=s[customer].cast("string"), _s=_seconds(s[start]), _e=_seconds(s[end]))
-    return s, as_of, float(as_of.timestamp())
+    return s, as_of, float(cxdata.observed_end(as_of, last).timestamp()), notes
 
 
 def _occurrences(*, events, tickets, responses, steps, targets, customer, event_time, event_name, created,
-                 first_response, channel, response_time, score):
+                 first_response, channel, response_time, score, as_of=None, notes=None):
     """Union of touch occurrences (``_cid``, ``_touch``, ``_t`` epoch seconds, ``_src``), the coverage
-    table of each source (its own time column's min / max) and the touches as (name, source) pairs."""
+    table of each source (its own time column's min / max) and the touches as (name, source) pairs.
+
+    With ``as_of``, rows of each touch table dated after it (events: their time, tickets: created,
+    responses: the answer) are left out and counted in a note appended to ``notes``."""
     parts, cover, touches = [], [], []
+
+    def upto(tbl, col, label):
+        if as_of is None:
+            return tbl
+        late = cxdata.after_as_of(tbl, [col], as_of, name=label)
+        if late and notes is not None:
+            notes.append(late)
+        return tbl.filter(tbl[col] <= as_of.to_pydatetime())
 
     def occ(tbl, touch, t_sec, src):
         return tbl.select(_cid=tbl[customer].cast("string"), _touch=touch.cast("string"),
@@ -485,7 +641,7 @@ def _occurrences(*, events, tickets, responses, steps, targets, customer, event_
     if events is not None:
         ev = cxdata.as_table(events, name="events")
         cxdata.require_columns(ev, [customer, event_time, event_name], name="events")
-        ev = cxdata.clean_timestamp(ev, event_time, name="events")
+        ev = upto(cxdata.clean_timestamp(ev, event_time, name="events"), event_time, "events")
         cover.append(ev.select(_src=ibis.literal("events"), _t=_seconds(ev[event_time])))
         e = ev.filter(ev[event_name].cast("string").isin(list(steps)))
         parts.append(occ(e, ibis.literal("step:").concat(e[event_name].cast("string")),
@@ -494,7 +650,7 @@ def _occurrences(*, events, tickets, responses, steps, targets, customer, event_
     if tickets is not None:
         tk = cxdata.as_table(tickets, name="tickets")
         cxdata.require_columns(tk, [customer, created], name="tickets")
-        tk = cxdata.clean_timestamp(tk, created, name="tickets")
+        tk = upto(cxdata.clean_timestamp(tk, created, name="tickets"), created, "tickets")
         cover.append(tk.select(_src=ibis.literal("tickets"), _t=_seconds(tk[created])))
         parts.append(occ(tk, ibis.literal("support_contact"), _seconds(tk[created]), "tickets"))
         touches.append(("support_contact", "tickets"))
@@ -517,7 +673,7 @@ def _occurrences(*, events, tickets, responses, steps, targets, customer, event_
     if responses is not None:
         rs = cxdata.as_table(responses, name="responses")
         cxdata.require_columns(rs, [customer, response_time, score], name="responses")
-        rs = cxdata.clean_timestamp(rs, response_time, name="responses")
+        rs = upto(cxdata.clean_timestamp(rs, response_time, name="responses"), response_time, "responses")
         rs = cxdata.clean_numeric(rs, score, lo=0, hi=10, name="responses")
         rs = rs.filter(rs[customer].notnull())
         cover.append(rs.select(_src=ibis.literal("responses"), _t=_seconds(rs[response_time])))
@@ -592,8 +748,9 @@ def churn_by_touch(subscriptions, *, events=None, tickets=None, responses=None, 
     after their subscription start. A customer has a touch when it happened **at or before the
     landmark** (the first ``window`` of the subscription; for journey steps and contacts an occurrence
     before the start counts too). Only customers still subscribed at the landmark (no end at or before
-    it) and whose landmark is on or before ``as_of`` are compared, and churn is followed **from the
-    landmark on**: duration = days from the landmark to ``end`` (churned) or to ``as_of`` (censored),
+    it) and whose landmark is on or before the observed end are compared, and churn is followed **from the
+    landmark on**: duration = days from the landmark to ``end`` (churned) or to the observed end
+    (censored; the earlier of ``as_of`` and the subscriptions' last start or end on or before it),
     rounded to whole days. So nobody is counted as "touched" on the strength of having survived long
     enough to be touched, and churn during the window never counts against either group. Touches after the
     landmark are ignored.
@@ -621,7 +778,10 @@ def churn_by_touch(subscriptions, *, events=None, tickets=None, responses=None, 
     window : int, float, str or timedelta
         Landmark window: days (``30``) or a duration (``'30D'``, ``'2W'``).
     as_of : timestamp, optional
-        Censoring date (default: the latest start / end in ``subscriptions``).
+        The analysis date (default :func:`cxlib.data.default_as_of`). Rows of every table dated after it
+        are left out (one note each; a later ``end`` counts as still active); churn is censored at the
+        earlier of it and the subscriptions' last record (``attrs['observed_end']``), with a
+        ``data_ends_early`` note when that is more than a month before it.
     targets : dict or number, optional
         First-response targets in hours per channel (default :data:`DEFAULT_TARGETS`), or one number
         for all tickets. Channels without a target never count as slow.
@@ -640,7 +800,8 @@ def churn_by_touch(subscriptions, *, events=None, tickets=None, responses=None, 
         One row per touch: ``touch``, ``source``, ``n_with``, ``n_without``, ``churned_with``,
         ``churned_without``, ``hazard_ratio``, ``ci_lower``, ``ci_upper``, ``p_value``,
         ``retention_90d_with``, ``retention_90d_without``, ``retention_90d_diff``, ``diff_ci_lower``,
-        ``diff_ci_upper``, ``suppressed``. ``attrs`` hold ``window_days``, ``as_of`` and ``horizon_days``.
+        ``diff_ci_upper``, ``suppressed``. ``attrs`` hold ``window_days``, ``as_of``, ``observed_end``,
+        ``horizon_days`` and ``notes``.
 
     Examples
     --------
@@ -652,11 +813,11 @@ def churn_by_touch(subscriptions, *, events=None, tickets=None, responses=None, 
     w_sec = _window_seconds(window)
     steps = list(TOUCH_STEPS if steps is None else steps)
     targets = DEFAULT_TARGETS if targets is None else targets
-    s, as_of, as_sec = _subscriptions(subscriptions, customer, start, end, as_of, name)
+    s, as_of, as_sec, notes = _subscriptions(subscriptions, customer, start, end, as_of, name)
     occ, coverage, touches = _occurrences(
         events=events, tickets=tickets, responses=responses, steps=steps, targets=targets, customer=customer,
         event_time=event_time, event_name=event_name, created=created, first_response=first_response,
-        channel=channel, response_time=response_time, score=score)
+        channel=channel, response_time=response_time, score=score, as_of=as_of, notes=notes)
 
     s = s.mutate(_L=s["_s"] + w_sec)
     s = s.filter((s["_L"] <= as_sec) & (s["_e"].isnull() | (s["_e"] > s["_L"])))  # subscribed at landmark
@@ -697,6 +858,7 @@ def churn_by_touch(subscriptions, *, events=None, tickets=None, responses=None, 
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs.update({"window_days": w_sec / 86400.0, "as_of": as_of, "horizon_days": float(horizon),
+                      "observed_end": pd.Timestamp(as_sec, unit="s"), "notes": notes,
                       "design": "landmark"})
     return out
 
@@ -718,8 +880,9 @@ def last_touch_before_churn(subscriptions, *, events=None, tickets=None, respons
     ``support_contact`` at ticket creation, ``slow_first_response`` at the moment the target passed,
     ``detractor_answer`` at the answer), taken strictly before the customer's ``end`` and no earlier than
     ``window`` before it; a churn with none is counted as ``'none'``. Only churns (``end`` on or before
-    ``as_of``) whose whole window is covered by every given touch table (from the latest first timestamp to
-    the earliest last timestamp of the tables) are counted.
+    ``as_of``; later rows of every table are left out, with a note) whose whole window is covered by
+    every given touch table (from the latest first timestamp to the earliest last timestamp of the
+    tables) are counted.
 
     Parameters
     ----------
@@ -742,11 +905,11 @@ def last_touch_before_churn(subscriptions, *, events=None, tickets=None, respons
     w_sec = _window_seconds(window)
     steps = list(TOUCH_STEPS if steps is None else steps)
     targets = DEFAULT_TARGETS if targets is None else targets
-    s, as_of, as_sec = _subscriptions(subscriptions, customer, start, end, as_of, name)
+    s, as_of, as_sec, notes = _subscriptions(subscriptions, customer, start, end, as_of, name)
     occ, coverage, touches = _occurrences(
         events=events, tickets=tickets, responses=responses, steps=steps, targets=targets, customer=customer,
         event_time=event_time, event_name=event_name, created=created, first_response=first_response,
-        channel=channel, response_time=response_time, score=score)
+        channel=channel, response_time=response_time, score=score, as_of=as_of, notes=notes)
     lo, hi = float(coverage["lo"].max()), float(coverage["hi"].min())
     s = s.filter(s["_e"].notnull() & (s["_e"] <= as_sec) & (s["_e"] - w_sec >= lo) & (s["_e"] <= hi))
     ch = s.select(_cid2=s["_cid"], _e2=s["_e"])
@@ -762,5 +925,6 @@ def last_touch_before_churn(subscriptions, *, events=None, tickets=None, respons
     out["ci_lower"], out["ci_upper"] = _wilson(out["churns"], np.full(len(out), total), alpha)
     out = out.sort_values(["churns", "touch"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     out = out[["touch", "churns", "share", "ci_lower", "ci_upper", "median_days_before"]]
-    out.attrs.update({"churns": total, "window_days": w_sec / 86400.0, "as_of": as_of})
+    out.attrs.update({"churns": total, "window_days": w_sec / 86400.0, "as_of": as_of,
+                      "observed_end": pd.Timestamp(as_sec, unit="s"), "notes": notes})
     return out

@@ -41,30 +41,50 @@ __all__ = ["nps", "csat", "ces", "nps_counts", "nps_from_counts", "csat_counts",
 
 # ------------------------------------------------------------------------------------------ plumbing
 
-def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=None, week_start="monday"):
-    """Open the source, check the columns, bucket by period (in ``tz``, weeks from ``week_start``);
-    returns (table, group keys)."""
+def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=None, week_start="monday",
+             as_of=None):
+    """Open the source, check the columns, leave out answers after ``as_of``, bucket by period (in ``tz``,
+    weeks from ``week_start``); returns (table, group keys, facts for :func:`_counted`)."""
     week_start = _check_week_start(week_start)
     t = cxdata.as_table(data, name=name)
+    as_of = cxdata.default_as_of(as_of, data)
     by = cxdata.as_list(by)
     if period and time is None:
         if "response_time" not in t.columns:  # the contract's default name
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: period= needs the time column: pass "
                                      "time='...' (no 'response_time' column).")
         time = "response_time"
-    need = [score, *by] + ([time] if period else [])
+    need = [score, *by] + ([time] if time is not None else [])
     cxdata.require_columns(t, need, name=name)
-    cxdata.check_segments(t, by, name=name)
+    t = cxdata.check_segments(t, by, name=name)
     if "respondent_id" in t.columns:  # one answer per respondent: a duplicated export would count twice
         cxdata.check_unique(t, "respondent_id", name=name)
     t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
     keys = list(by)
+    # answers after the analysis date are left out: a mistyped 2099 is neither counted nor a period
+    time = time if time is not None else ("response_time" if "response_time" in t.columns else None)
+    zone = _reporting_tz(t, tz) if period else None
+    t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=bool(period), name=name)
     if period:
-        t = cxdata.clean_timestamp(t, time, tz=_reporting_tz(t, tz), name=name)
         t = t.mutate(period=period_start(t[time], period, week_start=week_start).cast("date"))
         keys.append("period")
     t = t.filter(t[score].notnull())
-    return t, keys
+    return t, keys, {"as_of": as_of, "notes": [late] if late else [], "time": time, "zone": zone}
+
+
+def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
+    """The aggregate per group, ``attrs`` ``as_of`` and ``notes``; a trend also reads its last answer in
+    the same query, for the note on answers that end more than a period before ``as_of``."""
+    if period:
+        aggs["_cx_last"] = t[facts["time"]].max()
+    df = _aggregate(t, keys, **aggs)
+    notes = list(facts["notes"])
+    if period:
+        last = pd.to_datetime(df.pop("_cx_last")).max() if len(df) else None
+        notes += [n for n in [cxdata.ends_early(t, last, cxdata.local_as_of(facts["as_of"], facts["zone"]),
+                                                period, name=name)] if n is not None]
+    df.attrs.update(as_of=facts["as_of"], notes=notes)
+    return df
 
 
 #: First day of a week for ``week_start=``: days to add before truncating to an ISO (Monday) week.
@@ -125,6 +145,12 @@ def _aggregate(t, keys, **aggs) -> pd.DataFrame:
     return df.sort_values(keys).reset_index(drop=True) if keys else df
 
 
+def _with_attrs(out: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with the analysis date and the data notes of the counts it was computed from."""
+    out.attrs.update(as_of=counts.attrs.get("as_of"), notes=list(counts.attrs.get("notes", [])))
+    return out
+
+
 def _z(alpha):
     return stats.norm.ppf(1 - alpha / 2)
 
@@ -152,7 +178,7 @@ def _suppress(df, cols, min_n):
 
 def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, period: str | None = None,
                weights: str | None = None, tz: str | None = None, week_start: str = "monday",
-               name: str | None = None) -> pd.DataFrame:
+               name: str | None = None, as_of=None) -> pd.DataFrame:
     """Sufficient statistics for NPS per segment/period: ``n``, ``promoters``, ``passives``, ``detractors``.
 
     Blank scores are not answers and are excluded (``n`` counts answers). Scores must be integers 0-10.
@@ -160,16 +186,16 @@ def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, pe
     sums ``weight_sum`` (sum w), ``weight_sq_sum`` (sum w^2), ``promoters_weighted`` and
     ``detractors_weighted`` (sum of w over promoters / detractors); see :func:`nps_from_counts`.
     """
-    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=0, hi=10, integer=True, name=name,
-                       tz=tz, week_start=week_start)
+    t, keys, facts = _grouped(data, score, by=by, time=time, period=period, lo=0, hi=10, integer=True,
+                              name=name, tz=tz, week_start=week_start, as_of=as_of)
     wsums = {}
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
         wsums = _weighted_sums(t, weights, promoters=t[score] >= 9, detractors=t[score] <= 6)
     s = t[score]
-    return _aggregate(t, keys, n=s.count(), promoters=(s >= 9).cast("int64").sum(),
-                      detractors=(s <= 6).cast("int64").sum(), **wsums).assign(
-        passives=lambda d: d["n"] - d["promoters"] - d["detractors"])
+    out = _counted(t, keys, facts, period, name, n=s.count(), promoters=(s >= 9).cast("int64").sum(),
+                   detractors=(s <= 6).cast("int64").sum(), **wsums)
+    return out.assign(passives=out["n"] - out["promoters"] - out["detractors"])
 
 
 NPS_INTERVALS = ("auto", "wald", "adjusted_wald")
@@ -258,7 +284,7 @@ def nps_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = M
 
 def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: str | None = None,
         alpha: float = 0.05, min_n: int = MIN_N, interval: str = "auto", weights: str | None = None,
-        tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+        tz: str | None = None, week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """Net Promoter Score with n and a 95% interval, overall or per ``by`` segment and/or ``period``.
 
     Parameters
@@ -282,6 +308,10 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
     week_start : str
         First day of a week for ``period='week'``: 'monday' (default, ISO weeks) or any other weekday
         name, e.g. 'sunday'.
+    as_of : date-like, optional
+        Analysis date (default :func:`cxlib.data.default_as_of`): answers after it in ``time`` (default
+        'response_time' if present) are left out, counted in ``attrs['notes']``; a trend ending more than
+        a period before it gets a ``data_ends_early`` note. ``attrs['as_of']`` holds it.
     alpha : float
         1 - confidence level of the interval.
     min_n : int
@@ -312,29 +342,31 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
     0  6011  24.1      21.9      26.3
     """
     counts = nps_counts(data, score=score, by=by, time=time, period=period, weights=weights, tz=tz,
-                        week_start=week_start, name=name)
-    return nps_from_counts(counts, alpha=alpha, min_n=min_n, interval=interval)
+                        week_start=week_start, name=name, as_of=as_of)
+    return _with_attrs(nps_from_counts(counts, alpha=alpha, min_n=min_n, interval=interval), counts)
 
 
 # ------------------------------------------------------------------------------------------ CSAT
 
 def csat_counts(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None,
                 time: str | None = None, period: str | None = None, weights: str | None = None,
-                tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+                tz: str | None = None, week_start: str = "monday", name: str | None = None,
+                as_of=None) -> pd.DataFrame:
     """Sufficient statistics for CSAT: ``n`` answers and ``satisfied`` (top-2-box) per segment/period.
 
     With ``weights`` also ``weight_sum``, ``weight_sq_sum`` and ``satisfied_weighted`` (sum of w over
     satisfied answers), summed in the engine.
     """
     lo, hi = scale
-    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=True, name=name,
-                       tz=tz, week_start=week_start)
+    t, keys, facts = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=True,
+                              name=name, tz=tz, week_start=week_start, as_of=as_of)
     wsums = {}
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
         wsums = _weighted_sums(t, weights, satisfied=t[score] >= hi - 1)
     s = t[score]
-    return _aggregate(t, keys, n=s.count(), satisfied=(s >= hi - 1).cast("int64").sum(), **wsums)
+    return _counted(t, keys, facts, period, name, n=s.count(), satisfied=(s >= hi - 1).cast("int64").sum(),
+                    **wsums)
 
 
 def csat_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = MIN_N) -> pd.DataFrame:
@@ -365,11 +397,11 @@ def csat_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 
 
 def csat(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None, time: str | None = None,
          period: str | None = None, alpha: float = 0.05, min_n: int = MIN_N, weights: str | None = None,
-         tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+         tz: str | None = None, week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """Customer satisfaction: share of top-2-box answers (4-5 on 1-5) with n and a Wilson 95% interval.
 
-    Parameters as :func:`nps` (``tz``, ``week_start`` cut the periods); ``scale`` declares another rating
-    scale (the top two points count).
+    Parameters as :func:`nps` (``tz``, ``week_start`` cut the periods; ``as_of`` leaves later answers out);
+    ``scale`` declares another rating scale (the top two points count).
     ``weights`` (a column of survey weights) gives the weighted share with a Wilson interval on the
     Kish effective sample size (column ``n_effective``; ``n`` stays the raw answer count).
 
@@ -384,15 +416,16 @@ def csat(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), by=None,
     >>> csat("data/sample/responses.csv", by="channel")  # doctest: +SKIP
     """
     counts = csat_counts(data, score=score, scale=scale, by=by, time=time, period=period, weights=weights,
-                         tz=tz, week_start=week_start, name=name)
-    return csat_from_counts(counts, alpha=alpha, min_n=min_n)
+                         tz=tz, week_start=week_start, name=name, as_of=as_of)
+    return _with_attrs(csat_from_counts(counts, alpha=alpha, min_n=min_n), counts)
 
 
 # ------------------------------------------------------------------------------------------ CES
 
 def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_easier: bool = True,
                by=None, time: str | None = None, period: str | None = None, weights: str | None = None,
-               tz: str | None = None, week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+               tz: str | None = None, week_start: str = "monday", name: str | None = None,
+               as_of=None) -> pd.DataFrame:
     """Sufficient statistics for CES: ``n``, ``sum``, ``sum_squares``, ``easy`` per segment/period.
 
     ``easy`` counts answers in the two easiest points of the scale (6-7 on 1-7 when 7 = very easy; 1-2
@@ -400,8 +433,8 @@ def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), hig
     ``sum_weighted`` (sum w*x), ``sum_squares_weighted`` (sum w*x^2) and ``easy_weighted``.
     """
     lo, hi = scale
-    t, keys = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=False, name=name,
-                       tz=tz, week_start=week_start)
+    t, keys, facts = _grouped(data, score, by=by, time=time, period=period, lo=lo, hi=hi, integer=False,
+                              name=name, tz=tz, week_start=week_start, as_of=as_of)
     wsums = {}
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
@@ -410,8 +443,8 @@ def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), hig
                                easy=(x >= hi - 1) if higher_is_easier else (x <= lo + 1))
     s = t[score].cast("float64")
     easy = (s >= hi - 1) if higher_is_easier else (s <= lo + 1)
-    return _aggregate(t, keys, n=s.count(), sum=s.sum(), sum_squares=(s * s).sum(),
-                      easy=easy.cast("int64").sum(), **wsums)
+    return _counted(t, keys, facts, period, name, n=s.count(), sum=s.sum(), sum_squares=(s * s).sum(),
+                    easy=easy.cast("int64").sum(), **wsums)
 
 
 def ces_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = MIN_N) -> pd.DataFrame:
@@ -465,14 +498,14 @@ def ces_from_counts(counts: pd.DataFrame, *, alpha: float = 0.05, min_n: int = M
 def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_easier: bool = True, by=None,
         time: str | None = None, period: str | None = None, alpha: float = 0.05, min_n: int = MIN_N,
         weights: str | None = None, tz: str | None = None, week_start: str = "monday",
-        name: str | None = None) -> pd.DataFrame:
+        name: str | None = None, as_of=None) -> pd.DataFrame:
     """Customer effort score: the mean rating (1-7, 7 = very easy) with n and a t 95% interval.
 
     ``scale`` declares the rating scale and ``higher_is_easier`` its direction (only the '% easy' share
     depends on it; the mean is reported on the scale as given). ``weights`` (a column of survey
     weights) gives the weighted mean with an interval on the Kish effective sample size (see
     :func:`ces_from_counts`; column ``n_effective``, ``n`` stays the raw answer count). ``tz`` and
-    ``week_start`` cut the periods as in :func:`nps`.
+    ``week_start`` cut the periods and ``as_of`` leaves later answers out, as in :func:`nps`.
 
     Returns
     -------
@@ -486,8 +519,8 @@ def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_
     >>> ces("data/sample/responses.csv", time="response_time", period="month")  # doctest: +SKIP
     """
     counts = ces_counts(data, score=score, scale=scale, higher_is_easier=higher_is_easier, by=by, time=time,
-                        period=period, weights=weights, tz=tz, week_start=week_start, name=name)
-    return ces_from_counts(counts, alpha=alpha, min_n=min_n)
+                        period=period, weights=weights, tz=tz, week_start=week_start, name=name, as_of=as_of)
+    return _with_attrs(ces_from_counts(counts, alpha=alpha, min_n=min_n), counts)
 
 
 # ------------------------------------------------------------------------------------------ changes
@@ -582,12 +615,13 @@ def nps_diff(a_counts, b_counts, *, alpha: float = 0.05) -> pd.DataFrame:
 
 def compare_periods(data, *, score: str = "nps", time: str = "response_time", period: str = "week",
                     current=None, prior: int = 4, by=None, alpha: float = 0.05, tz: str | None = None,
-                    week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+                    week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """NPS of one period against the ``prior`` periods before it: is this week's change beyond noise?
 
     ``current`` is the period's first day (str or date; default: the last period in the data). The
     baseline pools the ``prior`` periods before it. With ``by=``, one comparison per segment. Periods
-    are cut in the reporting time zone ``tz`` with weeks starting on ``week_start`` (see :func:`nps`).
+    are cut in the reporting time zone ``tz`` with weeks starting on ``week_start``; answers after ``as_of``
+    are left out (see :func:`nps`).
 
     Returns
     -------
@@ -601,7 +635,7 @@ def compare_periods(data, *, score: str = "nps", time: str = "response_time", pe
     """
     by = cxdata.as_list(by)
     counts = nps_counts(data, score=score, by=by, time=time, period=period, tz=tz, week_start=week_start,
-                        name=name)
+                        name=name, as_of=as_of)
     if counts.empty:
         raise cxdata.CXDataError(f"{name or 'data'}: no answers in {score!r} to compare.")
     periods = sorted(counts["period"].unique())
@@ -621,7 +655,7 @@ def compare_periods(data, *, score: str = "nps", time: str = "response_time", pe
             continue
         rows.append({**dict(zip(by, key)), "period": cur, "baseline_start": before[0],
                      **nps_diff(a, b, alpha=alpha).iloc[0].to_dict()})
-    return pd.DataFrame(rows)
+    return _with_attrs(pd.DataFrame(rows), counts)
 
 
 try:  # churn and retention rates live with the cohort analysis; re-exported here (DESIGN.md)
@@ -875,7 +909,7 @@ def population_shares(data, *, columns, customer: str | None = "customer_id", ac
 def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, targets=None, population=None,
                  columns=None, customer: str | None = "customer_id", active="responses",
                  time: str = "response_time", alpha: float = 0.05, min_n: int = MIN_N,
-                 interval: str = "auto", name: str | None = None) -> pd.DataFrame:
+                 interval: str = "auto", name: str | None = None, as_of=None) -> pd.DataFrame:
     """NPS of the respondents as they are and weighted to the customer base, side by side.
 
     Survey answers come from those who chose to answer: when, say, one plan answers more often, the raw
@@ -888,7 +922,8 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
     (their number is ``attrs['left_out']``). With ``population``, ``columns`` missing from either table are
     skipped (``attrs['skipped']``). The population is the customers subscribed while the survey ran
     (``active='responses'``: the first to the last answer's ``time``; see :func:`population_shares` for
-    a time or a ``(from, to)`` pair; None counts every customer the table lists).
+    a time or a ``(from, to)`` pair; None counts every customer the table lists). Answers after ``as_of``
+    (in ``time``) are left out of both rows, as in :func:`nps`.
 
     Returns
     -------
@@ -906,6 +941,7 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
     """
     t = cxdata.as_table(responses, name=name)
     label = cxdata.source_name(t, name)
+    t, late = cxdata.upto_as_of(t, time, as_of := cxdata.default_as_of(as_of, responses), name=name)
     if weights is None and targets is None and population is None:
         raise cxdata.CXDataError("weighted_nps needs weights= (a column), targets= (population shares) or "
                                  "population= (a table of customers) with columns=.")
@@ -948,8 +984,8 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
         wcol = "_w"
     else:
         wcol = weights
-    plain = nps(t, score=score, alpha=alpha, min_n=min_n, interval=interval, name=name)
-    wtd = nps(df, score=score, weights=wcol, alpha=alpha, min_n=min_n, interval=interval, name=label)
+    plain = nps(t, score=score, alpha=alpha, min_n=min_n, interval=interval, name=name, as_of=as_of)
+    wtd = nps(df, score=score, weights=wcol, alpha=alpha, min_n=min_n, interval=interval, name=label, as_of=as_of)
     keep = ["n", "n_effective", "nps", "se", "ci_lower", "ci_upper", "interval_method", "suppressed",
             "promoter_share", "passive_share", "detractor_share"]
     plain = plain.assign(n_effective=plain["n"].astype(float))
@@ -957,7 +993,7 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
                     ignore_index=True)
     out["design_effect"] = out["n"] / out["n_effective"].where(out["n_effective"] > 0)
     out = out[["weighting", *keep[:2], "design_effect", *keep[2:]]]
-    out.attrs.update(attrs, left_out=left_out)
+    out.attrs.update(attrs, left_out=left_out, as_of=as_of, notes=[late] if late else [])
     return out
 
 

@@ -36,6 +36,7 @@ import hashlib
 import html
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -1217,6 +1218,8 @@ def segment_table(seg: pd.DataFrame, *, labels: dict | None = None, title=None, 
     --------
     >>> segment_table(scorecard.segment_table("data/sample/responses.csv"))  # doctest: +SKIP
     """
+    if seg.empty:  # a week without answers: segment_answer says so; no empty table
+        return Text("")
     s = seg.assign(_segment=[label(v, labels) for v in seg["segment"]])
     return table(s, columns={"_segment": "text", "value": "label", "n": "count", "nps": "points"}, groups="_segment",
                  intervals={"nps": ("ci_lower", "ci_upper")}, title=title, subtitle=subtitle,
@@ -1493,8 +1496,10 @@ def scorecard_summary(head: pd.DataFrame, *, support_table: pd.DataFrame | None 
     >>> scorecard_summary(scorecard.headline("data/sample/responses.csv"))  # doctest: +SKIP
     """
     w = head.attrs.get("week")
-    items = []
+    items = list(_unanswered(head))
     for metric, g in head.groupby("metric", sort=False):
+        if not (g["n"] > 0).any():
+            continue  # said above, with the last week that had answers
         r = g.iloc[0]
         prior = g[g["comparison"] != "previous week"]
         prior = prior.iloc[0] if not prior.empty else r
@@ -1576,10 +1581,35 @@ def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix:
 
 #: Words for each note code (cxlib.notes): a template over the note's values, escaped by :func:`text`.
 #: Values named ``last``, ``as_of``, ``week`` ... are formatted as dates; counts as counts.
-NOTE_TEXT: dict[str, str] = {
+#: A code whose words depend on its values' kind has a function (note -> Text) instead of a template.
+NOTE_TEXT: dict[str, str | Callable] = {
+    "blank_rows_skipped": ("{table}: {count} blank rows (every cell empty, as a spreadsheet leaves at the end) "
+                           "are not records and were skipped."),
+    "segment_case_merged": ("{table}: in column '{column}', {variants} differ only by case and are counted "
+                            "together as {value}."),
     "data_ends_early": ("{table} ends on {last}, more than a {period} before the analysis date ({as_of}): "
                         "later {period}s are not observed and are left blank, not shown as zero."),
+    "funnel_step_missing": ("{table}: column '{column}' has no event named {steps}, so nobody reached that "
+                            "step (shown as 0). Check the spelling: the column has {n_available} event "
+                            "names, among them {available}."),
+    "demo_table_left_out": ("The {table} parameter still points at the demo data while {instead} is your own "
+                            "data, so the {table} table is left out: demo rows never mix into your report. "
+                            "Give your own {table} to add what it shows."),
+    "sample_default_skipped": ("The {parameter} parameter's default names {columns}, which your {table} table "
+                               "does not have, so that part is skipped. Name your own columns with the "
+                               "{parameter} parameter."),
+    "heavy_tail": ("{metric} has a heavy tail: capping it at its {percentile} percentile ({cap_value}) moves the "
+                   "{arm} mean by {max_shift} standard errors."),
+    "capped_covariate": ("{covariate}, the covariate of {metric}, is capped by the same rule: at its {percentile} "
+                         "percentile ({cap_value})."),
 }
+
+
+def _ordinal(v: float) -> str:
+    """99.9 -> '99.9th', 99 -> '99th', 91 -> '91st' (a percentile's name)."""
+    s = f"{float(v):g}"
+    teen = "." not in s and s.endswith(("11", "12", "13"))
+    return s + ("th" if teen else {"1": "st", "2": "nd", "3": "rd"}.get(s[-1], "th"))
 
 
 def _note_value(key: str, value):
@@ -1587,8 +1617,12 @@ def _note_value(key: str, value):
         return date(value)
     if isinstance(value, bool):
         return yes_no(value)
+    if key == "percentile" and isinstance(value, (int, float, np.number)):
+        return _ordinal(value)
     if isinstance(value, (int, np.integer)):
         return count(value)
+    if isinstance(value, (float, np.floating)):  # never a raw float repr (0.8234567) on a page
+        return number(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(_note_value(key, v)) for v in value)
     return value
@@ -1608,6 +1642,8 @@ def note_text(note) -> Text | str:
     if code is None:
         return note
     template = NOTE_TEXT.get(code)
+    if callable(template):  # words that depend on the values' kind (a score in points or as a share)
+        return template(note)
     values = {k: _note_value(k, v) for k, v in (getattr(note, "values", None) or {}).items()}
     if template is None:  # a code without words yet: say the code and its values, never drop it
         return text("{}: {}", label(code), ", ".join(f"{k} {v}" for k, v in values.items()))
@@ -3275,6 +3311,92 @@ def cuped_answer(comparison: pd.DataFrame, *, labels: dict | None = None) -> Tex
     return answer(items)
 
 
+def _labelled_note(n, labels=None):
+    """A heavy-tail note with its metric, arm and covariate names as the page labels them."""
+    from cxlib.notes import note
+
+    keys = ("metric", "arm", "covariate")
+    return note(n.code, **{k: (label(v, labels) if k in keys else v) for k, v in n.values.items()})
+
+
+def heavy_tail_answer(tails: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """Which mean metrics have a heavy tail, in words naming the rule, from :func:`cxlib.heavy_tails.check`:
+    a sentence per heavy metric (and per capped covariate), one for the metrics the rule leaves raw, or
+    that capping is off. Empty when there is no mean metric.
+
+    Examples
+    --------
+    >>> heavy_tail_answer(heavy_tails.check(exp, control="control", metrics=metric_list))  # doctest: +SKIP
+    """
+    mode = tails.attrs.get("mode", "auto")
+    if mode == "none":
+        return answer([], lead=text("Capping is off (cap = none): every mean is compared raw, however far its "
+                                    "largest values reach."))
+    if tails.empty:
+        return Text("")
+    pct = _ordinal(100 * float(tails.attrs["quantile"]))
+    items = []
+    for n in tails.attrs.get("notes", []) or []:
+        code = getattr(n, "code", None)
+        if code == "heavy_tail":  # the note's words, then what the page does about it
+            items.append(text("{}; the capped comparison is shown beside the raw one.",
+                              Markup(str(note_text(_labelled_note(n, labels)))[:-1])))
+        elif code == "capped_covariate":
+            items.append(note_text(_labelled_note(n, labels)))
+    heavy = {n.get("metric") for n in tails.attrs.get("notes", []) or [] if getattr(n, "code", None) == "heavy_tail"}
+    first = tails.drop_duplicates("metric")
+    if mode == "fixed":
+        lead = text("Mean metrics are capped at their {} percentile (the cap parameter): values above it count "
+                    "as that percentile, and the capped comparison is shown beside the raw one.", pct)
+        for m, v, applied in first[["metric", "cap_value", "cap_applied"]].itertuples(index=False):
+            if m in heavy:
+                continue
+            items.append(text("{}: capped at {}; this moves no arm's mean by more than half a standard error.",
+                              label(m, labels), number(v)) if applied else
+                         text("{}: no unit is above its {} percentile ({}), so capping changes nothing.",
+                              label(m, labels), pct, number(v)))
+    else:
+        raw = [m for m in first["metric"] if m not in heavy]
+        if raw:
+            items.append(text("{}: capping at the {} percentile moves no arm's mean by more than half a standard "
+                              "error, so the raw comparison stands.", ", ".join(label(m, labels) for m in raw), pct))
+        lead = text("A few very large values can decide a mean. The rule: a mean metric is also compared capped "
+                    "(values above its {} percentile count as that percentile) when capping moves an arm's mean "
+                    "by more than half a standard error.", pct)
+    return answer(items, lead=lead)
+
+
+def heavy_tail_table(tails: pd.DataFrame, raw: pd.DataFrame, capped: pd.DataFrame | None, *,
+                     labels: dict | None = None, title=None, subtitle=None):
+    """Raw and capped relative change side by side (each with its 95% interval), per capped metric and
+    variant: ``raw`` is the page's :func:`cxlib.experiments.compare` result, ``capped`` the same comparison
+    capped (:func:`cxlib.heavy_tails.compare_capped`; None when nothing is capped: then empty).
+
+    Examples
+    --------
+    >>> heavy_tail_table(tails, result, heavy_tails.compare_capped(exp, tails, ...))  # doctest: +SKIP
+    """
+    if capped is None or capped.empty:
+        return Text("")
+    keep = ["metric", "variant", "rel_lift", "rel_ci_lower", "rel_ci_upper"]
+    t = capped[[*keep, "cap_value"]].merge(raw[keep], on=["metric", "variant"], suffixes=("_capped", "_raw"))
+    pct = _ordinal(100 * float(tails.attrs.get("quantile") or 0.999))
+    t = t.assign(_group=[f"{label(m, labels)} · capped at {number(v)}" for m, v in zip(t["metric"], t["cap_value"])],
+                 _raw=[interval(r["rel_lift_raw"], r["rel_ci_lower_raw"], r["rel_ci_upper_raw"], kind="lift")
+                       for _, r in t.iterrows()],
+                 _capped=[interval(r["rel_lift_capped"], r["rel_ci_lower_capped"], r["rel_ci_upper_capped"],
+                                   kind="lift") for _, r in t.iterrows()])
+    control = label(raw.attrs.get("control", "control"), labels)
+    return table(t, columns={"_group": "text", "variant": "label", "_raw": "text", "_capped": "text"},
+                 groups="_group", title=title, subtitle=subtitle,
+                 spanners={f"Relative change vs {control}": ["_raw", "_capped"]},
+                 labels={**(labels or {}), "variant": "Variant", "_raw": "Raw",
+                         "_capped": f"Capped at the {pct} percentile"},
+                 notes=[text("Capped: values above the metric's {} percentile of all units count as that "
+                             "percentile{}. Brackets: 95% confidence intervals.", pct,
+                             " (its covariate is capped the same way)" if tails.attrs.get("covariate_caps") else "")])
+
+
 def experiment_segment_answer(by_segment: pd.DataFrame, *, segment: str, primary: str | None = None,
                               srm_result=None, labels: dict | None = None) -> Text:
     """Does the primary-metric result hold in each segment? One line per variant: where it is beyond
@@ -3717,6 +3839,63 @@ def experiment_quantile_answer(result: pd.DataFrame, *, srm_result=None, labels:
 _SCORE_HOW = {"csat": "a csat column (satisfaction 1–5)", "ces": "a ces column (ease 1–7)"}
 
 
+def scorecard_no_answers(n) -> Text:
+    """Words for a ``no_answers_in_week`` note (:func:`cxlib.scorecard.headline` and friends): no answers
+    that week and, when the note names it, the last week that had some with its figure, e.g. "No NPS
+    answers in the week of 30 Nov 2026; the last week with answers was that of 23 Nov 2026: NPS +12.0
+    (n = 84)." Every value is escaped; a missing figure is said in words, never NaN."""
+    metric = str(n.get("metric") or "nps")
+    name = label(metric, {"nps": "NPS", "csat": "CSAT", "ces": "CES"})
+    first = text("No {} answers in the week of {}", name, date(n.get("week")))
+    if "last_week" not in (getattr(n, "values", None) or {}):
+        return text("{}.", first)
+    lw = n.get("last_week")
+    if lw is None or pd.isna(lw):
+        return text("{}, nor in any week before it.", first)
+    kind, opts = _HEAD_KINDS.get(metric, ("number", {}))
+    v = _num(n.get("value"))
+    if v is None:
+        fig = text("{} answers, too few to show a score", count(n.get("n", 0)))
+    else:
+        fig = text("{} {} (95% CI {}, n = {})", name, format_value(v, kind, **opts),
+                   interval_range(v, n.get("ci_lower"), n.get("ci_upper"), kind=kind, **opts) or MISSING,
+                   count(n.get("n", 0)))
+    return text("{}; the last week with answers was that of {}: {}.", first, date(lw), fig)
+
+
+def scorecard_no_answers_before(n) -> Text:
+    """Words for a ``no_answers_before_week`` note (:func:`cxlib.scorecard.what_changed`)."""
+    name = label(str(n.get("metric") or "nps"), {"nps": "NPS", "csat": "CSAT", "ces": "CES"})
+    return text("No {} answers in the {} weeks before the week of {}: nothing to compare that week with.",
+                name, count(n.get("prior_weeks", 0)), date(n.get("week")))
+
+
+NOTE_TEXT["no_answers_in_week"] = scorecard_no_answers
+NOTE_TEXT["no_answers_before_week"] = scorecard_no_answers_before
+NOTE_TEXT["no_tickets_in_week"] = ("No tickets from the week of {week} to compare: none was created that week, or none "
+                                   "was answered by the analysis date.")
+
+
+def _empty_week_notes(result, metric: str | None = None, code: str = "no_answers_in_week") -> list:
+    """The ``code`` notes of ``result`` (for ``metric`` when given)."""
+    return [n for n in (getattr(result, "attrs", None) or {}).get("notes", []) or []
+            if getattr(n, "code", None) == code and (metric is None or n.get("metric") == metric)]
+
+
+def _unanswered(head: pd.DataFrame) -> list:
+    """Words for each headline metric without answers this week (its ``no_answers_in_week`` note), also
+    when its rows were filtered out of ``head`` before the call (the notes travel in ``attrs``)."""
+    out, said = [], set()
+    for n in _empty_week_notes(head):
+        m = n.get("metric")
+        g = head[head["metric"] == m] if len(head) else head
+        if m in said or (len(g) and (g["n"] > 0).any()):
+            continue
+        said.add(m)
+        out.append(scorecard_no_answers(n))
+    return out
+
+
 def scorecard_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_n: int | None = None,
                       labels: dict | None = None) -> Text:
     """Key-figure tiles of a :func:`cxlib.scorecard.headline` result: this week's value with its interval,
@@ -3731,6 +3910,14 @@ def scorecard_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_
     for metric in scores:
         g = head[head["metric"] == metric]
         name = _SCORE_NAMES.get(metric, label(metric, labels))
+        empty = _empty_week_notes(head, metric)
+        if empty and (g.empty or not (g["n"] > 0).any()):  # a week without answers: news, with the last week
+            figs.append(Figure(name, "No answers", note=scorecard_no_answers(empty[0])))
+            continue
+        if g.empty and _empty_week_notes(head):  # the whole week is empty: not a sign the column is missing
+            figs.append(Figure(name, "No answers", note=text("No {} answers in the week of {}.", label(metric),
+                                                                 date(head.attrs.get("week")))))
+            continue
         if g.empty:
             figs.append(Figure(name, "Not measured", note=f"No {label(metric)} answers this week; add "
                                f"{_SCORE_HOW.get(metric, 'the column')} to the responses to see it."))
@@ -3759,6 +3946,7 @@ def headline_answer(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
     """One sentence on a :func:`cxlib.scorecard.headline` result: which scores moved beyond noise, and
     against which comparison (previous week or the prior weeks)."""
     moved, compared = [], False
+    empty = _unanswered(head)
     for _, r in head.iterrows():
         if _num(r["change"]) is None:
             continue
@@ -3769,6 +3957,8 @@ def headline_answer(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
                               change_sentence(r["change"], kind=kind, versus="x").split(" vs ")[0]
                               .removeprefix("▲ ").removeprefix("▼ ").lower(),
                               label(r["comparison"]).lower(), _p_phrase(r["p_value"])))
+    if not compared and empty:
+        return answer(empty)
     if not compared:
         return paragraph("Too few answers this week or before it to test any change.")
     if not moved:
@@ -3778,7 +3968,11 @@ def headline_answer(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
 
 
 def segment_answer(seg: pd.DataFrame, *, labels: dict | None = None) -> Text:
-    """The lowest NPS this week within each segment column of :func:`cxlib.scorecard.segment_table`."""
+    """The lowest NPS this week within each segment column of :func:`cxlib.scorecard.segment_table`; a
+    week without answers is said in one sentence."""
+    if seg.empty:
+        found = _empty_week_notes(seg)
+        return answer([scorecard_no_answers(found[0]) if found else text("No answers this week.")])
     items = []
     for col, g in seg.groupby("segment", sort=False):
         ok = g[~g["suppressed"].astype(bool)]
@@ -3804,6 +3998,12 @@ def support_answer(changes: pd.DataFrame, *, attainment: pd.DataFrame | None = N
     """Per channel: this week's median first response against the prior weeks (Mann-Whitney test, from
     :func:`cxlib.scorecard.support_changes`) and the share answered within the channel's target this week
     (:func:`cxlib.support.target_attainment`)."""
+    if changes.empty or not (changes["n"] > 0).any():
+        found = _empty_week_notes(changes, code="no_tickets_in_week")
+        if found:
+            return answer([note_text(found[0])])
+        if changes.empty:
+            return answer([text("No tickets to compare this week.")])
     key = changes.columns[0]
     att = attainment.set_index(attainment.columns[0]) if attainment is not None and len(attainment) else None
     items = []
@@ -4022,7 +4222,11 @@ def _scorecard_noise(beyond) -> str:
 def scorecard_what_changed_answer(wc: pd.DataFrame, *, top: int = 3, labels: dict | None = None) -> Text:
     """One sentence on a :func:`cxlib.scorecard.what_changed` result: the total change against the prior
     weeks = segment mix (who answered) + change within segments, each with its 95% interval and whether it
-    is beyond noise, and the segments with the largest absolute contributions."""
+    is beyond noise, and the segments with the largest absolute contributions. With nothing to split (no
+    answers this week or before it) the sentence says so."""
+    if wc.empty:
+        found = (_empty_week_notes(wc) or _empty_week_notes(wc, code="no_answers_before_week"))
+        return paragraph("{}", note_text(found[0]) if found else text("Nothing to split this week."))
     parts = wc.set_index("part")
     tot, mix, within = (parts.loc[p] for p in ("total", "mix", "within"))
     by = wc.attrs.get("by") or ["segment"]
@@ -4059,7 +4263,9 @@ def scorecard_what_changed_table(wc: pd.DataFrame, *, top: int = 5, labels: dict
                                  subtitle=None):
     """A compact :func:`cxlib.scorecard.what_changed` table for a phone: the ``top`` segments by absolute
     contribution, each with its mix part, within part and total (NPS points, 95% intervals), then a row
-    for all segments (the whole change)."""
+    for all segments (the whole change); no table when there is nothing to split."""
+    if wc.empty:
+        return Text("")
     by = wc.attrs.get("by") or ["segment"]
     segs = wc[wc["part"] == "segment"]
     rows = segs.head(top)[["segment", "mix_contribution", "mix_ci_lower", "mix_ci_upper", "within_contribution",

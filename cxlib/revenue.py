@@ -67,7 +67,9 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
         in the plan they had at the start).
     as_of : date-like, optional
         Analysis date (default :func:`cxlib.data.default_as_of`); months starting after it are left out.
-        A period whose end snapshot month has not ended by then is ``complete=False``.
+        A period whose end snapshot month has not ended by then is ``complete=False``. Periods after the
+        history's last month are not rows (``.attrs['data_end']``: that month; a ``data_ends_early`` note
+        when it is more than a month before ``as_of``).
     alpha : float
         1 - confidence level.
     min_n : int
@@ -104,7 +106,7 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
     t = cxdata.as_table(mrr_history, name=name)
     cxdata.require_columns(t, [customer, time, mrr, *by], name=name,
                            roles={customer: "customer", time: "time", mrr: "mrr"})
-    cxdata.check_segments(t, by, name=name)
+    t = cxdata.check_segments(t, by, name=name)
     t = cxdata.clean_numeric(t, mrr, lo=0, name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
     cxdata.check_not_empty(t, name=name)
@@ -178,12 +180,11 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
     out = df[[*by, "period", "start_month", "end_month", "n", "churned", "start_mrr", "expansion", "contraction",
               "churned_mrr", "end_mrr", "new_mrr", "gross_retention", "gross_se", "gross_ci_lower", "gross_ci_upper",
               "net_retention", "net_se", "net_ci_lower", "net_ci_upper", "complete", "suppressed"]]
-    notes = []
-    last_data = to_ts(pd.Series([hi if rolling else hi * L + L - 1]))[0]
-    if last_data.to_period("M") < as_of.to_period("M"):
-        notes.append(f"The MRR history ends in {last_data:%b %Y}, before the analysis date {as_of:%Y-%m-%d}: "
-                     "later periods are not shown.")
-    out.attrs.update(period=period, rolling=rolling, as_of=as_of, notes=notes,
+    # the history's last record (its latest month on or before as_of): periods after it are not rows (above);
+    # a month's row is that whole month's MRR, so a period is complete by the analysis date alone
+    data_end = cxdata.last_record(t, [time], as_of, name=name)
+    early = cxdata.ends_early(t, data_end, as_of, "month", name=name)
+    out.attrs.update(period=period, rolling=rolling, as_of=as_of, data_end=data_end, notes=[early] if early else [],
                      method="ratio of customer sums; delta-method (linearisation) 95% interval, customer as unit")
     return out
 

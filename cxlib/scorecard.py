@@ -1,6 +1,6 @@
 """The weekly CX scorecard: a few indicators, each with its interval and an honest "beyond noise?" flag.
 
-- Headline: NPS, CSAT and CES of the chosen week (default: the last complete Monday-Sunday week), the
+- Headline: NPS, CSAT and CES of the chosen week (default: the last complete week before the analysis date), the
   change against the previous week and against the average of the prior four weeks (pooled answers),
   with a 95% interval and a two-sided z-test; ``beyond_noise`` when p < alpha.
 - Support: this week's first-response times per channel against the prior four weeks' (Mann-Whitney U
@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from cxlib import data as cxdata
 from cxlib import metrics, support, themes
+from cxlib.notes import note
 
 __all__ = ["last_complete_week", "headline", "weekly_trends", "segment_table", "support_changes", "close_the_loop",
            "summarize"]
@@ -51,35 +53,77 @@ def last_complete_week(as_of, *, week_start: str = "monday") -> pd.Timestamp:
     return start if d == start + pd.Timedelta(days=6) else start - pd.Timedelta(weeks=1)
 
 
-def _local(t, time, tz, name):
-    """``t`` with ``time`` cleaned and in local time of the reporting zone (``tz``, else the source spec's
-    ``tz:``, else UTC), and that zone (None for UTC)."""
+def _local(t, time, tz, name, as_of):
+    """``t`` with ``time`` cleaned and on the clock of the reporting zone (``tz``, else the source spec's
+    ``tz:``, else UTC), rows after the analysis date ``as_of`` left out; that zone (None for UTC) and the
+    note counting the rows left out (None when there are none)."""
     zone = metrics._reporting_tz(t, tz)
-    return cxdata.clean_timestamp(t, time, tz=zone, name=name), zone
+    t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=True, name=name)
+    return t, zone, late
 
 
-def _week(week, data, time, name, tz=None, week_start="monday"):
+def _week(week, t, as_of, *, tz=None, week_start="monday") -> pd.Timestamp:
+    """The reported week: the week holding ``week``, or by default :func:`last_complete_week` of the
+    analysis date ``as_of`` (read on the reporting clock). A week that ends after ``as_of`` is an error:
+    it is not complete, and its answers would be cut short (or come from rows left out as too late).
+
+    The default is the week before the analysis date even when the data end earlier: a week without
+    answers is reported as such (a holiday, a survey that started later), never skipped in silence.
+    """
     week_start = metrics._check_week_start(week_start)
-    if week is not None:
-        return _week_of(str(week), week_start)
-    t = cxdata.as_table(data, name=name)
-    t, zone = _local(t, time, tz, name)
-    # the last complete week of the data, but never after the analysis date (a row dated 2099 is a typo)
-    last = cxdata.to_pandas(t[time].max(), name=name)
-    as_of = cxdata.default_as_of(None, data)
-    if zone:  # the analysis date is an instant in UTC: the local clock at that moment
-        as_of = as_of.tz_localize("UTC").tz_convert(zone).tz_localize(None)
-    return last_complete_week(min(pd.Timestamp(last), as_of), week_start=week_start)
+    local = cxdata.local_as_of(as_of, metrics._reporting_tz(t, tz))
+    last = last_complete_week(local, week_start=week_start)
+    if week is None or (isinstance(week, str) and not week.strip()):
+        return last
+    try:
+        w = _week_of(str(week), week_start)
+    except (ValueError, TypeError):
+        raise cxdata.CXDataError(f"week must be a date YYYY-MM-DD (any day of the week), got {week!r}.") from None
+    if w > last:
+        raise cxdata.CXDataError(
+            f"the week of {w:%Y-%m-%d} ends on {w + pd.Timedelta(days=6):%Y-%m-%d}, after the analysis date "
+            f"{local:%Y-%m-%d}: a week is reported once it is complete. Give an earlier week, or a later as_of "
+            f"(the last complete week is that of {last:%Y-%m-%d}).")
+    return w
+
+
+def _add_notes(notes: list, more) -> list:
+    """``notes`` with each of ``more`` appended once (several metrics read the same rows)."""
+    for n in more or ():
+        if n is not None and n not in notes:
+            notes.append(n)
+    return notes
+
+
+def _last_answered(c: pd.DataFrame, w: pd.Timestamp, label: str, est_fn, alpha: float, min_n: int):
+    """The ``no_answers_in_week`` note for metric ``label`` in week ``w``: the latest earlier week with
+    answers in the weekly counts ``c`` (indexed by period) and its figures, or ``last_week=None``."""
+    earlier = c[(c.index < w) & (c["n"] > 0)]
+    if earlier.empty:
+        return note("no_answers_in_week", metric=label, week=w, last_week=None)
+    lw = earlier.index.max()
+    e = est_fn(c.loc[[lw]].reset_index(), alpha=alpha, min_n=min_n).iloc[0]
+    return note("no_answers_in_week", metric=label, week=w, last_week=lw, value=float(e["estimate"]),
+                ci_lower=float(e["ci_lower"]), ci_upper=float(e["ci_upper"]), n=int(c.loc[lw, "n"]),
+                min_n=int(min_n))
 
 
 def headline(responses, *, week=None, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
              ces: str | None = "ces", prior_weeks: int = 4, alpha: float = 0.05, min_n: int = 30,
              tz: str | None = None, week_start: str = "monday", sequential: bool = False, n_opt=None,
-             name: str | None = None) -> pd.DataFrame:
+             name: str | None = None, as_of=None) -> pd.DataFrame:
     """This week's NPS / CSAT / CES against last week and the prior ``prior_weeks`` weeks.
 
     Weeks are cut in the reporting time zone ``tz`` (default: the source spec's ``tz:``, else UTC) and
-    start on ``week_start`` (default Monday); ``week`` is any day of the week wanted.
+    start on ``week_start`` (default Monday); ``week`` is any day of the week wanted, by default the last
+    complete week before the analysis date ``as_of`` (default :func:`cxlib.data.default_as_of`). A week
+    that ends after ``as_of`` is a :class:`~cxlib.data.CXDataError`; answers after ``as_of`` are left out
+    (one note counts them).
+
+    A week without answers for a metric is a finding, not an error: its rows have ``n`` = 0 and no
+    estimate, and ``attrs['notes']`` holds a ``no_answers_in_week`` note (``metric``, ``week``,
+    ``last_week``: the latest earlier week with answers or None, and that week's ``value``, ``ci_lower``,
+    ``ci_upper``, ``n``).
 
     Returns one row per metric x comparison ('previous week', 'prior 4 weeks'): ``metric``, ``week``,
     ``n``, ``value``, ``ci_lower``, ``ci_upper``, ``comparison``, ``baseline``, ``baseline_n``,
@@ -94,8 +138,9 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
     for a single look) is the total where the sequence is tightest: fix it in advance, e.g. a usual
     week's answers plus its baseline's. ``attrs['sequential']`` says which kind the flags are.
     """
-    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
-    rows = []
+    as_of = cxdata.default_as_of(as_of, responses)
+    w = _week(week, cxdata.as_table(responses, name=name), as_of, tz=tz, week_start=week_start)
+    rows, notes = [], []
     specs = [("nps", nps, metrics.nps_counts, metrics.nps_from_counts)]
     if csat:
         specs.append(("csat", csat, metrics.csat_counts, metrics.csat_from_counts))
@@ -103,18 +148,23 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
         specs.append(("ces", ces, metrics.ces_counts, metrics.ces_from_counts))
     for label, col, counts_fn, est_fn in specs:
         c = counts_fn(responses, score=col, time=time, period="week", tz=tz, week_start=week_start,
-                      name=name).set_index("period")
-        if w not in c.index:
-            raise cxdata.CXDataError(f"no {label} answers in the week of {w:%Y-%m-%d}.")
-        cur = c.loc[w]
-        est = est_fn(c.loc[[w]].reset_index(), alpha=alpha, min_n=min_n).iloc[0]
+                      name=name, as_of=as_of)
+        _add_notes(notes, c.attrs.get("notes"))
+        c = c.set_index("period")
+        if w in c.index and c.loc[w, "n"] > 0:
+            cur = c.loc[w]
+            est = est_fn(c.loc[[w]].reset_index(), alpha=alpha, min_n=min_n).iloc[0]
+        else:  # an empty week: n = 0, no estimate, and the last week that had answers in a note
+            cur = pd.Series(0, index=c.columns.drop("metric", errors="ignore"), dtype="int64")
+            est = {"estimate": np.nan, "ci_lower": np.nan, "ci_upper": np.nan}
+            notes.append(_last_answered(c, w, label, est_fn, alpha, min_n))
         comparisons = {"previous week": c.loc[[w - pd.Timedelta(weeks=1)]] if (w - pd.Timedelta(weeks=1)) in c.index else c.iloc[:0],
                        f"prior {prior_weeks} weeks": c.loc[w - pd.Timedelta(weeks=prior_weeks): w - pd.Timedelta(weeks=1)]}
         for comp, base_rows in comparisons.items():
             row = {"metric": label, "week": w.date(), "n": int(cur["n"]), "value": est["estimate"],
                    "ci_lower": est["ci_lower"], "ci_upper": est["ci_upper"], "comparison": comp}
             base = base_rows.sum(numeric_only=True)
-            if base_rows.empty or base.get("n", 0) < min_n or cur["n"] < min_n:
+            if base_rows.empty or base.get("n", 0) < max(min_n, 1) or cur["n"] < max(min_n, 1):
                 row.update(baseline=np.nan, baseline_n=int(base.get("n", 0)), change=np.nan, change_ci_lower=np.nan,
                            change_ci_upper=np.nan, p_value=np.nan, beyond_noise=False)
             else:
@@ -132,48 +182,90 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
                            beyond_noise=ch["beyond_noise"])
             rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs.update(week=w, prior_weeks=prior_weeks, alpha=alpha, sequential=bool(sequential))
+    out.attrs.update(week=w, prior_weeks=prior_weeks, alpha=alpha, sequential=bool(sequential), as_of=as_of,
+                     notes=notes)
     return out
 
 
 def segment_table(responses, *, week=None, by=("channel", "plan", "region", "touchpoint"),
                   time: str = "response_time", score: str = "nps", min_n: int = 30, tz: str | None = None,
-                  week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+                  week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """This week's NPS per segment value (one block per ``by`` column), small segments suppressed.
 
-    The week is cut in the reporting time zone ``tz`` and starts on ``week_start`` (as in :func:`headline`).
+    The week is cut in the reporting time zone ``tz`` and starts on ``week_start`` (as in :func:`headline`);
+    answers after ``as_of`` are left out. A segment value that has answers up to ``as_of`` but none this
+    week is a row with ``n`` = 0 (suppressed), not a missing row. A week without any answer gives no rows
+    and a ``no_answers_in_week`` note in ``attrs['notes']``.
     """
-    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
-    t = cxdata.as_table(responses, name=name)
-    t, _ = _local(t, time, tz, name)
+    t0 = cxdata.as_table(responses, name=name)
+    as_of = cxdata.default_as_of(as_of, responses)
+    w = _week(week, t0, as_of, tz=tz, week_start=week_start)
+    by = cxdata.as_list(by)
+    cxdata.require_columns(t0, [score, *by], name=name)
+    t, zone, late = _local(t0, time, tz, name, as_of)
+    t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
+    t = t.filter(t[score].notnull())
+    # every value each segment column has up to the analysis date, in one query: an absent value is n = 0
+    seen = cxdata.to_pandas(t.aggregate(**{f"_v{i}": t[b].cast("string").collect(distinct=True)
+                                           for i, b in enumerate(by)}), name=name).iloc[0] if by else None
     t = t.filter((t[time] >= w.to_pydatetime()) & (t[time] < (w + pd.Timedelta(weeks=1)).to_pydatetime()))
+    cols = ["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed"]
+    notes = [late] if late else []
+    n_week = int(cxdata.to_pandas(t.count(), name=name))
+    if n_week == 0:
+        out = pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(week=pd.Series(dtype="object"))
+        out.attrs.update(week=w, as_of=as_of, notes=notes + [note("no_answers_in_week", metric=score, week=w)])
+        return out
     parts = []
-    for b in cxdata.as_list(by):
-        r = metrics.nps(t, score=score, by=b, min_n=min_n)
-        parts.append(r.rename(columns={b: "value"}).assign(segment=b))
+    for i, b in enumerate(by):
+        # the rows are on the reporting clock, already cut at the analysis date read on that clock
+        r = metrics.nps(t, score=score, by=b, min_n=min_n, as_of=cxdata.local_as_of(as_of, zone))
+        r = r.rename(columns={b: "value"}).assign(segment=b)
+        shown = set(r["value"].dropna().astype(str))
+        absent = sorted(v for v in (seen[f"_v{i}"] or []) if v is not None and str(v) not in shown)
+        if absent:  # no answers this week from a value seen before: a row that says so
+            r = pd.concat([r, pd.DataFrame({"segment": b, "value": absent, "n": 0, "nps": np.nan, "ci_lower": np.nan,
+                                            "ci_upper": np.nan, "suppressed": True})], ignore_index=True)
+        parts.append(r)
     out = pd.concat(parts, ignore_index=True)
-    return out[["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed"]].assign(week=w.date())
+    out = out[cols].assign(week=w.date())
+    out.attrs.update(week=w, as_of=as_of, notes=notes)
+    return out
 
 
 def support_changes(tickets, *, week=None, measure: str = "first_response", by: str = "channel",
                     prior_weeks: int = 4, alpha: float = 0.05, min_n: int = 20, created: str = "created_at",
-                    tz: str | None = None, week_start: str = "monday", **columns) -> pd.DataFrame:
+                    tz: str | None = None, week_start: str = "monday", as_of=None, **columns) -> pd.DataFrame:
     """Did this week's response time per channel change against the prior weeks? (median test)
 
     Returns per channel: ``median_hours`` this week and ``prior_median_hours``, ``ratio``,
     ``slower_share`` (share of this week's tickets slower than the prior median), ``p_value``
     (Mann-Whitney U, two-sided), ``beyond_noise``. A ticket's week is that of its creation in the
     reporting time zone ``tz``, weeks starting on ``week_start`` (as in :func:`headline`).
+
+    Tickets created after ``as_of`` are left out (one note); a reply or resolution after ``as_of`` had not
+    happened yet, so that ticket counts as still waiting. A channel with tickets in the prior weeks but
+    none this week has ``n`` = 0; with no ticket in the weeks compared the result has no rows (its
+    columns kept) and a ``no_tickets_in_week`` note.
     """
-    w = _week(week, tickets, created, None, tz=tz, week_start=week_start)
-    counts = support.durations(tickets, measure=measure, by=by, period="week", created=created, tz=tz,
+    as_of = cxdata.default_as_of(as_of, tickets)
+    t = cxdata.as_table(tickets)
+    w = _week(week, t, as_of, tz=tz, week_start=week_start)
+    t, late = cxdata.upto_as_of(t, created, as_of, required=True)
+    end_role = support.MEASURES[measure][1] if measure in support.MEASURES else None
+    end_col = columns.get(end_role, f"{end_role}_at" if end_role == "first_response" else "resolved_at")
+    if end_col in t.columns:  # a reply after the analysis date: still waiting at that date
+        t = cxdata.clean_timestamp(t, end_col, required=False)
+        t = t.mutate(**{end_col: ibis.ifelse(t[end_col] <= as_of.to_pydatetime(), t[end_col],
+                                             ibis.null(t[end_col].type()))})
+    counts = support.durations(t, measure=measure, by=by, period="week", created=created, tz=tz,
                                week_start=week_start, **columns)
     rows = []
     for ch, g in counts.groupby(by):
         cur = g[g["period"] == w]
         prior = g[(g["period"] >= w - pd.Timedelta(weeks=prior_weeks)) & (g["period"] < w)]
         n, n0 = int(cur["n"].sum()), int(prior["n"].sum())
-        if n < min_n or n0 < min_n:
+        if n < max(min_n, 1) or n0 < max(min_n, 1):
             rows.append({by: ch, "n": n, "prior_n": n0, "median_hours": np.nan, "prior_median_hours": np.nan,
                          "ratio": np.nan, "slower_share": np.nan, "p_value": np.nan, "beyond_noise": False})
             continue
@@ -184,8 +276,14 @@ def support_changes(tickets, *, week=None, measure: str = "first_response", by: 
         rows.append({by: ch, "n": n, "prior_n": n0, "median_hours": med / 3600, "prior_median_hours": med0 / 3600,
                      "ratio": med / med0 if med0 > 0 else np.nan, "slower_share": float((x1 > med0).mean()),
                      "p_value": p, "beyond_noise": bool(p < alpha)})
-    out = pd.DataFrame(rows)
-    out.attrs.update(week=w, measure=measure)
+    cols = [by, "n", "prior_n", "median_hours", "prior_median_hours", "ratio", "slower_share", "p_value",
+            "beyond_noise"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["beyond_noise"] = out["beyond_noise"].astype(bool)
+    notes = [late] if late else []
+    if out.empty or not (out["n"] > 0).any():
+        notes.append(note("no_tickets_in_week", week=w, measure=measure))
+    out.attrs.update(week=w, measure=measure, as_of=as_of, notes=notes)
     return out
 
 
@@ -193,21 +291,23 @@ def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_
                    comment: str = "comment", respondent: str = "respondent_id", customer: str = "customer_id",
                    segments=("touchpoint", "channel"), taxonomy=None, detractor_max: int = 6,
                    personal=None, tz: str | None = None, week_start: str = "monday",
-                   name: str | None = None) -> pd.DataFrame:
+                   name: str | None = None, as_of=None) -> pd.DataFrame:
     """Detractors who commented in the week, to call back: ids, score, themes, latest ticket status.
 
     The week is cut in the reporting time zone ``tz`` (``time`` is returned in it) and starts on
-    ``week_start`` (as in :func:`headline`).
+    ``week_start`` (as in :func:`headline`); answers after ``as_of`` are left out, and so are tickets
+    created after it (a ticket resolved after it is still open). A week without answers gives no rows.
 
     Personal-data columns (``personal``, default :data:`cxlib.data.PERSONAL_DATA_DEFAULT`) are dropped
     first, so they cannot reach a report. The comment text is returned as data (escape it to render it).
     """
-    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
+    as_of = cxdata.default_as_of(as_of, responses)
     t = cxdata.as_table(responses, name=name)
+    w = _week(week, t, as_of, tz=tz, week_start=week_start)
     t = cxdata.drop_personal(t, personal)
     segments = [s for s in cxdata.as_list(segments) if s in t.columns]
     cxdata.require_columns(t, [respondent, time, score, comment], name=name)
-    t, _ = _local(t, time, tz, name)
+    t, _, late = _local(t, time, tz, name, as_of)
     t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
     t = t.filter((t[time] >= w.to_pydatetime()) & (t[time] < (w + pd.Timedelta(weeks=1)).to_pydatetime())
                  & (t[score] <= detractor_max) & t[comment].notnull() & (t[comment].strip() != ""))
@@ -219,10 +319,14 @@ def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_
     if tickets is not None and customer in out.columns:
         tk = cxdata.as_table(tickets)
         tk = cxdata.clean_timestamp(tk, "created_at")
-        tk = tk.filter(tk[customer].isin(list(out[customer].dropna().unique())))
+        tk = tk.filter(tk[customer].isin(list(out[customer].dropna().unique()))
+                       & (tk["created_at"] <= as_of.to_pydatetime()))
         latest = cxdata.to_pandas(tk.select(customer, "created_at", *(c for c in ("resolved_at",) if c in tk.columns)))
         latest = latest.sort_values("created_at").groupby(customer).tail(1).set_index(customer)
-        status = np.where(latest.get("resolved_at", pd.Series(index=latest.index)).isna(), "open", "resolved")
+        done = pd.to_datetime(latest.get("resolved_at", pd.Series(index=latest.index)), errors="coerce", format="mixed")
+        if getattr(done.dt, "tz", None) is not None:
+            done = done.dt.tz_convert("UTC").dt.tz_localize(None)
+        status = np.where(done.isna() | (done > as_of), "open", "resolved")  # resolved later: open then
         out["latest_ticket"] = out[customer].map(pd.Series(status, index=latest.index)).fillna("none")
     # ids that are e-mail addresses or phone numbers (a Shopify or Stripe export) are shown hashed;
     # contact details typed into a comment are masked
@@ -232,7 +336,9 @@ def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_
         if col in out.columns and looks_like_contact(out[col].dropna().astype(str).head(200)):
             out[col] = pseudonymize(out[col].astype("string"), session_salt())
     out[comment] = out[comment].map(mask_contacts)
-    return out.sort_values([score, time]).reset_index(drop=True)
+    out = out.sort_values([score, time]).reset_index(drop=True)
+    out.attrs.update(week=w, as_of=as_of, notes=[late] if late else [])
+    return out
 
 
 def _duration(hours: float) -> str:
@@ -261,22 +367,31 @@ def summarize(head: pd.DataFrame, *, support_table: pd.DataFrame | None = None,
 
 def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
                   ces: str | None = "ces", weeks: int | None = 26, min_n: int = 30, tz: str | None = None,
-                  week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+                  week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """Long table of weekly NPS / CSAT / CES (``metric``, ``period``, ``n``, ``estimate``, ``ci_lower``,
-    ``ci_upper``, ``suppressed``), the last ``weeks`` weeks, cut in the reporting time zone ``tz`` with
-    weeks starting on ``week_start``."""
-    kw = dict(time=time, period="week", min_n=min_n, tz=tz, week_start=week_start, name=name)
+    ``ci_upper``, ``suppressed``), the last ``weeks`` weeks up to the last complete week before ``as_of``
+    (the scorecard's default week), cut in the reporting time zone ``tz`` with weeks starting on
+    ``week_start``. Answers after ``as_of`` are left out, and so is the week still under way at ``as_of``
+    (not observed yet); a week without answers has no row. ``attrs['notes']``: the metrics' data notes."""
+    as_of = cxdata.default_as_of(as_of, responses)
+    kw = dict(time=time, period="week", min_n=min_n, tz=tz, week_start=week_start, name=name, as_of=as_of)
     parts = [metrics.nps(responses, score=nps, **kw)]
     if csat:
         parts.append(metrics.csat(responses, score=csat, **kw))
     if ces:
         parts.append(metrics.ces(responses, score=ces, **kw))
+    notes = []
+    for p in parts:
+        _add_notes(notes, p.attrs.get("notes"))
     cols = ["metric", "period", "n", "estimate", "ci_lower", "ci_upper", "suppressed"]
     out = pd.concat([p[cols] for p in parts], ignore_index=True)
+    last = _week(None, cxdata.as_table(responses, name=name), as_of, tz=tz, week_start=week_start)
+    out = out[out["period"] <= last]
     if weeks:
-        last = out["period"].max()
         out = out[out["period"] > last - pd.Timedelta(weeks=weeks)]
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs.update(week=last, as_of=as_of, notes=notes)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ what changed
@@ -315,7 +430,7 @@ def _shift_share(n0: np.ndarray, n1: np.ndarray, values: np.ndarray):
 def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "response_time",
                  score: str | None = None, scale: tuple[int, int] = (1, 5), prior_weeks: int = 4,
                  alpha: float = 0.05, bootstrap: int = 500, seed: int = 20261124, tz: str | None = None,
-                 week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+                 week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """What moved this week's NPS (or CSAT share): a shift in segment mix, or change within segments?
 
     The change from the prior ``prior_weeks`` weeks (answers pooled) to the week of ``week`` (default:
@@ -347,11 +462,16 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
         Seed of the bootstrap.
     tz, week_start
         Weeks are cut in the reporting time zone ``tz`` and start on ``week_start`` (as in :func:`headline`).
+    as_of : date-like, optional
+        The analysis date (default :func:`cxlib.data.default_as_of`): the default week is the last
+        complete one before it; answers after it are left out (one note).
 
     Returns
     -------
     pandas.DataFrame
-        Rows ``part`` = 'total', 'mix', 'within' (``segment`` empty), then one row per segment
+        With no answers this week (or none in the prior weeks): no rows, the columns below, and a
+        ``no_answers_in_week`` (or ``no_answers_before_week``) note in ``attrs['notes']``. Otherwise
+        rows ``part`` = 'total', 'mix', 'within' (``segment`` empty), then one row per segment
         (``part`` = 'segment'), largest absolute contribution first. Columns: ``part``, ``segment``,
         ``estimate`` (a segment's row: its mix + within contribution), ``ci_lower``, ``ci_upper``
         (percentile bootstrap), ``beyond_noise`` (interval excludes 0), ``mix_contribution``,
@@ -368,11 +488,13 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
     if not by_cols:
         raise cxdata.CXDataError("what_changed needs a segment column: by='channel' (for example).")
     score = score or metric
-    w = _week(week, responses, time, name, tz=tz, week_start=week_start)
+    as_of = cxdata.default_as_of(as_of, responses)
     t = cxdata.as_table(responses, name=name)
+    w = _week(week, t, as_of, tz=tz, week_start=week_start)
     cxdata.require_columns(t, [time, score, *by_cols], name=name)
-    cxdata.check_segments(t, by_cols, name=name)
-    t, _ = _local(t, time, tz, name)
+    t = cxdata.check_segments(t, by_cols, name=name)
+    t, _, late = _local(t, time, tz, name, as_of)
+    notes = [late] if late else []
     if metric == "nps":
         t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
         s = t[score]
@@ -391,10 +513,18 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
     seg_e = seg[0] if len(seg) == 1 else ibis.literal(" / ").join(seg)
     t = t.mutate(_now=(t[time] >= w.to_pydatetime()).cast("int64"), _segment=seg_e, _cat=cat)
     counts = cxdata.to_pandas(t.group_by(["_now", "_segment", "_cat"]).aggregate(n=t.count()), name=name)
-    if counts.empty or set(counts["_now"]) != {0, 1}:
-        which = "this week" if counts.empty or 1 not in set(counts["_now"]) else f"the prior {prior_weeks} weeks"
-        raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: no {metric} answers in {which} "
-                                 f"(week of {w:%Y-%m-%d}).")
+    cols = ["part", "segment", "estimate", "ci_lower", "ci_upper", "beyond_noise", "mix_contribution",
+            "mix_ci_lower", "mix_ci_upper", "within_contribution", "within_ci_lower", "within_ci_upper",
+            "n_before", "n_now", "share_before", "share_now", "value_before", "value_now"]
+    if counts.empty or set(counts["_now"]) != {0, 1}:  # nothing to split: a finding, not a failure
+        empty_now = counts.empty or 1 not in set(counts["_now"])
+        notes.append(note("no_answers_in_week", metric=metric, week=w) if empty_now else
+                     note("no_answers_before_week", metric=metric, week=w, prior_weeks=int(prior_weeks)))
+        out = pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        out.attrs.update(week=w, metric=metric, by=by_cols, prior_weeks=prior_weeks, alpha=alpha,
+                         bootstrap=bootstrap, seed=seed, value_before=np.nan, value_now=np.nan, categories=labels,
+                         as_of=as_of, notes=notes)
+        return out
     segments = sorted(counts["_segment"].unique())
     cube = (counts.pivot_table(index=["_now", "_segment"], columns="_cat", values="n", aggfunc="sum", fill_value=0)
             .reindex(pd.MultiIndex.from_product([[0, 1], segments]), fill_value=0)
@@ -444,12 +574,10 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
     seg_rows = seg_rows.reindex(seg_rows["estimate"].abs().sort_values(ascending=False, kind="mergesort").index)
     out = pd.concat([top, seg_rows], ignore_index=True)
     out["beyond_noise"] = noise(out["ci_lower"], out["ci_upper"])
-    cols = ["part", "segment", "estimate", "ci_lower", "ci_upper", "beyond_noise", "mix_contribution",
-            "mix_ci_lower", "mix_ci_upper", "within_contribution", "within_ci_lower", "within_ci_upper",
-            "n_before", "n_now", "share_before", "share_now", "value_before", "value_now"]
     out = out[cols]
     out.attrs.update(week=w, metric=metric, by=by_cols, prior_weeks=prior_weeks, alpha=alpha, bootstrap=bootstrap,
-                     seed=seed, value_before=value_before, value_now=value_now, categories=labels)
+                     seed=seed, value_before=value_before, value_now=value_now, categories=labels, as_of=as_of,
+                     notes=notes)
     return out
 
 

@@ -62,13 +62,17 @@ def _open(tickets, columns: dict, by, name):
 def durations(tickets, *, measure: str = "first_response", created: str = "created_at",
               first_response: str = "first_response_at", resolved: str = "resolved_at", by=None,
               time: bool = False, period: str | None = None, tz: str | None = None, week_start: str = "monday",
-              name: str | None = None) -> pd.DataFrame:
+              name: str | None = None, as_of=None) -> pd.DataFrame:
     """Counts of tickets per (segment[, period], duration in whole seconds) for one measure.
 
     Tickets still waiting (no first response / not resolved) are left out of the durations. With
     ``period`` ('day', 'week', 'month', ...) a ticket's period is that of its creation in the reporting
     time zone ``tz`` (default: the source spec's ``tz:``, else UTC), weeks starting on ``week_start``
     (default Monday); durations are exact elapsed seconds whatever the zone.
+
+    Tickets opened after ``as_of`` (default :func:`cxlib.data.default_as_of`) are left out; a first
+    response (resolution) after it had not happened yet on that date, so its ticket counts as still
+    waiting. Both are counted in one note (``attrs['notes']``; ``attrs['as_of']``).
 
     Examples
     --------
@@ -82,7 +86,12 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
     t, by = _open(tickets, cols, by, name)
     end_col = cols[MEASURES[measure][1]]
     cxdata.require_columns(t, [end_col], name=name)
+    as_of = cxdata.default_as_of(as_of, tickets)
+    late = cxdata.after_as_of(t, [created, end_col], as_of, name=name)
     t = t.filter(t[end_col].notnull())
+    if late:  # opened later: left out; answered later: still waiting on the analysis date
+        cut = as_of.to_pydatetime()
+        t = t.filter((t[created] <= cut) & (t[end_col] <= cut))
     t = t.mutate(seconds=(t[end_col].epoch_seconds() - t[created].epoch_seconds()).cast("int64"))
     keys = list(by)
     if period:
@@ -96,7 +105,15 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
                                  "in some rows (run `cx validate --kind tickets` for examples).")
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
-    return out.sort_values([*keys, "seconds"]).reset_index(drop=True)
+    out = out.sort_values([*keys, "seconds"]).reset_index(drop=True)
+    out.attrs.update(as_of=as_of, notes=[late] if late else [])
+    return out
+
+
+def _dated(out: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with the analysis date and notes of the :func:`durations` it was computed from."""
+    out.attrs.update(as_of=counts.attrs.get("as_of"), notes=list(counts.attrs.get("notes", [])))
+    return out
 
 
 def _quantile_ci(values: np.ndarray, weights: np.ndarray, q: float, alpha: float):
@@ -117,16 +134,17 @@ def _quantile_ci(values: np.ndarray, weights: np.ndarray, q: float, alpha: float
 
 def response_times(tickets, *, measure: str = "first_response", by="channel", period: str | None = None,
                    quantiles=(0.5, 0.9), unit: str = "hour", alpha: float = 0.05, min_n: int = 30,
-                   tz: str | None = None, week_start: str = "monday", **columns) -> pd.DataFrame:
+                   tz: str | None = None, week_start: str = "monday", as_of=None, **columns) -> pd.DataFrame:
     """Median and 90th percentile of first-response (or resolution) time, with 95% intervals.
 
     Returns one row per (segment[, period]): ``measure``, ``n``, and per quantile ``p50``,
     ``p50_ci_lower``, ``p50_ci_upper``, ``p90``, ... in ``unit`` ('minute' | 'hour' | 'day');
-    ``suppressed`` when n < ``min_n``. Periods are cut in ``tz`` with weeks from ``week_start``
-    (see :func:`durations`).
+    ``suppressed`` when n < ``min_n``. Periods are cut in ``tz`` with weeks from ``week_start``; tickets
+    after ``as_of`` are left out (see :func:`durations`).
     """
     scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
-    counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, **columns)
+    counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, as_of=as_of,
+                       **columns)
     keys = [*cxdata.as_list(by), *(["period"] if period else [])]
     rows = []
     groups = counts.groupby(keys, dropna=False) if keys else [((), counts)]
@@ -142,17 +160,18 @@ def response_times(tickets, *, measure: str = "first_response", by="channel", pe
     out["suppressed"] = out["n"] < min_n
     value_cols = [c for c in out.columns if c.startswith("p") and c[1:2].isdigit()]
     out.loc[out["suppressed"], value_cols] = np.nan
-    return out
+    return _dated(out, counts)
 
 
 def target_attainment(tickets, *, targets: dict, measure: str = "first_response", by: str = "channel",
                       period: str | None = None, unit: str = "hour", alpha: float = 0.05,
-                      tz: str | None = None, week_start: str = "monday", **columns) -> pd.DataFrame:
+                      tz: str | None = None, week_start: str = "monday", as_of=None, **columns) -> pd.DataFrame:
     """Share of answered tickets that met the target of their channel (e.g. ``{'email': 24, 'chat': 0.1}``
     hours), Wilson 95% interval. Channels without a target are left out. Periods are cut in ``tz`` with
-    weeks from ``week_start`` (see :func:`durations`)."""
+    weeks from ``week_start``; tickets after ``as_of`` are left out (see :func:`durations`)."""
     scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
-    counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, **columns)
+    counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, as_of=as_of,
+                       **columns)
     counts = counts[counts[by].astype(str).isin([str(k) for k in targets])]
     counts = counts.assign(target=counts[by].astype(str).map({str(k): float(v) for k, v in targets.items()}))
     counts["met"] = np.where(counts["seconds"] <= counts["target"] * scale, counts["n"], 0)
@@ -162,7 +181,7 @@ def target_attainment(tickets, *, targets: dict, measure: str = "first_response"
     out["ci_lower"], out["ci_upper"] = _wilson(out["met"], out["n"], alpha)
     out.insert(len(keys), "measure", measure)
     out["unit"] = unit
-    return out
+    return _dated(out, counts)
 
 
 def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "customer_id",
@@ -222,15 +241,30 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
 
 
 def reopen_rate(tickets, *, reopened: str = "reopened", resolved: str = "resolved_at", by="channel",
-                alpha: float = 0.05, name: str | None = None) -> pd.DataFrame:
-    """Share of resolved tickets that were reopened, Wilson 95% interval."""
+                alpha: float = 0.05, name: str | None = None, as_of=None,
+                created: str = "created_at") -> pd.DataFrame:
+    """Share of resolved tickets that were reopened, Wilson 95% interval.
+
+    Tickets opened (``created``, when the table has it) or resolved after ``as_of`` (default
+    :func:`cxlib.data.default_as_of`) are left out, a later resolution being none yet on that date;
+    counted in one note (``attrs['notes']``; ``attrs['as_of']``)."""
     t = cxdata.as_table(tickets, name=name)
     by = cxdata.as_list(by)
     cxdata.require_columns(t, [reopened, resolved, *by], name=name)
     t = cxdata.clean_binary(t, reopened, name=name)
+    dated = [c for c in dict.fromkeys((created, resolved)) if c in t.columns]
+    for c in dated:
+        t = cxdata.clean_timestamp(t, c, required=False, name=name)
+    as_of = cxdata.default_as_of(as_of, tickets)
+    late = cxdata.after_as_of(t, dated, as_of, name=name)
     t = t.filter(t[resolved].notnull())
+    if late:
+        cut = as_of.to_pydatetime()
+        t = t.filter([t[c].isnull() | (t[c] <= cut) for c in dated])
     aggs = {"n": t.count(), "reopened": t[reopened].cast("int64").sum()}
     out = cxdata.to_pandas(t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs), name=name)
     out["reopen_rate"] = out["reopened"] / out["n"]
     out["ci_lower"], out["ci_upper"] = _wilson(out["reopened"], out["n"], alpha)
-    return out.sort_values(by).reset_index(drop=True) if by else out
+    out = out.sort_values(by).reset_index(drop=True) if by else out
+    out.attrs.update(as_of=as_of, notes=[late] if late else [])
+    return out

@@ -1,6 +1,8 @@
 """Customer lifetimes: Kaplan-Meier survival, median lifetime and the log-rank test.
 
-Lifetimes are right-censored: a customer still active at ``as_of`` has lived *at least* that long.
+Lifetimes are right-censored: a customer still active has lived *at least* until the end of observation,
+the earlier of ``as_of`` and the table's last record (its latest start or end on or before ``as_of``): a
+table that ends in 1998 says nothing about who was still subscribed in 2026.
 The engine reduces the rows to counts per (segment, lifetime, churned) -- lifetimes are rounded to whole
 days first, so the result size is bounded by the number of distinct days, not customers -- and the
 statistics run on those counts with statsmodels:
@@ -47,7 +49,9 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
     ``.attrs['notes']``. An end before its start, or a ``customer`` id listed twice, is an error.
 
     Either ``duration`` (in ``unit``) and ``event`` (1 = churned, 0 = censored) columns, or ``start`` and
-    ``end`` timestamps (end blank = still active; censored at ``as_of``, default the latest timestamp).
+    ``end`` timestamps (end blank, or after ``as_of`` = still active; censored at the earlier of ``as_of``
+    and the table's last record, ``.attrs['data_end']``: the latest start or end on or before ``as_of``).
+    ``.attrs['as_of']`` is the analysis date (None with ``duration=``).
     """
     by = cxdata.as_list(by)
     t = cxdata.as_table(data, name=name)
@@ -68,10 +72,18 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
     counts = cxdata.to_pandas(plan["counts"], name=name)
     if not plan["named"]:
         counts = counts.rename(columns={"_time": "time", "_event": "event"})
+    last = None
+    if "_last" in counts.columns:  # the table's last record, the same on every row (one query, not two)
+        found = counts["_last"].dropna()
+        last = pd.Timestamp(found.max()) if len(found) else None
+        last = last.tz_localize(None) if last is not None and last.tzinfo is not None else last
+        counts = counts.drop(columns="_last")
     if (counts["time"] < 0).any():
         raise cxdata.CXDataError(f"{plan['label']}: some lifetimes are negative (end before start).")
     counts = counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
-    counts.attrs["notes"] = [plan["late"]] if plan["late"] else []
+    early = cxdata.ends_early(None, last, as_of, "month", name=plan["label"]) if as_of is not None else None
+    counts.attrs["notes"] = [n for n in (plan["late"], early) if n]
+    counts.attrs.update(as_of=as_of, data_end=last)
     return counts
 
 
@@ -105,22 +117,30 @@ def _lifetimes_plan(t, data, *, duration, event, start, end, as_of, unit, by, cu
         t = t.select(*dict.fromkeys([*by, start, *([end] if end else [])]))  # only what the counts read
         lit = _timestamp_literal(t, cut)
         cut, cut_lit = (lit, lit) if lit is not None else (cut, ibis.literal(cut, type="timestamp"))
-        t = t.filter(t[start] <= cut)
+        # the table's last record on or before as_of (latest start or end), joined on as one row so that the
+        # counts stay one query: customers still active are censored at the earlier of as_of and it
+        latest = t[start].max(where=t[start] <= cut)
+        if end:
+            latest_end = t[end].max(where=t[end] <= cut)
+            latest = ibis.greatest(latest, latest_end.fill_null(latest))
+        t = t.filter(t[start] <= cut).cross_join(t.aggregate(_last=latest))
+        censor = ibis.least(cut_lit, t["_last"])
         if end:
             churned = t[end].notnull() & (t[end] <= cut)
-            stop = churned.ifelse(t[end], cut_lit)
+            stop = churned.ifelse(t[end], censor)
         else:
-            churned, stop = ibis.literal(False), cut_lit
+            churned, stop = ibis.literal(False), censor
         seconds = stop.epoch_seconds() - t[start].epoch_seconds()
         t = t.mutate(_time=(seconds / 86400.0).round() / UNITS[unit], _event=churned.cast("int64"))
     cxdata.check_not_empty(t, name=name)
     # the engine names the columns 'time' / 'event', unless a segment column is itself called so (then
     # they are renamed here, as ever)
-    named = not {"time", "event", "n"} & set(by)
+    named = not {"time", "event", "n", "_last"} & set(by)
+    last = {"_last": t["_last"].max()} if "_last" in t.columns else {}
     if named:
-        counts = t.group_by([*by, t["_time"].name("time"), t["_event"].name("event")]).aggregate(n=t.count())
+        counts = t.group_by([*by, t["_time"].name("time"), t["_event"].name("event")]).aggregate(n=t.count(), **last)
     else:
-        counts = t.group_by([*by, "_time", "_event"]).aggregate(n=t.count())
+        counts = t.group_by([*by, "_time", "_event"]).aggregate(n=t.count(), **last)
     return {"counts": counts, "late": late, "label": cxdata.source_name(t, name), "named": named}
 
 
@@ -208,6 +228,7 @@ def kaplan_meier(data, *, duration: str | None = None, event: str | None = None,
     out.attrs["medians"] = _medians(counts, by, alpha, min_n, fits=fits)
     out.attrs["unit"] = unit
     out.attrs["notes"] = counts.attrs.get("notes", [])
+    out.attrs.update(as_of=counts.attrs.get("as_of"), data_end=counts.attrs.get("data_end"))
     return out
 
 
@@ -432,6 +453,7 @@ def rmst(data, *, duration: str | None = None, event: str | None = None, start: 
     df = pd.DataFrame(out).drop(columns="_key", errors="ignore")
     df.attrs["unit"] = unit
     df.attrs["notes"] = counts.attrs.get("notes", [])
+    df.attrs.update(as_of=counts.attrs.get("as_of"), data_end=counts.attrs.get("data_end"))
     return df
 
 
@@ -545,6 +567,7 @@ def cox(data, *, duration: str | None = None, event: str | None = None, start: s
     out.attrs["unit"] = unit
     out.attrs["notes"] = notes
     out.attrs["log_likelihood"] = float(res.llf)
+    out.attrs.update(as_of=counts.attrs.get("as_of"), data_end=counts.attrs.get("data_end"))
     return out
 
 

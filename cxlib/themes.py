@@ -74,19 +74,33 @@ def _flag(col, pattern):
     return col.lower().re_search(pattern.lower())
 
 
-def _prepared(data, comment, columns, name):
+def _prepared(data, comment, columns, name, *, as_of=None, time=None, tz=None, periods=False):
+    """The non-blank comments of the answers on or before the analysis date, and the facts for ``attrs``
+    (``as_of``, ``notes``, ``zone``). ``time``: the answer time (default the contract's 'response_time'
+    when the table has one; none: nothing is left out); with ``periods`` it is required and read on the
+    reporting clock (``tz``, else the spec's ``tz:``, else UTC), as periods are cut."""
     t = cxdata.as_table(data, name=name)
     cxdata.require_columns(t, [comment, *columns], name=name)
+    as_of = cxdata.default_as_of(as_of, data)
+    time = time if time is not None else (TIME if TIME in t.columns else None)
+    zone = metrics._reporting_tz(t, tz) if periods else None
+    t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=periods, name=name)
     t = t.filter(t[comment].notnull() & (t[comment].strip() != ""))
-    return t
+    return t, {"as_of": as_of, "notes": [late] if late else [], "zone": zone}
+
+
+#: The answer time of the responses contract.
+TIME = "response_time"
 
 
 def tag_comments(data, *, comment: str = "comment", id: str = "respondent_id", keep=(), taxonomy=None,
-                 name: str | None = None) -> pd.DataFrame:
+                 name: str | None = None, as_of=None, time: str | None = None) -> pd.DataFrame:
     """Long table of theme mentions: one row per comment x theme it mentions.
 
     Columns: ``id`` column, ``theme``, ``label``, any ``keep`` columns (e.g. 'nps', 'touchpoint') and
     ``comment`` (raw text: escape it before rendering it yourself; DataFrame display escapes it).
+    Answers dated after ``as_of`` (in ``time``, default 'response_time' when present; ``as_of`` default
+    :func:`cxlib.data.default_as_of`) are left out and counted in ``attrs['notes']``.
     """
     tax = load_taxonomy(taxonomy)
     keep = [k for k in cxdata.as_list(list(keep)) if k not in (id, comment)]
@@ -94,7 +108,7 @@ def tag_comments(data, *, comment: str = "comment", id: str = "respondent_id", k
     bad = [k for k in keep if k.lower() in personal]
     if bad:
         raise cxdata.CXDataError(f"keep= names personal-data column(s) {', '.join(bad)}; they never leave cxlib.")
-    t = _prepared(data, comment, [id, *keep], name)
+    t, facts = _prepared(data, comment, [id, *keep], name, as_of=as_of, time=time)
     parts = []
     for theme, spec in tax["themes"].items():
         hit = t.filter(_flag(t[comment], spec["pattern"]))
@@ -104,16 +118,21 @@ def tag_comments(data, *, comment: str = "comment", id: str = "respondent_id", k
         expr = expr.union(p, distinct=False)
     out = cxdata.to_pandas(expr, name=name)
     out["label"] = out["theme"].map({k: v["label"] for k, v in tax["themes"].items()})
-    return out[[id, "theme", "label", *keep, comment]].sort_values([id, "theme"]).reset_index(drop=True)
+    out = out[[id, "theme", "label", *keep, comment]].sort_values([id, "theme"]).reset_index(drop=True)
+    out.attrs.update(as_of=facts["as_of"], notes=facts["notes"])
+    return out
 
 
 def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = None, period: str | None = None,
                  taxonomy=None, alpha: float = 0.05, min_n: int = 30, tz: str | None = None,
-                 week_start: str = "monday", name: str | None = None) -> pd.DataFrame:
+                 week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
     """Comments mentioning each theme, per segment and/or period, with share and Wilson 95% interval.
 
     Periods are cut as in :func:`cxlib.metrics.nps`: in the reporting time zone ``tz`` (default: the
-    source spec's ``tz:``, else UTC), weeks starting on ``week_start``.
+    source spec's ``tz:``, else UTC), weeks starting on ``week_start``. Comments dated after ``as_of``
+    (in ``time``, default 'response_time' when present; ``as_of`` default
+    :func:`cxlib.data.default_as_of`) are left out and counted in ``attrs['notes']``; a trend whose
+    comments end more than one period before it gets a ``data_ends_early`` note.
 
     Returns one row per (segment x period x) theme: ``theme``, ``label``, ``stage``, ``comments`` (n),
     ``mentions``, ``share``, ``ci_lower``, ``ci_upper``, ``suppressed``.
@@ -122,17 +141,23 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     by = cxdata.as_list(by)
     if period and not time:
         raise cxdata.CXDataError("period= needs the time column: pass time='response_time' (or yours).")
-    t = _prepared(data, comment, [*by, *([time] if period else [])], name)
+    t, facts = _prepared(data, comment, [*by, *([time] if time else [])], name, as_of=as_of, time=time, tz=tz,
+                         periods=bool(period))
     keys = list(by)
     if period:
-        from cxlib import metrics
-
-        t = cxdata.clean_timestamp(t, time, tz=metrics._reporting_tz(t, tz), name=name)
         t = t.mutate(period=metrics.period_start(t[time], period, week_start=week_start).cast("date"))
         keys.append("period")
     aggs = {"comments": t.count(), **{f"_t_{k}": _flag(t[comment], v["pattern"]).cast("int64").sum()
                                       for k, v in tax["themes"].items()}}
+    if period:  # the last comment, in the same query: does the trend end early?
+        aggs["_cx_last"] = t[time].max()
     wide = cxdata.to_pandas(t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs), name=name)
+    notes = list(facts["notes"])
+    if period:
+        seen = pd.to_datetime(wide.pop("_cx_last")).max() if len(wide) else None
+        early = cxdata.ends_early(t, seen, cxdata.local_as_of(facts["as_of"], facts["zone"]), period, name=name)
+        if early is not None:
+            notes.append(early)
     long = wide.melt(id_vars=[*keys, "comments"], var_name="theme", value_name="mentions")
     long["theme"] = long["theme"].str.removeprefix("_t_")
     long["label"] = long["theme"].map({k: v["label"] for k, v in tax["themes"].items()})
@@ -148,18 +173,23 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     long["suppressed"] = long["comments"] < min_n
     long.loc[long["suppressed"], ["share", "ci_lower", "ci_upper"]] = np.nan
     order = [*keys, "theme", "label", "stage", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]
-    return long[order].sort_values([*keys, "mentions"], ascending=[True] * len(keys) + [False]).reset_index(drop=True)
+    out = long[order].sort_values([*keys, "mentions"], ascending=[True] * len(keys) + [False]).reset_index(drop=True)
+    out.attrs.update(as_of=facts["as_of"], notes=notes)
+    return out
 
 
 def theme_impact(data, *, comment: str = "comment", score: str = "nps", taxonomy=None, alpha: float = 0.05,
-                 min_n: int = 30, name: str | None = None) -> pd.DataFrame:
+                 min_n: int = 30, name: str | None = None, as_of=None, time: str | None = None) -> pd.DataFrame:
     """NPS of commenters who mention each theme vs those who don't (points, 95% interval, p-value).
+
+    Answers after ``as_of`` are left out (``time``, ``as_of`` and ``attrs['notes']`` as in
+    :func:`tag_comments`).
 
     Returns one row per theme: ``theme``, ``label``, ``mentions``, ``nps_with``, ``nps_without``,
     ``impact`` (difference), ``ci_lower``, ``ci_upper``, ``p_value``, ``suppressed``.
     """
     tax = load_taxonomy(taxonomy)
-    t = _prepared(data, comment, [score], name)
+    t, facts = _prepared(data, comment, [score], name, as_of=as_of, time=time)
     t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
     t = t.filter(t[score].notnull())
     s = t[score]
@@ -190,15 +220,19 @@ def theme_impact(data, *, comment: str = "comment", score: str = "nps", taxonomy
             row.update(nps_with=ch["current"], nps_without=ch["baseline"], impact=ch["change"],
                        ci_lower=ch["ci_lower"], ci_upper=ch["ci_upper"], p_value=ch["p_value"], suppressed=False)
         rows.append(row)
-    return pd.DataFrame(rows).sort_values("impact").reset_index(drop=True)
+    out = pd.DataFrame(rows).sort_values("impact").reset_index(drop=True)
+    out.attrs.update(as_of=facts["as_of"], notes=facts["notes"])
+    return out
 
 
 def trouble_word_counts(data, *, comment: str = "comment", by=None, taxonomy=None,
-                        name: str | None = None) -> pd.DataFrame:
-    """How many comments contain each trouble word ('confusing', 'gave up', ...), per segment."""
+                        name: str | None = None, as_of=None, time: str | None = None) -> pd.DataFrame:
+    """How many comments contain each trouble word ('confusing', 'gave up', ...), per segment.
+
+    Answers after ``as_of`` are left out (as in :func:`tag_comments`)."""
     tax = load_taxonomy(taxonomy)
     by = cxdata.as_list(by)
-    t = _prepared(data, comment, by, name)
+    t, facts = _prepared(data, comment, by, name, as_of=as_of, time=time)
     words = tax["trouble_words"]
     aggs = {"comments": t.count(), **{f"_w{i}": _flag(t[comment], _WORD_START + re.escape(w)).cast("int64").sum()
                                       for i, w in enumerate(words)}}
@@ -206,7 +240,9 @@ def trouble_word_counts(data, *, comment: str = "comment", by=None, taxonomy=Non
     long = wide.melt(id_vars=[*by, "comments"], var_name="word", value_name="mentions")
     long["word"] = long["word"].map({f"_w{i}": w for i, w in enumerate(words)})
     long["share"] = long["mentions"] / long["comments"]
-    return long.sort_values([*by, "mentions"], ascending=[True] * len(by) + [False]).reset_index(drop=True)
+    out = long.sort_values([*by, "mentions"], ascending=[True] * len(by) + [False]).reset_index(drop=True)
+    out.attrs.update(as_of=facts["as_of"], notes=facts["notes"])
+    return out
 
 
 def rising_themes(counts: pd.DataFrame, *, period, prior: int = 4, alpha: float = 0.05) -> pd.DataFrame:
@@ -244,13 +280,18 @@ def escape_text(text) -> str:
 
 
 def example_comments(data, *, theme: str, comment: str = "comment", id: str = "respondent_id", n: int = 3,
-                     keep=("nps",), taxonomy=None, seed: int = 0, name: str | None = None) -> pd.DataFrame:
-    """A few comments of one theme (by id only, never personal data), for quoting in a report."""
-    tagged = tag_comments(data, comment=comment, id=id, keep=keep, taxonomy=taxonomy, name=name)
+                     keep=("nps",), taxonomy=None, seed: int = 0, name: str | None = None, as_of=None,
+                     time: str | None = None) -> pd.DataFrame:
+    """A few comments of one theme (by id only, never personal data), for quoting in a report; none dated
+    after ``as_of`` (as in :func:`tag_comments`)."""
+    tagged = tag_comments(data, comment=comment, id=id, keep=keep, taxonomy=taxonomy, name=name, as_of=as_of,
+                          time=time)
     hits = tagged[tagged["theme"] == theme]
     if len(hits) > n:
         hits = hits.sample(n=n, random_state=seed)
-    return hits.reset_index(drop=True)
+    out = hits.reset_index(drop=True)
+    out.attrs.update(as_of=tagged.attrs["as_of"], notes=list(tagged.attrs["notes"]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ proposed themes
@@ -261,12 +302,13 @@ def example_comments(data, *, theme: str, comment: str = "comment", id: str = "r
 WORD_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 
 
-def _untagged(data, comment, score, id, taxonomy, name):
-    """Comments (non-blank) that no taxonomy theme matches, plus the NPS counts of every commenter."""
+def _untagged(data, comment, score, id, taxonomy, name, as_of=None, time=None):
+    """Comments (non-blank) that no taxonomy theme matches, plus the NPS counts of every commenter and the
+    facts of :func:`_prepared`."""
     import ibis
 
     tax = load_taxonomy(taxonomy)
-    t = _prepared(data, comment, [], name)
+    t, facts = _prepared(data, comment, [], name, as_of=as_of, time=time)
     if score is not None and score in t.columns:
         t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, required=False, name=name)
     else:
@@ -279,7 +321,7 @@ def _untagged(data, comment, score, id, taxonomy, name):
         s = t[score]
         aggs.update(n=s.count(), promoters=(s >= 9).cast("int64").sum(), detractors=(s <= 6).cast("int64").sum())
     totals = cxdata.to_pandas(t.aggregate(**aggs), name=name).iloc[0].fillna(0)
-    return t.filter(~t["_matched"]), totals, score
+    return t.filter(~t["_matched"]), totals, score, facts
 
 
 def _merge_factors(x, factor, assigned, k: int, similar: float) -> np.ndarray:
@@ -312,7 +354,8 @@ def propose_themes(data, *, comment: str = "comment", score: str | None = "nps",
                    taxonomy=None, n_themes: int = 6, random_state: int = 0, min_size: int = 20,
                    analyzer: str = "word", stop_words=None, max_df: float = 0.5, n_terms: int = 6,
                    n_examples: int = 3, max_comments: int = 20_000, alpha: float = 0.05,
-                   merge_similar: float = 0.2, name: str | None = None) -> pd.DataFrame:
+                   merge_similar: float = 0.2, name: str | None = None, as_of=None,
+                   time: str | None = None) -> pd.DataFrame:
     """Themes you didn't write down: clusters of the comments that no taxonomy theme matches.
 
     Method: the comments no taxonomy pattern matches are turned into TF-IDF vectors (scikit-learn
@@ -365,6 +408,8 @@ def propose_themes(data, *, comment: str = "comment", score: str | None = "nps",
         Above this many untagged comments a seeded random sample of this size is clustered
         (``attrs['sampled']``); sizes are then counts in the sample, and the "other commenters" of the
         NPS comparison include the comments left out of the sample.
+    as_of, time : optional
+        Comments dated after ``as_of`` in ``time`` are left out (as in :func:`tag_comments`).
 
     Returns
     -------
@@ -393,7 +438,8 @@ def propose_themes(data, *, comment: str = "comment", score: str | None = "nps",
     t0 = cxdata.as_table(data, name=name)
     cxdata.require_columns(t0, [comment], name=name)
     has_id = id in t0.columns
-    untagged, totals, score = _untagged(t0, comment, score, id, taxonomy, name)
+    untagged, totals, score, facts = _untagged(t0, comment, score, id, taxonomy, name,
+                                               as_of=cxdata.default_as_of(as_of, data), time=time)
     n_untagged = int(totals["untagged"])
     sampled = n_untagged > max_comments
     if sampled:
@@ -405,7 +451,7 @@ def propose_themes(data, *, comment: str = "comment", score: str | None = "nps",
     text_in = rows[comment].astype(str).map(mask_contacts)
     attrs = {"comments": int(totals["comments"]), "untagged": n_untagged, "clustered": 0, "unassigned": 0,
              "sampled": bool(sampled), "method": "tfidf_nmf", "analyzer": analyzer, "n_themes": int(n_themes),
-             "random_state": random_state}
+             "random_state": random_state, "as_of": facts["as_of"], "notes": facts["notes"]}
     out_cols = ["theme", "label", "top_terms", "size", "share", "share_ci_lower", "share_ci_upper", "n", "nps",
                 "ci_lower", "ci_upper", "nps_rest", "impact", "impact_ci_lower", "impact_ci_upper", "p_value",
                 "beyond_noise", "suppressed", "example"]

@@ -115,7 +115,10 @@ def test_rfm_from_events_matches_pandas():
     days = lambda a, b: (pd.Timestamp(b) - pd.Timestamp(a)).days / 7  # noqa: E731
     assert s.loc["a", "frequency"] == 2  # two purchases on Jan 1 count as one day
     assert s.loc["a", "recency"] == pytest.approx(days("2026-01-01", "2026-02-12"))
-    assert s.loc["a", "T"] == pytest.approx(days("2026-01-01", "2026-03-01"))
+    # T runs to the day of the table's last event on or before as_of (12 Feb; d's purchase is after as_of),
+    # not to as_of (issue 21: observation ends at the earlier of the two)
+    assert s.loc["a", "T"] == pytest.approx(days("2026-01-01", "2026-02-12"))
+    assert s.attrs["data_end"] == pd.Timestamp("2026-02-12 08:00")
     assert s.loc["a", "monetary"] == pytest.approx(25.0)  # (20 + 30) / 2, first day excluded
     assert s.loc["c", "frequency"] == 0 and s.loc["c", "recency"] == 0  # the login is not a purchase
     assert np.isnan(s.loc["b", "monetary"])

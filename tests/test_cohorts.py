@@ -172,8 +172,13 @@ def test_start_end_lifetimes_and_censoring():
     df = pd.DataFrame({"start_time": ["2026-01-01", "2026-01-01", "2026-01-01"],
                        "end_time": ["2026-01-11", None, "2026-03-01"]})
     lt = survival.lifetimes(df, start="start_time", end="end_time", as_of="2026-02-01", unit="day")
-    # ended after as_of = still active at as_of: censored at 31 days
-    assert sorted(zip(lt["time"], lt["event"], lt["n"])) == [(10.0, 1, 1), (31.0, 0, 2)]
+    # ended after as_of = still active; the table's last record on or before as_of is the end on 2026-01-11
+    # (issue 21: censored at the earlier of as_of and the last record), so the two are censored at 10 days
+    assert sorted(zip(lt["time"], lt["event"], lt["n"])) == [(10.0, 0, 2), (10.0, 1, 1)]
+    # a start on the analysis date makes as_of the last record: censored at 31 days
+    df.loc[3] = ["2026-02-01", None]
+    lt = survival.lifetimes(df, start="start_time", end="end_time", as_of="2026-02-01", unit="day")
+    assert sorted(zip(lt["time"], lt["event"], lt["n"])) == [(0.0, 0, 1), (10.0, 1, 1), (31.0, 0, 2)]
 
 
 def test_sample_planted_median_lifetimes_and_logrank(sample_dir):

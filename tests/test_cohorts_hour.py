@@ -76,9 +76,14 @@ def test_hour_grain_in_a_time_zone_matches_brute_force():
 
 def test_hour_grain_utc_default_periods_is_a_week():
     ev = _events(seed=3, n_customers=60)
+    # one late customer keeps the table going past every cohort's first week (issue 21: the grid stops at
+    # the table's last event, so without it no cohort would reach period 168)
+    ev = pd.concat([ev, pd.DataFrame({"customer_id": ["LATE"], "event_time": [pd.Timestamp("2025-11-10", tz="UTC")]})],
+                   ignore_index=True)
     as_of = pd.Timestamp("2025-11-20")
     got = cohorts.retention_table(ev, grain="hour", as_of=as_of, min_n=1)
     assert got["period"].max() == cohorts.HOUR_PERIODS
+    assert (pd.to_datetime(got["period_start"]) <= pd.Timestamp("2025-11-10")).all()
     exp_utc = ev.assign(event_time=ev["event_time"].dt.tz_convert("UTC"))
     local = exp_utc["event_time"].dt.tz_localize(None).dt.floor("h")
     first = local.groupby(ev["customer_id"]).transform("min")

@@ -55,14 +55,22 @@ def _halo_brute(df, cols=DRV, outcome="nps", scale=(1, 10)):
     return int(((x.std(axis=1) <= thr + 1e-9) | straight).sum()), int(straight.sum()), len(x)
 
 
-def _km_brute(df, as_of, unit_days=30.4375):
-    """Independent Kaplan-Meier: statsmodels on one row per customer (whole days, halves up)."""
-    s = df.assign(start_time=pd.to_datetime(df["start_time"], format="ISO8601"),
-                  end_time=pd.to_datetime(df["end_time"], format="ISO8601"))
+def _km_brute(df, as_of, unit_days=30.4375, whole=None):
+    """Independent Kaplan-Meier: statsmodels on one row per customer (whole days, halves up), still active
+    customers censored at the earlier of as_of and the last start or end on or before it in ``whole``
+    (the whole table; default ``df``)."""
+    def ts(frame):
+        return (pd.to_datetime(frame["start_time"], format="ISO8601"),
+                pd.to_datetime(frame["end_time"], format="ISO8601"))
+
+    start, end = ts(df)
+    s = df.assign(start_time=start, end_time=end)
     cut = pd.Timestamp(as_of)
+    w_start, w_end = ts(df if whole is None else whole)
+    last = max(w_start[w_start <= cut].max(), w_end[w_end <= cut].max() if (w_end <= cut).any() else w_start.min())
     s = s[s["start_time"] <= cut]
     churned = s["end_time"].notna() & (s["end_time"] <= cut)
-    days = (s["end_time"].where(churned, cut) - s["start_time"]).dt.total_seconds() / 86400
+    days = (s["end_time"].where(churned, min(cut, last)) - s["start_time"]).dt.total_seconds() / 86400
     return SurvfuncRight((np.floor(days + 0.5) / unit_days).to_numpy(), churned.to_numpy(float))
 
 
@@ -242,11 +250,11 @@ def test_kaplan_meier_by_segment_matches_statsmodels_per_segment(tmp_path):
     for _ in range(2):
         km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2026-03-01", by="plan")
         for plan, g in df.groupby("plan"):
-            ref = _km_brute(g, "2026-03-01")
+            ref = _km_brute(g, "2026-03-01", whole=df)
             part = km[km["plan"] == plan]
             assert np.allclose(part["survival"], ref.surv_prob, rtol=1e-12)
         med = km.attrs["medians"].set_index("plan")
-        assert med.loc["basic", "n"] == len(_km_brute(df[df["plan"] == "basic"], "2026-03-01").time)
+        assert med.loc["basic", "n"] == len(_km_brute(df[df["plan"] == "basic"], "2026-03-01", whole=df).time)
 
 
 def test_warm_calls_on_a_file_run_only_their_analysis_queries(tmp_path, monkeypatch):

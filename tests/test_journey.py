@@ -223,8 +223,12 @@ def _simulate(n=4000, hr=1.5, lam=0.004, seed=5, years=2.0):
 
 
 def _brute_landmark(subs, tickets, as_of, window_days, targets):
-    """Per-customer landmark rows built with pandas: duration (days, rounded), churned, contact, slow."""
+    """Per-customer landmark rows built with pandas: duration (days, rounded), churned, contact, slow.
+
+    Censored at the earlier of ``as_of`` and the subscriptions' last start or end on or before it."""
     w = pd.Timedelta(days=window_days)
+    times = pd.concat([subs.start_time, subs.end_time]).dropna()
+    as_of = min(as_of, times[times <= as_of].max())
     t_lo, t_hi = tickets.created_at.min(), tickets.created_at.max()
     rows = []
     for _, s in subs.iterrows():

@@ -113,9 +113,12 @@ def test_all_planted_hazard_ratios_recovered_by_a_time_varying_cox_model(raw):
 # ------------------------------------------------------------------------------ numbers match pandas
 
 def _landmark_rows(raw, window_days: float, as_of: pd.Timestamp) -> pd.DataFrame:
-    """churn_by_touch's documented landmark design, customer by customer, with pandas."""
+    """churn_by_touch's documented landmark design, customer by customer, with pandas; censored at the
+    earlier of ``as_of`` and the subscriptions' last start or end on or before it."""
     w = window_days * DAY
     as_sec = float((as_of - pd.Timestamp("1970-01-01")).total_seconds())
+    times = np.concatenate([raw["subs"].start.to_numpy(), raw["subs"].end.to_numpy()])
+    as_sec = min(as_sec, np.nanmax(times[times <= as_sec]))
     ev, tk, rs = raw["events"], raw["tickets"], raw["responses"]
     cover = {"events": (ev.t.min(), ev.t.max()), "tickets": (tk.created.min(), tk.created.max()),
              "responses": (rs.t.min(), rs.t.max())}

@@ -193,7 +193,8 @@ def test_scorecard_weeks_in_local_time_match_pandas(sample_dir, responses, ticke
     assert seg["n"].to_dict() == now.groupby("channel").size().to_dict()
 
     trend = scorecard.weekly_trends(src, weeks=None, csat=None, ces=None, min_n=1, **kw)
-    assert trend.set_index("period")["n"].to_dict() == r.groupby("week").size().to_dict()
+    # the week still under way at the analysis date (New York's Sunday 22 Nov) is not observed yet: no row
+    assert trend.set_index("period")["n"].to_dict() == r[r.week <= w].groupby("week").size().to_dict()
 
     loop = scorecard.close_the_loop(src, **kw)
     exp = now[(now.nps <= 6) & now.comment.notna() & (now.comment.str.strip() != "")]

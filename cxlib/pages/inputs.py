@@ -45,7 +45,7 @@ GIVEN_ENV = "CX_GIVEN_PARAMETERS"
 class Page:
     """What a page reads: its data parameters and, per column-naming parameter, (table, shape).
 
-    Shapes: ``column`` (one name, skipped to ``""`` or ``None``), ``columns`` (a list), ``csv`` (a
+    Shapes: ``column`` (one name, skipped to ``""``), ``optional`` (one name, skipped to ``None``), ``columns`` (a list), ``csv`` (a
     comma-separated string), ``keys`` (a mapping keyed by column), ``pairs`` (a mapping whose keys and
     values are columns: ratios, covariates), ``metrics`` (names of the page's metrics: guardrails).
     """
@@ -63,13 +63,13 @@ PAGES: dict[str, Page] = {
                  "time": ("experiment", "column"), "quantiles": ("experiment", "keys")}),
     "nps_drivers": Page(
         tables=("responses", "subscriptions"),
-        columns={"csat": ("responses", "column"), "ces": ("responses", "column"),
-                 "comment": ("responses", "column"), "segments": ("responses", "columns"),
+        columns={"csat": ("responses", "optional"), "ces": ("responses", "optional"),
+                 "comment": ("responses", "optional"), "segments": ("responses", "columns"),
                  "weight_by": ("responses", "columns")}),
     "cohort_retention": Page(
         tables=("events", "subscriptions", "tickets", "responses", "mrr_history"),
-        columns={"value": ("events", "column"), "segment": ("events", "column"),
-                 "mrr": ("subscriptions", "column"), "churn_factors": ("subscriptions", "csv")}),
+        columns={"value": ("events", "optional"), "segment": ("events", "optional"),
+                 "mrr": ("subscriptions", "optional"), "churn_factors": ("subscriptions", "csv")}),
     "cx_scorecard": Page(
         tables=("responses", "tickets", "events", "subscriptions"),
         columns={"segments": ("responses", "columns"), "stage": ("responses", "column")}),
@@ -116,7 +116,7 @@ def _names(value, shape: str) -> list[str]:
     """The column names a parameter value names, in order."""
     if value is None or value == "":
         return []
-    if shape == "column":
+    if shape in ("column", "optional"):
         return [value] if isinstance(value, str) else []
     if shape == "columns":
         return [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, str)]
@@ -134,8 +134,8 @@ def _names(value, shape: str) -> list[str]:
 
 def _keep(value, shape: str, have: set[str], metric_names: set[str]):
     """``value`` without the parts that name columns not in ``have`` (or metrics not in the page)."""
-    if shape == "column":
-        return value if value in have else ("" if isinstance(value, str) else None)
+    if shape in ("column", "optional"):
+        return value if value in have else ("" if shape == "column" else None)
     if shape == "columns":
         return [v for v in value if v in have]
     if shape == "csv":

@@ -67,6 +67,8 @@ def weekly_trends(trends: pd.DataFrame, *, metric: str = "metric", x: str = "per
                             textcoords="offset points", ha="right", color=BAD, fontweight="bold")
                 fact += (f"; this week {f(h[y].iloc[0])} ({f(h['ci_lower'].iloc[0])} to "
                          f"{f(h['ci_upper'].iloc[0])})")
+            else:  # an empty (or too thin) week is news: the alt text says so rather than skipping it
+                fact += "; no answers to show this week"
         facts.append(fact)
         ax.set_title(label, loc="left")
         ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))

@@ -131,6 +131,12 @@ def metadata(table: ibis.Table) -> dict:
         out["labels"] = dict(meta["labels"])
         out["drivers"] = list(meta["drivers"])
         return out
+    from cxlib.data import _source_of
+    from cxlib.notes import note
+
+    src = _source_of(table)
+    blank = getattr(src, "blank_rows", 0)
     return {"layout": None, "kind": None, "labels": {}, "questions": {}, "drivers": [], "driver_scale": None,
             "personal": personal_columns(table.columns), "pseudonymized": [], "tz": "UTC", "columns": {},
-            "notes": [], "source": None}
+            "notes": [note("blank_rows_skipped", table=src.label, count=blank)] if blank else [],
+            "source": None}

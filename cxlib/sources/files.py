@@ -178,5 +178,8 @@ def read_grid(path: str, opts: dict | None = None, *, label: str | None = None,
     body = pd.DataFrame([r + [""] * (width - len(r)) for _, r in numbered], dtype="string")
     body.columns = list(range(width))
     body["__line"] = [n for n, _ in numbered]
+    # rows with every cell blank after the header (',,,,' lines a spreadsheet leaves) are not records
+    body.attrs["blank_rows"] = sum(1 for i, r in enumerate(rows) if i + skip + 1 > numbered[0][0] and r
+                                   and not any(str(c).strip() for c in r))
     header = [list(r) + [""] * (width - len(r)) for _, r in numbered[:4]]
     return header, body

@@ -14,6 +14,7 @@ for :func:`cxlib.sources.metadata`.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -24,8 +25,10 @@ import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
-from cxlib.data import CXDataError, _register, _Source, as_table, default_backend, to_pandas
+from cxlib.data import CXDataError, _register, _Source, _source_of, as_table, default_backend, to_pandas
+from cxlib.notes import note
 from cxlib.sources import files, layouts, parse
+from cxlib.sources.names import Names
 from cxlib.sources.personal import contract_ids, looks_like_contact, personal_columns, pseudonymize, session_salt
 from cxlib.sources.spec import READER_OPTIONS, check_spec
 
@@ -74,13 +77,18 @@ def metadata_of(t: ibis.Table) -> dict | None:
 # --------------------------------------------------------------------------------------------------
 # mapping
 
-def _mapping(columns: list[str], layout_map: dict, user_map: dict, label: str) -> dict[str, str]:
-    """contract column -> source column: the layout's defaults, overridden by the user's."""
+def _mapping(names: Names, layout_map: dict, user_map: dict, label: str) -> dict[str, str]:
+    """contract column -> source column: the layout's defaults, overridden by the user's.
+
+    The user's column may be named by its name, its contract name, or the export's header text (see
+    :mod:`cxlib.sources.names`); mapping a contract column to the column the layout maps there is a no-op.
+    """
+    columns = names.columns
     out: dict[str, str] = {}
     user_sources = set()
     for target, src in (user_map or {}).items():
         src = str(src)
-        found = layouts.find(columns, src) if src not in columns else src
+        found = names.one(src, label=label, what=f"columns: maps '{target}' to")
         if found is None:
             avail = ", ".join(columns[:25]) + (" ..." if len(columns) > 25 else "")
             raise CXDataError(f"{label}: columns: maps '{target}' to '{src}', but the file has no column "
@@ -121,25 +129,61 @@ def _rename_frame(df: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # drivers, labels, scale
 
-def _drivers(spec_drivers, default: list[str], columns: list[str], label: str) -> tuple[list[str], dict]:
+def _drivers(spec_drivers, default: list[str], names: Names, label: str) -> tuple[list[str], dict]:
+    """The driver columns a spec's ``drivers:`` names (a list, a prefix or {column: label}); a name may
+    be a header text, and a matrix question's text stands for all its rows."""
+    columns = names.columns
     labels: dict[str, str] = {}
     if spec_drivers is None:
         return [c for c in default if c in columns], labels
     if isinstance(spec_drivers, str):
-        chosen = [c for c in columns if c.startswith(spec_drivers)]
+        hits = names.find(spec_drivers, loose=False)
+        chosen = hits if hits and spec_drivers not in columns else [c for c in columns if c.startswith(spec_drivers)]
         if not chosen:
             raise CXDataError(f"{label}: drivers: '{spec_drivers}' matches no column (columns: "
                               f"{', '.join(columns[:25])}).", source=label)
         return chosen, labels
-    if isinstance(spec_drivers, dict):
-        labels = {str(k): str(v) for k, v in spec_drivers.items()}
-        spec_drivers = list(spec_drivers)
-    chosen = [str(c) for c in spec_drivers]
-    missing = [c for c in chosen if c not in columns]
+    given = {str(k): (str(v) if isinstance(spec_drivers, dict) else None)
+             for k, v in (spec_drivers.items() if isinstance(spec_drivers, dict) else
+                          ((c, None) for c in spec_drivers))}
+    chosen, missing = [], []
+    for name, text in given.items():
+        hits = names.find(name)
+        if not hits:
+            missing.append(name)
+        for c in hits:
+            chosen.append(c)
+            if text is not None:
+                labels[c] = text
     if missing:
         raise CXDataError(f"{label}: drivers: names {', '.join(repr(c) for c in missing)}, not in the "
                           f"table (columns: {', '.join(columns[:25])}).", source=label, column=missing[0])
     return chosen, labels
+
+
+def _named(names: Names, given, label: str, what: str, *, strict: bool = True) -> list[str]:
+    """Columns named by a spec list (``currency:``, ``personal:``); unknown names stay as given unless
+    ``strict`` (then an error lists the table's columns)."""
+    out, missing = [], []
+    for g in given or ():
+        hits = names.find(str(g))
+        if not hits:
+            missing.append(str(g))
+        out.extend(hits or [str(g)])
+    if missing and strict:
+        raise CXDataError(f"{label}: {what}: names {', '.join(map(repr, missing))}, not in the file "
+                          f"(columns: {', '.join(names.columns[:25])}).", source=label, column=missing[0])
+    return list(dict.fromkeys(out))
+
+
+def _labels(names: Names, given) -> dict[str, str]:
+    """A spec's ``labels:``: a key naming one column (by any of its names) labels that column; other
+    keys (answer values) are kept as given."""
+    out = {}
+    for k, v in (given or {}).items():
+        hits = names.find(str(k), loose=False)
+        out[hits[0] if len(hits) == 1 else str(k)] = str(v)
+    return out
 
 
 def _scale(values: pd.DataFrame) -> list[float] | None:
@@ -159,20 +203,15 @@ def _scale(values: pd.DataFrame) -> list[float] | None:
 # typing the text
 
 def _convert(df: pd.DataFrame, kind: str | None, mod, spec: dict, mapping: dict, drivers: list[str],
-             tz: str | None, label: str) -> pd.DataFrame:
+             tz: str | None, label: str, currency: list[str] = ()) -> pd.DataFrame:
     ren = {src: tgt for tgt, src in mapping.items()}
     contract = CONTRACT.get(kind or "", {})
-    money = {ren.get(c, c) for c in getattr(mod, "MONEY", ())} | {str(c) for c in spec.get("currency") or ()}
-    money |= {ren.get(str(c), str(c)) for c in spec.get("currency") or ()}
+    money = {ren.get(c, c) for c in getattr(mod, "MONEY", ())} | set(currency)
     stamps = {ren.get(c, c) for c in getattr(mod, "TIMESTAMPS", ())}
     numbers = {ren.get(c, c) for c in getattr(mod, "NUMBERS", ())}
     formats = list(getattr(mod, "FORMATS", ()))
     dec, thou, fmt = spec.get("decimal") or ".", spec.get("thousands"), spec.get("date_format")
     cols = [c for c in df.columns if c != _LINE]
-    unknown_money = [c for c in spec.get("currency") or () if c not in cols and str(c) not in ren]
-    if unknown_money:
-        raise CXDataError(f"{label}: currency: names {', '.join(map(repr, unknown_money))}, not in the "
-                          f"file (columns: {', '.join(cols[:25])}).", source=label)
     out = {}
     for c in cols:
         s = df[c]
@@ -232,7 +271,14 @@ def _pandas_path(paths: list[str], spec: dict, kind: str | None, label: str) -> 
             raise CXDataError(f"{label}: the files of the glob have different columns.", source=label)
         frames.append(body.iloc[n_head:])
     body = pd.concat(frames, ignore_index=True)
+    n_blank = sum(int(b.attrs.get("blank_rows", 0)) for _, b in parts)
     names = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(header[0])]
+    seen: dict[str, str] = {}
+    for n in names:  # 'NPS' and 'nps' are one name to the engine: say so instead of renaming one
+        if seen.setdefault(n.lower(), n) != n:
+            raise CXDataError(f"{label}: the header has columns '{seen[n.lower()]}' and '{n}', which differ only "
+                              "by case; they cannot be told apart. Rename one of them in the file.",
+                              source=label, column=n)
     body.columns = [*names, _LINE] if len(body.columns) == len(names) + 1 else [
         *names, *[f"column_{i + 1}" for i in range(len(names), len(body.columns) - 1)], _LINE]
     body = body.reset_index(drop=True)
@@ -243,27 +289,35 @@ def _pandas_path(paths: list[str], spec: dict, kind: str | None, label: str) -> 
     cols = [c for c in frame.df.columns if c != _LINE]
     layout_map = dict(getattr(mod, "COLUMNS", {}) if mod else {})
     layout_map.update({k: [v] for k, v in frame.columns.items()})
-    mapping = _mapping(cols, layout_map, spec.get("columns") or {}, label)
+    # what the export called each column (its header cell, question texts) and the layout's contract names
+    header_of = dict(zip(cols, [str(c) for c in header[0]])) if len(cols) == len(header[0]) else {}
+    names = Names(cols, header=header_of, questions=frame.questions, labels=frame.labels,
+                  contract=_mapping(Names(cols), layout_map, {}, label))
+    mapping = _mapping(names, layout_map, spec.get("columns") or {}, label)
     frame.mapping = mapping
     df = _rename_frame(frame.df, mapping)
     kind = kind or infer_kind(list(df.columns))
     ren = {src: tgt for tgt, src in mapping.items()}
     new_cols = [c for c in df.columns if c != _LINE]
+    names = names.renamed(mapping, new_cols)
     default_drivers = [ren.get(c, c) for c in frame.drivers]
-    drivers, drv_labels = _drivers(spec.get("drivers"), default_drivers, new_cols, label)
+    drivers, drv_labels = _drivers(spec.get("drivers"), default_drivers, names, label)
+    currency = _named(names, spec.get("currency"), label, "currency")
     # the export's own time zone (Qualtrics) beats the reporting tz for naive times
     tz_naive = frame.tz or spec.get("tz")
-    frame.df = _convert(df, kind, mod, spec, mapping, drivers, tz_naive, label)
+    frame.df = _convert(df, kind, mod, spec, mapping, drivers, tz_naive, label, currency)
     if mod is not None and hasattr(mod, "finish"):
         mod.finish(frame)
     labels = {ren.get(k, k): v for k, v in frame.labels.items() if v}
     labels.update(drv_labels)
-    labels.update({str(k): str(v) for k, v in (spec.get("labels") or {}).items()})
+    labels.update(_labels(names, spec.get("labels")))
     declared = [ren.get(c, c) for c in list(getattr(mod, "PERSONAL", ()) if mod else ()) + frame.personal]
+    declared += _named(names, spec.get("personal"), label, "personal", strict=False)
     meta = {
         "layout": layout, "labels": labels, "drivers": drivers,
         "questions": {ren.get(k, k): v for k, v in frame.questions.items() if v}, "kind": kind,
-        "columns": mapping, "notes": list(frame.notes), "declared_personal": declared,
+        "columns": mapping, "declared_personal": declared,
+        "notes": list(frame.notes) + ([note("blank_rows_skipped", table=label, count=n_blank)] if n_blank else []),
         "source_tz": frame.tz,
     }
     return frame.df.drop(columns=[_LINE]), meta
@@ -271,15 +325,20 @@ def _pandas_path(paths: list[str], spec: dict, kind: str | None, label: str) -> 
 
 def _engine_path(source: Any, spec: dict, kind: str | None, label: str) -> tuple[ibis.Table, dict]:
     t = as_table(source, table=spec.get("table"), name=label)
+    n_blank = getattr(_source_of(t), "blank_rows", 0)
     cols = list(t.columns)
-    mapping = _mapping(cols, {}, spec.get("columns") or {}, label)
+    names = Names(cols)
+    mapping = _mapping(names, {}, spec.get("columns") or {}, label)
     plan = _rename_plan(cols, mapping)
     t = t.select(**{new: t[src] for src, new in plan}) if mapping else t
-    drivers, drv_labels = _drivers(spec.get("drivers"), [], list(t.columns), label)
+    names = names.renamed(mapping, list(t.columns))
+    drivers, drv_labels = _drivers(spec.get("drivers"), [], names, label)
     labels = dict(drv_labels)
-    labels.update({str(k): str(v) for k, v in (spec.get("labels") or {}).items()})
+    labels.update(_labels(names, spec.get("labels")))
     meta = {"layout": None, "kind": kind, "labels": labels, "drivers": drivers, "questions": {},
-            "columns": mapping, "notes": [], "declared_personal": [], "source_tz": None}
+            "columns": mapping, "source_tz": None,
+            "notes": [note("blank_rows_skipped", table=label, count=n_blank)] if n_blank else [],
+            "declared_personal": _named(names, spec.get("personal"), label, "personal", strict=False)}
     return t, meta
 
 
@@ -404,6 +463,9 @@ def _finish(t: ibis.Table, meta: dict, spec: dict, src: _Source) -> ibis.Table:
     meta["tz"] = spec.get("tz") or "UTC"
     meta["source"] = src.label
     meta.pop("declared_personal", None)
+    before = _source_of(t)
+    if before is not None and before.blank_rows and not src.blank_rows:  # the CSV read skipped blank rows
+        src = dataclasses.replace(src, blank_rows=before.blank_rows)
     _register(t, src)
     _META[t.op()] = meta
     return t
