@@ -62,8 +62,12 @@ def test_experiment_page_runs_on_a_users_file_given_experiment_control_and_metri
            "-p", "metrics={rounds: mean, retained_d7: proportion}")
     assert r.returncode == 0, r.stderr[-3000:]
     html = assert_only_user_data(tmp_path, "experiment_comparison", {"experiment"})
-    assert "clicks" not in html and "pre_revenue" not in html  # sample-column defaults skipped ...
-    assert "does not have, so that part is skipped" in html  # ... and said so
+    day, _ = published(tmp_path, "experiment_comparison")
+    results = pd.read_csv(day / "tables" / "experiment_comparison" / "results.csv")
+    assert set(results["metric"]) == {"rounds", "retained_d7"}  # no sample ratio, covariate or guardrail ...
+    assert "does not have, so that part is skipped" in html  # ... and each skipped default is said
+    heavy = pd.read_csv(day / "tables" / "experiment_comparison" / "heavy_tails.csv")
+    assert heavy.loc[heavy["metric"] == "rounds", "heavy"].any()  # the 49,854-round player is named
 
 
 @pytest.mark.slow
