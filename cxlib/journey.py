@@ -216,10 +216,14 @@ def funnel(events, *, steps=DEFAULT_STEPS, customer: str = "customer_id", event:
     return out
 
 
-def stage_metrics(responses, *, stage: str = "touchpoint", score: str = "nps", min_n: int = 30,
+def stage_metrics(responses, *, stage: str = "touchpoint", score: str = "nps", min_n: int = 30, as_of=None,
                   name: str | None = None) -> pd.DataFrame:
-    """NPS per journey stage (touchpoint) with intervals, flagging the weakest stage (``weakest``)."""
-    out = metrics.nps(responses, score=score, by=stage, min_n=min_n, name=name)
+    """NPS per journey stage (touchpoint) with intervals, flagging the weakest stage (``weakest``).
+
+    Answers after ``as_of`` (default :func:`cxlib.data.default_as_of`) are left out and counted in
+    ``attrs['notes']``, as in :func:`cxlib.metrics.nps`.
+    """
+    out = metrics.nps(responses, score=score, by=stage, min_n=min_n, as_of=as_of, name=name)
     ok = ~out["suppressed"]
     out["weakest"] = False
     if ok.any():

@@ -740,6 +740,22 @@ def _validate_arguments(kind: str, params: dict) -> dict:
     return kw
 
 
+@contextlib.contextmanager
+def report_date(day) -> Any:
+    """The report date as the analyses' default analysis date (:data:`RUN_DATE_ENV`) inside the block,
+    as in each notebook of the run (pre-flight judges a reporting week against the same date)."""
+    old = os.environ.get(RUN_DATE_ENV)
+    if day is not None:
+        os.environ[RUN_DATE_ENV] = str(day)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(RUN_DATE_ENV, None)
+        else:
+            os.environ[RUN_DATE_ENV] = old
+
+
 def preflight(resolved: dict[str, dict], given: dict[str, set] | None = None) -> list[str]:
     """Resolve and validate every data source of every notebook about to run; one line per problem.
 
@@ -885,12 +901,13 @@ def run_reports(names=None, *, date: str | dt.date | None = None, file_params: d
     parent = kernels.start()
     try:
         _preload_workers()
-        problems = preflight(resolved, given)
-        if problems:
-            raise PreflightError(problems)
-        # what each page really reads (demo tables beside a user's table are left out), before the
-        # passwords move out of the URLs
-        used = {slug: effective_parameters(slug, params, given.get(slug)) for slug, params in resolved.items()}
+        with report_date(day.isoformat()):
+            problems = preflight(resolved, given)
+            if problems:
+                raise PreflightError(problems)
+            # what each page really reads (demo tables beside a user's table are left out), before the
+            # passwords move out of the URLs
+            used = {slug: effective_parameters(slug, params, given.get(slug)) for slug, params in resolved.items()}
         secrets = _protect_secrets(resolved)
 
         try:

@@ -150,8 +150,11 @@ def _keep(value, shape: str, have: set[str], metric_names: set[str]):
 
 
 def _metric_names(values: Mapping[str, Any], have: set[str]) -> set[str]:
-    names = {k for k in (values.get("metrics") or {}) if k in have}
-    names |= {k for k, v in (values.get("ratios") or {}).items() if k in have and v in have}
+    """The metric names a page compares (its ``metrics`` and ``ratios`` mappings) that ``have`` holds."""
+    metrics, ratios = values.get("metrics"), values.get("ratios")
+    names = {k for k in metrics if k in have} if isinstance(metrics, Mapping) else set()
+    if isinstance(ratios, Mapping):
+        names |= {k for k, v in ratios.items() if k in have and v in have}
     return names
 
 
@@ -203,7 +206,7 @@ def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = No
         if table not in have_of:
             have_of[table] = set(_columns_of(source, table))
         have = have_of[table]
-        metric_names = _metric_names(values, have)
+        metric_names = _metric_names(values, have) if shape == "metrics" else set()
         value = out[param]
         if shape == "metrics":
             missing = [v for v in (value or []) if v not in metric_names]
