@@ -1595,9 +1595,10 @@ NOTE_TEXT: dict[str, str | Callable] = {
     "demo_table_left_out": ("The {table} parameter still points at the demo data while {instead} is your own "
                             "data, so the {table} table is left out: demo rows never mix into your report. "
                             "Give your own {table} to add what it shows."),
-    "sample_default_skipped": ("The {parameter} parameter's default names {columns}, which your {table} table "
-                               "does not have, so that part is skipped. Name your own columns with the "
-                               "{parameter} parameter."),
+    "sample_default_skipped": lambda n: text(
+        "Your {} table does not have the demo data's columns that these defaults name, so those parts are "
+        "skipped: {}. Name your own columns with those parameters.", n["table"],
+        "; ".join(f"{p} ({', '.join(c)})" for p, c in zip(n["parameters"], n["columns"]))),
     "heavy_tail": ("{metric} has a heavy tail: capping it at its {percentile} percentile ({cap_value}) moves the "
                    "{arm} mean by {max_shift} standard errors."),
     "capped_covariate": ("{covariate}, the covariate of {metric}, is capped by the same rule: at its {percentile} "

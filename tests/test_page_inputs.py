@@ -30,10 +30,11 @@ def test_sample_column_defaults_are_skipped_on_a_users_table(game):
     v = got.values
     assert v["ratios"] == {} and v["covariates"] == {} and v["quantiles"] == {}
     assert v["segment"] == "" and v["time"] == "" and v["guardrails"] == []
-    skipped = {n["parameter"] for n in got.notes if n.code == "sample_default_skipped"}
-    assert skipped == {"ratios", "covariates", "quantiles", "segment", "time", "guardrails"}
+    (only,) = [n for n in got.notes if n.code == "sample_default_skipped"]  # one sentence for the table
+    assert set(only["parameters"]) == {"ratios", "covariates", "quantiles", "segment", "time", "guardrails"}
+    assert dict(zip(only["parameters"], only["columns"]))["ratios"] == ["clicks", "sessions"]
     words = str(present.data_notes(got))
-    assert "segment parameter" in words and "device" in words
+    assert "segment (device)" in words and "ratios (clicks, sessions)" in words
 
 
 def test_the_same_defaults_apply_on_the_sample():

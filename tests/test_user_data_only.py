@@ -65,7 +65,7 @@ def test_experiment_page_runs_on_a_users_file_given_experiment_control_and_metri
     day, _ = published(tmp_path, "experiment_comparison")
     results = pd.read_csv(day / "tables" / "experiment_comparison" / "results.csv")
     assert set(results["metric"]) == {"rounds", "retained_d7"}  # no sample ratio, covariate or guardrail ...
-    assert "does not have, so that part is skipped" in html  # ... and each skipped default is said
+    assert "segment (device)" in html and "ratios (clicks, sessions)" in html  # ... and each one is said
     heavy = pd.read_csv(day / "tables" / "experiment_comparison" / "heavy_tails.csv")
     assert heavy.loc[heavy["metric"] == "rounds", "heavy"].any()  # the 49,854-round player is named
 

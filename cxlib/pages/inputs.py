@@ -7,7 +7,7 @@ Two rules (DESIGN.md, "The analysis date" and "Notebooks"), one home for every n
    (set to ``None``) with a ``demo_table_left_out`` note, unless the user gave them explicitly.
 2. **A default that names a sample column applies to the sample.** On a user's table, a column-naming
    parameter the user did not give keeps only the columns that table has; the rest are skipped with a
-   ``sample_default_skipped`` note. A parameter the user *gave* that names a missing column is an error
+   ``sample_default_skipped`` note (one per table). A parameter the user *gave* that names a missing column is an error
    (:class:`cxlib.data.CXDataError`; ``cx run`` reports it before anything runs, exit 2).
 
 Which parameters were given: ``cx run`` sets :data:`GIVEN_ENV` (a JSON list of the names given on the
@@ -196,7 +196,7 @@ def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = No
                 notes.append(note("demo_table_left_out", table=k, instead=users))
     # 2. sample-column defaults on a user's table
     have_of: dict[str, set[str]] = {}
-    problems = []
+    problems, skipped = [], {}
     for param, (table, shape) in spec.columns.items():
         if param not in out:
             continue
@@ -221,7 +221,10 @@ def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = No
                             f"(it has: {', '.join(sorted(have)[:20])})")
             continue
         out[param] = _keep(value, shape, have, metric_names)
-        notes.append(note("sample_default_skipped", parameter=param, columns=missing, table=table))
+        skipped.setdefault(table, {})[param] = missing
+    # one sentence per table, as for a missing segment
+    notes += [note("sample_default_skipped", table=table, parameters=list(per), columns=list(per.values()))
+              for table, per in skipped.items()]
     problems += _week_problems(values, out, spec)
     if problems:
         raise cxdata.CXDataError(f"{page}: " + "; ".join(problems) + ".")
