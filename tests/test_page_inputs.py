@@ -105,3 +105,19 @@ def test_given_parameters_come_from_the_command_line_and_the_parameters_file():
                                                     "experiment_comparison": {"alpha": 0.1}},
                                    overrides={"experiment": "x.csv"})
     assert got == {"segment", "alpha", "experiment"}
+
+
+def test_a_segment_parameter_may_name_the_column_by_its_export_header(tmp_path):
+    """SurveyMonkey's two header rows: the matrix row's column is found by "Question - Row" text."""
+    path = tmp_path / "sm.csv"
+    path.write_text(
+        "Respondent ID,Start Date,How likely is it that you would recommend Acme to a friend or colleague?,"
+        "Which region are you in?\n"
+        ",,Response,Response\n"
+        "101,11/02/2026 10:00:00 AM,9,EMEA\n102,11/03/2026 11:00:00 AM,6,AMER\n")
+    got = pages.resolve("nps_drivers", {"responses": {"path": str(path), "layout": "surveymonkey"},
+                                        "segments": ["Which region are you in?"]},
+                        given={"responses", "segments"})
+    (col,) = got.values["segments"]
+    assert col != "Which region are you in?" and col in cxdata.as_table(
+        {"path": str(path), "layout": "surveymonkey"}).columns

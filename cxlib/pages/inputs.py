@@ -106,10 +106,20 @@ def given_parameters() -> set[str] | None:
         return set()
 
 
-def _columns_of(value, kind: str) -> list[str]:
-    """The column names of a data source (header only: one cached read)."""
-    t = sources.read(value, kind=kind) if sources.is_spec(value) else cxdata.as_table(value)
-    return list(t.columns)
+def _table_of(value, kind: str):
+    """The data source as a table (a cached read: its header and metadata are what is used here)."""
+    return sources.read(value, kind=kind) if sources.is_spec(value) else cxdata.as_table(value)
+
+
+def _rename(value, shape: str, found: Mapping[str, str]):
+    """``value`` with each name replaced by the column it was found as (header text -> column)."""
+    if not found or shape not in ("column", "optional", "columns", "csv"):
+        return value
+    if shape in ("column", "optional"):
+        return found.get(value, value)
+    if shape == "columns":
+        return [found.get(v, v) for v in value]
+    return ", ".join(found.get(v, v) for v in _names(value, "csv"))
 
 
 def _names(value, shape: str) -> list[str]:
@@ -195,7 +205,7 @@ def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = No
                 out[k] = None
                 notes.append(note("demo_table_left_out", table=k, instead=users))
     # 2. sample-column defaults on a user's table
-    have_of: dict[str, set[str]] = {}
+    table_of: dict[str, Any] = {}
     problems, skipped = [], {}
     for param, (table, shape) in spec.columns.items():
         if param not in out:
@@ -203,11 +213,24 @@ def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = No
         source = out.get(table)
         if source in (None, "") or cxdata.is_sample(source):
             continue
-        if table not in have_of:
-            have_of[table] = set(_columns_of(source, table))
-        have = have_of[table]
+        if table not in table_of:
+            table_of[table] = _table_of(source, table)
+        t = table_of[table]
+        have = set(t.columns)
         metric_names = _metric_names(values, have) if shape == "metrics" else set()
         value = out[param]
+        if shape in ("column", "optional", "columns", "csv"):
+            # a column may be named as the export shows it (header text, layout id): the one rule of data
+            found = {}
+            for name_ in _names(value, shape):
+                try:
+                    col = cxdata.find_column(t, name_, what=f"parameter '{param}'")
+                except cxdata.CXDataError as exc:  # a text matching two columns
+                    problems.append(str(exc).rstrip("."))
+                    col = None
+                if col is not None and col != name_:
+                    found[name_] = col
+            value = out[param] = _rename(value, shape, found)
         if shape == "metrics":
             missing = [v for v in (value or []) if v not in metric_names]
         else:
