@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cxlib import data as cxdata
+from cxlib import segments
 
 __all__ = ["who_to_save", "SIGNALS"]
 
@@ -128,9 +129,9 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
                                  "cxlib.clv.clv_table result, for a transactional business).")
     if subscriptions is not None:
         s = cxdata.as_table(subscriptions, name=name)
-        cxdata.require_columns(s, [customer, start, end, *keep, *([mrr] if mrr else [])], name=name,
+        cxdata.require_columns(s, [customer, start, end, *([mrr] if mrr else [])], name=name,
                                roles={customer: "customer", start: "start", end: "end"})
-        s = cxdata.check_segments(s, keep, name=name)
+        s, keep = segments.prepare(s, keep, name=name, notes=notes)  # named as the export shows them; trimmed
         s = cxdata.clean_timestamp(s, start, name=name)
         s = cxdata.clean_timestamp(s, end, required=False, name=name)
         if mrr:
@@ -146,8 +147,8 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
                                           **{k: s[k].min() for k in keep})
     else:  # transactional: every customer of the CLV table, valued by their expected CLV
         c = cxdata.as_table(clv, name=name)
-        cxdata.require_columns(c, [customer, "expected_clv", "p_alive", *keep], name=name)
-        c = cxdata.check_segments(c, keep, name=name)
+        cxdata.require_columns(c, [customer, "expected_clv", "p_alive"], name=name)
+        c, keep = segments.prepare(c, keep, name=name, notes=notes)
         base = c.select(_c=c[customer].cast("string"), _start=ibis.literal(cut), _end=ibis.null("timestamp"),
                         _mrr=ibis.literal(0.0), **{k: c[k] for k in keep})
     if clv is not None:

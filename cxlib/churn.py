@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cxlib import data as cxdata
+from cxlib import segments
 from cxlib.cohorts import _as_of, _index, _offset, _wilson
 
 __all__ = ["churn_rate", "retention_rate", "summarize"]
@@ -73,9 +74,9 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     --------
     >>> churn_rate("data/sample/subscriptions.csv", by="plan").tail(2)  # doctest: +SKIP
     """
-    by = cxdata.as_list(by)
     t = cxdata.as_table(subscriptions, name=name)
-    cxdata.require_columns(t, [customer, start, end, *by, *([mrr] if mrr else [])], name=name)
+    seg_notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[customer, start, end, *([mrr] if mrr else [])])
     if mrr:
         t = cxdata.clean_numeric(t, mrr, lo=0, name=name)
     t = cxdata.clean_timestamp(t, start, tz=tz, name=name)
@@ -129,7 +130,7 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
         out.loc[out["suppressed"], "revenue_retention"] = np.nan
         extra = ["mrr_start", "mrr_lost", "revenue_retention"]
     early = cxdata.ends_early(t, last, as_of, period, name=name)
-    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n])
+    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n] + seg_notes)
     return out[[*by, "period", "n", "lost", "churn_rate", "estimate", "ci_lower", "ci_upper", "complete",
                 "suppressed", "metric", *extra]]
 

@@ -31,6 +31,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
+from cxlib import segments
 
 __all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "summarize"]
 
@@ -298,9 +299,9 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
         raise cxdata.CXDataError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}.")
     if definition not in DEFINITIONS:
         raise cxdata.CXDataError(f"definition must be one of {', '.join(DEFINITIONS)}, not {definition!r}.")
-    by = cxdata.as_list(by)
     t = cxdata.as_table(events, name=name)
-    cxdata.require_columns(t, [customer, time, *by] + ([value] if value else []), name=name)
+    seg_notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[customer, time] + ([value] if value else []))
     t = cxdata.clean_timestamp(t, time, tz=tz, name=name)
     if value:
         t = cxdata.clean_numeric(t, value, lo=0, name=name)
@@ -409,7 +410,7 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
     out = out[cols].sort_values([*by, "cohort", "period"], kind="mergesort").reset_index(drop=True)
     early = cxdata.ends_early(t, data_end, as_of, grain, name=name)
     out.attrs.update(grain=grain, definition=definition, as_of=as_of, data_end=data_end, min_n=min_n,
-                     notes=[n for n in (late, early) if n])
+                     notes=[n for n in (late, early) if n] + seg_notes)
     return out
 
 
@@ -460,9 +461,9 @@ def repeat_business(events, *, customer: str = "customer_id", time: str = "event
     periods with purchases are rows, so none starts after the last record; ``.attrs['data_end']`` is the
     table's last event (of any kind) on or before ``as_of``.
     """
-    by = cxdata.as_list(by)
     t = cxdata.as_table(events, name=name)
-    cxdata.require_columns(t, [customer, time, value, *by] + ([event] if event else []), name=name)
+    seg_notes: list = []
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[customer, time, value] + ([event] if event else []))
     t = cxdata.clean_timestamp(t, time, name=name)
     t = cxdata.clean_numeric(t, value, lo=0, name=name)
     as_of = cxdata.default_as_of(as_of, events)
@@ -490,7 +491,7 @@ def repeat_business(events, *, customer: str = "customer_id", time: str = "event
     out["complete"] = (_offset(out["period"], 1, period) <= obs_end).to_numpy() if len(out) else []
     out = out.sort_values(keys).reset_index(drop=True)
     early = cxdata.ends_early(t, last, as_of, period, name=name)
-    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n])
+    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n] + seg_notes)
     return out
 
 

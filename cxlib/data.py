@@ -308,25 +308,47 @@ def default_as_of(as_of=None, *sources) -> pd.Timestamp:
     return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
 
 
-def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None = None) -> str | None:
-    """A note on rows dated after ``as_of`` in any of ``columns`` (count and example rows), else None.
+def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None = None, ends=None):
+    """A ``rows_after_as_of`` note on rows dated after ``as_of`` in any of ``columns``, else None.
 
-    The analyses leave those rows out (or treat a later end as 'still active'); the note says so.
+    ``columns``: the time that dates a row first (an event, a start, a ticket's creation: a row dated
+    later is left out), then the record's ends (an end, a resolution, a first reply: a later one has not
+    happened yet on the analysis date, so the record counts as still active or open). ``ends`` names
+    the end columns explicitly (default: every column after the first).
+
+    Returns
+    -------
+    cxlib.notes.Note or None
+        Code ``rows_after_as_of`` with ``table``, ``as_of``, ``counts`` ({column: rows after it}),
+        ``examples`` ({column: a short string of example rows and values, e.g. "rows 3, 9: 2099-01-01
+        00:00:00"}) and ``ends`` (the columns of ``counts`` that are ends), in the order of ``columns``
+        (only columns with a later row). Words: :data:`cxlib.present.NOTE_TEXT`.
+
+    Examples
+    --------
+    >>> n = after_as_of(as_table("subscriptions.csv"), ["start_time", "end_time"],
+    ...                 pd.Timestamp("2026-12-06"))  # doctest: +SKIP
+    >>> n.code, n["counts"], n["ends"]  # doctest: +SKIP
+    ('rows_after_as_of', {'end_time': 12}, ['end_time'])
     """
+    from cxlib.notes import note
+
     cut = as_of.to_pydatetime()
-    cols = [c for c in columns if c in t.columns]
+    columns = as_list(columns)
+    cols = [c for c in dict.fromkeys(columns) if c in t.columns]
     if not cols:
         return None
+    ends = set(as_list(ends)) if ends is not None else set(columns[1:]) - {columns[0]}
     label = source_name(t, name)
-    notes = []
+    counts, examples = {}, {}
     for c in cols:
         n, ex = _examples(t, lambda x, c=c: x[c].notnull() & (x[c] > cut), c, name=label)
         if n:
-            notes.append(f"{n:,} row{'s' if n > 1 else ''} with '{c}' after {as_of:%Y-%m-%d %H:%M} {ex}")
-    if not notes:
+            counts[c], examples[c] = int(n), ex.strip("()")
+    if not counts:
         return None
-    return (f"{label}: " + "; ".join(notes) + f". The analysis date is {as_of:%Y-%m-%d}: later rows are left out "
-            "(a later end counts as still active).")
+    return note("rows_after_as_of", table=label, as_of=pd.Timestamp(as_of), counts=counts, examples=examples,
+                ends=[c for c in counts if c in ends])
 
 
 #: What sets each table kind's last record (DESIGN.md, "The analysis date"): the latest of these columns.
@@ -397,7 +419,7 @@ def local_as_of(as_of: pd.Timestamp, tz: str | None = None) -> pd.Timestamp:
 
 
 def upto_as_of(t: ibis.Table, column: str | None, as_of: pd.Timestamp, *, tz: str | None = None,
-               required: bool = False, name: str | None = None) -> tuple[ibis.Table, str | None]:
+               required: bool = False, name: str | None = None) -> tuple[ibis.Table, Any]:
     """``t`` without its rows dated after ``as_of`` in ``column``, and the note counting them (else None).
 
     ``column`` None or absent from the table: ``t`` as it is and no note. The column is cleaned as a
@@ -995,14 +1017,29 @@ def check_unique(t: ibis.Table, column: str, *, name: str | None = None) -> None
         _remember(_CLEAN_CACHE, key, _PASSED)
 
 
-def find_column(t, name: str | None) -> str | None:
-    """The table's column called ``name``: exactly, else ignoring case (an export's ``Region`` for a
-    ``region`` parameter); None when absent or ``name`` is empty."""
-    if not name:
+def find_column(t, name: str | None, *, label: str | None = None, what: str = "column") -> str | None:
+    """The table's column a parameter calls ``name`` (None when absent or ``name`` is empty).
+
+    The one rule for a column named by a user (DESIGN "Sources", :class:`cxlib.sources.names.Names`), in
+    order: the exact name; the contract name a layout or ``columns:`` mapped onto it; the export's header
+    text (question, ``"Question - Row"``) or the layout's id of the original column; the same ignoring case,
+    spaces and punctuation (an export's ``Region`` for a ``region`` parameter). A name matching two columns
+    raises :class:`CXDataError` naming both (``label``: the table in the message, ``what``: the parameter).
+    """
+    if name is None or str(name) == "":
         return None
-    if name in t.columns:
+    if name in t.columns:  # an exact name always wins, without reading anything else
         return name
-    return {str(c).lower(): c for c in t.columns}.get(str(name).lower())
+    from cxlib import sources
+    from cxlib.sources.names import Names
+
+    meta = sources.metadata(t)
+    cols = list(t.columns)
+    # the original column a layout or ``columns:`` renamed still answers to its own name (a layout's id)
+    header = {tgt: [src] for tgt, src in (meta.get("columns") or {}).items() if tgt in cols and src != tgt}
+    names = Names(cols, header=header, questions=meta.get("questions") or {},
+                  labels={k: v for k, v in (meta.get("labels") or {}).items() if k in cols})
+    return names.one(name, label=label or source_name(t), what=what)
 
 
 def check_segments(t: ibis.Table, by, *, name: str | None = None, notes: list | None = None) -> ibis.Table:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cxlib import data as cxdata
+from cxlib import segments
 
 __all__ = ["key_drivers", "relative_weights", "shapley_values", "pratt", "quadrant", "summarize", "METHODS"]
 
@@ -174,6 +175,7 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
                             lambda: _kd_plan(t0, outcome=outcome, cols=cols, by_cols=by_cols, weights=weights,
                                              name=name, as_of=as_of))
     t, label, complete, straight_e = plan["t"], plan["label"], plan["complete"], plan["straight"]
+    by_cols = plan["by"]  # the segment columns as the table names them
     perf = cxdata.to_pandas(plan["head"], name=name)
     scale = _scale(t, cols, plan["declared_scale"], name, expr=plan["scale"])
     if not by_cols:
@@ -370,7 +372,10 @@ def _kd_plan(t, *, outcome, cols, by_cols, weights, name, as_of) -> dict:
     """
     from cxlib import sources
 
-    cxdata.require_columns(t, [outcome, *cols, *by_cols, *([weights] if weights else [])], name=name)
+    # segments named as the export shows them; trimmed, case variants merged (a note each)
+    seg_notes: list = []
+    t, by_cols = segments.prepare(t, by_cols, name=name, notes=seg_notes,
+                                  need=[outcome, *cols, *([weights] if weights else [])])
     t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
@@ -398,7 +403,7 @@ def _kd_plan(t, *, outcome, cols, by_cols, weights, name, as_of) -> dict:
                                                        hi=ibis.greatest(*[t[c].max() for c in cols])),
             "complete": complete, "wsel": wsel, "rows": complete.select(*by_cols, outcome, *cols, *wsel),
             "straight": ibis.greatest(*[complete[c] for c in cols]) == ibis.least(*[complete[c] for c in cols]),
-            "labels": meta.get("labels") or {}, "notes": [late] if late else []}
+            "labels": meta.get("labels") or {}, "notes": ([late] if late else []) + seg_notes, "by": by_cols}
 
 
 #: The answer time of the responses contract: answers after the analysis date are left out.
@@ -508,8 +513,8 @@ def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, sca
     """
     t = cxdata.as_table(responses, name=name)
     cols = _driver_columns(t, drivers, name)
-    by_cols = cxdata.as_list(by)
-    cxdata.require_columns(t, [outcome, *cols, *by_cols], name=name)
+    seg_notes: list = []
+    t, by_cols = segments.prepare(t, by, name=name, notes=seg_notes, need=[outcome, *cols])
     as_of = cxdata.default_as_of(as_of, responses)
     t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
@@ -530,7 +535,7 @@ def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, sca
     out[["halo", "straightliners"]] = out[["halo", "straightliners"]].fillna(0).astype(int)
     out["halo_share"] = out["halo"] / out["n"].where(out["n"] > 0)
     out = out.sort_values(by_cols).reset_index(drop=True) if by_cols else out
-    out.attrs.update(as_of=as_of, notes=[late] if late else [])
+    out.attrs.update(as_of=as_of, notes=([late] if late else []) + seg_notes)
     return out
 
 

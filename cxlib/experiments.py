@@ -67,6 +67,7 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 from cxlib import data as cxdata
+from cxlib.notes import note
 
 __all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
            "confidence_sequence", "heterogeneity", "segment_explorer",
@@ -885,6 +886,32 @@ def _fieller(mt, vt, mc, vc, z):
     return (-qb - r) / (2 * qa) - 1, (-qb + r) / (2 * qa) - 1
 
 
+def _plain_value(row, kind) -> float:
+    """An arm's unadjusted mean (ratio, quantile) from its summary row; NaN without units."""
+    if not float(row["n"]) > 0:
+        return np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(_arm(row, kind)[0])
+
+
+def _not_measured_row(*, seg, metric, kind, meta, cuped, k, sequential, variant, n_control, n_variant,
+                      control_value=np.nan, variant_value=np.nan) -> dict:
+    """The row of a comparison in which an arm has no measured unit: the units and the measured arm's
+    value, no estimate (every difference, interval and p-value NaN)."""
+    nan = np.nan
+    row = {**seg, "metric": metric, "kind": kind, "variant": variant, "n_control": int(n_control),
+           "n_variant": int(n_variant), "control_value": control_value, "variant_value": variant_value,
+           "abs_diff": nan, "abs_ci_lower": nan, "abs_ci_upper": nan, "rel_lift": nan, "rel_ci_lower": nan,
+           "rel_ci_upper": nan, "p_value": nan, "prob_better": nan, "expected_loss": nan,
+           "direction": meta.direction, "margin": meta.margin, "guardrail": meta.guardrail, "cuped": bool(cuped),
+           "variance_reduction": nan}
+    if cuped:
+        row.update(raw_abs_diff=nan, raw_ci_lower=nan, raw_ci_upper=nan, raw_p_value=nan, n_covariates=k)
+    if sequential:
+        row.update(cs_lower=nan, cs_upper=nan, p_always_valid=nan)
+    return row
+
+
 FAMILIES = ("all", "metric")
 ADJUSTMENTS = ("cuped", "lin")
 LIFT_CIS = ("delta", "fieller")
@@ -896,7 +923,8 @@ def _row_key(values) -> str:
 
 def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha: float = 0.05,
                     correction: str = "holm", by=None, sequential: bool = False, n_opt=None,
-                    adjustment: str = "cuped", lift_ci: str = "delta", correction_family: str = "all") -> pd.DataFrame:
+                    adjustment: str = "cuped", lift_ci: str = "delta", correction_family: str = "all",
+                    arms=None) -> pd.DataFrame:
     """Compare every treatment variant with ``control`` from per-variant sufficient statistics.
 
     Parameters
@@ -936,6 +964,10 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         independent normal means (NaN bounds when the control mean is not clearly away from zero).
     correction_family : {'all', 'metric'}
         Adjust over everything (metrics x variants x segments) or separately within each metric.
+    arms : list of str, optional
+        Every arm of the experiment (:func:`compare` passes the arms with units). An arm without a row
+        for a metric (no measured unit: every value blank) gets a 'not measured' row (below). Default:
+        the arms in the summary; with ``by``, each segment's arms are those in its rows.
 
     Returns
     -------
@@ -947,7 +979,12 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
         flat prior, normal approximation: chance the variant is better, and the expected shortfall in
         the metric's units if it is shipped and is in fact worse), ``direction``, ``guardrail``,
         ``guardrail_breach``, ``decision`` ('win' | 'loss' | 'inconclusive' | 'guardrail breached' | 'blocked by guardrail': a
-        win of a variant that broke a guardrail in the same segment), ``cuped``,
+        win of a variant that broke a guardrail in the same segment | 'not measured': the control or the
+        variant has no measured unit for the metric, so ``n_control`` or ``n_variant`` is 0, the other
+        arm's value is shown and every estimate, interval and p-value is NaN, outside the correction
+        family; ``attrs['notes']`` holds a ``metric_not_measured_in_arm`` Note with ``metric``,
+        ``variant`` (the arm without units), ``control`` and ``segment`` ({column: value}, or None)),
+        ``cuped``,
         ``variance_reduction``. With covariates: ``raw_abs_diff``, ``raw_ci_lower``, ``raw_ci_upper``,
         ``raw_p_value`` (the unadjusted comparison beside the adjusted one) and ``n_covariates``. With
         ``sequential=True``: ``cs_lower``, ``cs_upper``, ``p_always_valid``. ``attrs['se']`` holds the
@@ -979,12 +1016,20 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
             raise cxdata.CXDataError("the summary has no 'kind' column: pass metrics= with the kinds.")
         s["kind"] = s["metric"].map(lambda name: info[name].kind)
     variants = set(s["variant"].astype(str))
-    if control not in variants:
+    arms = [str(a) for a in cxdata.as_list(arms)] if arms is not None else []
+    if control not in variants | set(arms):
         raise cxdata.CXDataError(f"control variant {control!r} not found; variants: {', '.join(sorted(variants))}.")
     z = stats.norm.ppf(1 - alpha / 2)
-    rows = []
+    rows, notes = [], []
     ses = {}
     any_adjusted = False
+    # the arms each metric is compared across: every arm (of the segment, with by); one without a row for
+    # a metric had no measured unit and gets a row without an estimate, never silently dropped
+    if by:
+        seg_arms = {(k if isinstance(k, tuple) else (k,)): list(dict.fromkeys(v.astype(str)))
+                    for k, v in s.groupby(by, sort=False)["variant"]}
+    else:
+        seg_arms = {(): list(dict.fromkeys([*s["variant"].astype(str), *arms]))}
     groups = s.groupby([*by, "metric"], sort=False) if by else s.groupby("metric", sort=False)
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
@@ -1024,8 +1069,17 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
             elif adjustment == "cuped":
                 var_y = (tot["syy"] - n_all * my ** 2) / (n_all - 1)
                 reduction = float(cxy @ th_y / var_y) if var_y > 0 else 0.0
+        seg = dict(zip(by, key[:-1]))
+        here = set(g["variant"].astype(str))
+        missing = [v for v in seg_arms.get(tuple(key[:-1]), []) if v not in here]
+        blank = dict(seg=seg, metric=metric_name, kind=kind, meta=meta, cuped=cuped, k=k, sequential=sequential)
+        notes += [note("metric_not_measured_in_arm", metric=metric_name, variant=v, control=control,
+                       segment=seg or None) for v in missing]
         ctrl = g[g["variant"].astype(str) == control]
-        if ctrl.empty:
+        if ctrl.empty:  # no control unit measured: each variant's own value, no comparison
+            rows += [_not_measured_row(**blank, variant=r["variant"], n_control=0, n_variant=int(r["n"]),
+                                       variant_value=scale * _plain_value(r, kind)) for _, r in g.iterrows()]
+            rows += [_not_measured_row(**blank, variant=v, n_control=0, n_variant=0) for v in missing if v != control]
             continue
         c = ctrl.iloc[0]
         if cuped and not classic:
@@ -1076,6 +1130,8 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
                          "p_value": p, "prob_better": prob_better, "expected_loss": scale * exp_loss,
                          "direction": meta.direction, "margin": meta.margin,
                          "guardrail": meta.guardrail, "cuped": bool(cuped), "variance_reduction": red, **extra})
+        rows += [_not_measured_row(**blank, variant=v, n_control=int(c["n"]), n_variant=0, control_value=scale * mc)
+                 for v in missing]
     out = pd.DataFrame(rows)
     if out.empty:
         raise cxdata.CXDataError(f"no treatment variant to compare with {control!r}.")
@@ -1103,6 +1159,7 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
     keys = [*by, "variant"]
     vetoed = out.groupby(keys, dropna=False, sort=False)["guardrail_breach"].transform("any").astype(bool)
     out.loc[vetoed & (out["decision"] == "win"), "decision"] = "blocked by guardrail"
+    out.loc[out["n_control"].eq(0) | out["n_variant"].eq(0), "decision"] = NOT_MEASURED
     cols = [*by, "metric", "kind", "variant", "n_control", "n_variant", "control_value", "variant_value",
             "abs_diff", "abs_ci_lower", "abs_ci_upper", "rel_lift", "rel_ci_lower", "rel_ci_upper", "p_value",
             "p_adjusted", "significant", "prob_better", "expected_loss", "direction", "guardrail", "margin",
@@ -1113,7 +1170,7 @@ def compare_summary(summary: pd.DataFrame, *, control: str, metrics=None, alpha:
     if sequential:
         cols += ["cs_lower", "cs_upper", "p_always_valid"]
     out = out.reindex(columns=cols)
-    out.attrs.update(alpha=alpha, correction=correction, control=control)
+    out.attrs.update(alpha=alpha, correction=correction, control=control, notes=notes)
     # standard errors for heterogeneity(): flat tuples (cheap for pandas to copy and compare with attrs)
     out.attrs["se"] = tuple(ses.values())
     out.attrs["se_keys"] = tuple(ses)
@@ -1197,8 +1254,9 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
                                  cap=cap, name=name)
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
                           by=by, sequential=sequential, n_opt=n_opt, adjustment=adjustment, lift_ci=lift_ci,
-                          correction_family=correction_family)
-    out.attrs["notes"] = ([late] if late else []) + list(summary.attrs.get("notes", []))
+                          correction_family=correction_family, arms=list(summary.attrs.get("arm_counts") or []))
+    out.attrs["notes"] = (([late] if late else []) + list(summary.attrs.get("notes", []))
+                          + list(out.attrs.get("notes", [])))
     out.attrs["as_of"] = as_of
     if cap is not None:
         caps = summary.attrs.get("caps", {})
@@ -1444,6 +1502,8 @@ def segment_explorer(result: pd.DataFrame, *, q: float = 0.05, family: str = "me
 
 #: The decision of every comparison of an experiment whose allocation check failed.
 NOT_INTERPRETABLE = "not interpretable"
+#: The decision of a comparison in which the control or the variant has no measured unit for the metric.
+NOT_MEASURED = "not measured"
 
 
 def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", variant: str = "variant",

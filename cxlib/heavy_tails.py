@@ -83,12 +83,13 @@ def parse_cap(cap="auto", quantile: float = RULE_QUANTILE) -> tuple[str, float |
 def _empty(mode, q) -> pd.DataFrame:
     out = pd.DataFrame({c: pd.Series(dtype="bool" if c in ("heavy", "cap_applied") else
                                      "object" if c in ("metric", "variant") else "float64") for c in COLUMNS})
-    out.attrs.update(notes=[], mode=mode, quantile=q, cap=None, covariate_caps={})
+    out.attrs.update(notes=[], mode=mode, quantile=q, cap=None, covariate_caps={}, as_of=None)
     return out
 
 
 def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str, metrics, covariates=None,
-          cap="auto", quantile: float = RULE_QUANTILE, name: str | None = None) -> pd.DataFrame:
+          cap="auto", quantile: float = RULE_QUANTILE, name: str | None = None, time: str | None = None,
+          as_of=None) -> pd.DataFrame:
     """Does capping each 'mean' metric at a high percentile move an arm's mean by more than half its
     standard error?
 
@@ -109,6 +110,11 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
         mean metric with a unit above it there; 'none' switches capping off (an empty result, no query).
     quantile : float
         The rule's percentile as a quantile (default 0.999).
+    time, as_of : optional
+        As for compare: the exposure time column (default the contract's 'exposure_time' when the table
+        has one; none: no unit is left out) and the analysis date (default
+        :func:`cxlib.data.default_as_of`). Units exposed after it are left out (the same helper as
+        compare, so the table counts the units the comparison counts), counted in one note.
 
     Returns
     -------
@@ -118,11 +124,12 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
         of the arm above it), ``shift_in_se`` = (mean - capped mean) / se, ``heavy`` (the metric meets
         the rule: a unit capped and a shift above 0.5 in some arm), ``cap_applied`` (the capped
         comparison covers the metric: heavy under 'auto'; under a fixed quantile, any unit above it).
-        ``attrs``: ``mode``, ``quantile``, ``cap`` (the quantile to pass to compare, or None),
+        ``attrs``: ``mode``, ``quantile``, ``cap`` (the quantile to pass to compare, or None), ``as_of``
+        (None without an exposure time column, or with capping off),
         ``covariate_caps`` ({metric: {covariate: threshold}}) and ``notes`` (a ``heavy_tail`` Note per
         heavy metric with ``metric``, ``cap_value``, ``quantile``, ``percentile``, ``arms`` (those
         moved beyond the rule), ``arm`` and ``max_shift`` (the largest move); a ``capped_covariate``
-        Note per covariate of a capped metric).
+        Note per covariate of a capped metric; first, the note on units exposed after ``as_of``, if any).
 
     Examples
     --------
@@ -133,6 +140,8 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
     if mode == "none" or not ms:
         return _empty(mode, q)
     control = str(control).strip()
+    # the units compare counts: those exposed by the analysis date (its own helper, so the two agree)
+    data, as_of, late = experiments._exposed_by(data, time, as_of, name)
     t = cxdata.as_table(data, name=name)
     cols = list(dict.fromkeys(c for m in ms for c in (m.column, *m.covariates)))
     cxdata.require_columns(t, [unit, variant, *cols], name=name)
@@ -166,7 +175,7 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
         raise cxdata.CXDataError(f"{label}: control arm '{control}' is not among the arms of column '{variant}' "
                                  f"({', '.join(sorted(names)[:10])}).", source=label, column=variant)
     arms = arms.assign(_o=[(v != control, v) for v in names]).sort_values("_o").reset_index(drop=True)
-    rows, notes, cov_caps = [], [], {}
+    rows, notes, cov_caps = [], ([late] if late else []), {}
     for i, m in enumerate(ms):
         n = pd.to_numeric(arms[f"n{i}"]).fillna(0).to_numpy(float)
         s, ss, cs, css = (pd.to_numeric(arms[f"{k}{i}"]).fillna(0).to_numpy(float) for k in ("s", "ss", "cs", "css"))
@@ -194,7 +203,7 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
                            percentile=100 * q) for x, v in cov_caps[m.name].items()]
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["n_capped"] = out["n_capped"].astype("int64")
-    out.attrs.update(notes=notes, mode=mode, quantile=q, covariate_caps=cov_caps,
+    out.attrs.update(notes=notes, mode=mode, quantile=q, covariate_caps=cov_caps, as_of=as_of,
                      cap=q if out["cap_applied"].any() else None)
     return out
 

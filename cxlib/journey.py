@@ -36,6 +36,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from cxlib import data as cxdata
+from cxlib import segments
 from cxlib import metrics
 from cxlib.cohorts import _wilson
 
@@ -171,12 +172,12 @@ def funnel(events, *, steps=DEFAULT_STEPS, customer: str = "customer_id", event:
     steps = [str(s) for s in steps]
     if len(steps) < 2:
         raise cxdata.CXDataError("a funnel needs at least two steps.")
-    by = cxdata.as_list(by)
     t = cxdata.as_table(events, name=name)
-    cxdata.require_columns(t, [customer, event, time, *by], name=name)
+    seg_notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[customer, event, time])
     t = cxdata.clean_timestamp(t, time, name=name)
     cut = cxdata.default_as_of(as_of, events)
-    notes = [n for n in [cxdata.after_as_of(t, [time], cut, name=name)] if n]
+    notes = [n for n in [cxdata.after_as_of(t, [time], cut, name=name)] if n] + seg_notes
     t = t.filter(t[time] <= cut.to_pydatetime())
     t = t.mutate(_ev=t[event].cast("string"))
     have = cxdata.to_pandas(t.filter(t["_ev"].isin(steps)).select("_ev").distinct(), name=name)["_ev"]
@@ -212,7 +213,7 @@ def funnel(events, *, steps=DEFAULT_STEPS, customer: str = "customer_id", event:
     out["suppressed"] = out["previous"] < max(min_n, 1)
     out.loc[out["suppressed"], ["conversion", "ci_lower", "ci_upper", "drop_off"]] = np.nan
     out = out[cols].sort_values([*by, "position"], kind="mergesort").reset_index(drop=True)
-    out.attrs.update({"as_of": cut, "notes": notes})
+    out.attrs.update({"as_of": cut, "notes": notes, "by": by})
     return out
 
 
@@ -342,9 +343,9 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     if start == end:
         raise cxdata.CXDataError(f"start and end are the same step ({start!r}).")
     within = [float(d) for d in cxdata.as_list(within)] if not isinstance(within, (int, float)) else [float(within)]
-    by = cxdata.as_list(by)
     t = cxdata.as_table(events, name=name)
-    cxdata.require_columns(t, [customer, event, time, *by], name=name)
+    seg_notes: list = []
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[customer, event, time])
     t = cxdata.clean_timestamp(t, time, name=name)
     cut = cxdata.default_as_of(as_of, events)
     late = cxdata.after_as_of(t, [time], cut, name=name)
@@ -433,7 +434,7 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
     order = [*by, *(["cohort"] if cohort else [])]
     out = out.sort_values(order, kind="mergesort").reset_index(drop=True) if order else out
     out.attrs.update({"unit": "hour", "as_of": data_end, "analysis_date": cut, "within_days": within,
-                      "notes": [n for n in (late, early) if n]})
+                      "notes": [n for n in (late, early) if n] + seg_notes, "by": by})
     return out
 
 
@@ -480,6 +481,7 @@ def step_conversion(events, *, steps=DEFAULT_STEPS, by=None, customer: str = "cu
     f = funnel(events, steps=steps, by=by, customer=customer, event=event, time=time, as_of=as_of, alpha=alpha,
                min_n=min_n, name=name)
     attrs = dict(f.attrs)
+    by = attrs.get("by", by)  # the segment columns as the table names them
     f["previous_step"] = f["position"].map(lambda p: steps[p - 2] if p > 1 else None)
     f = f[f["position"] > 1].rename(columns={"previous": "entered", "reached": "converted"})
     f["abandonment"] = 1 - f["conversion"]
@@ -536,6 +538,7 @@ def weakest_step(events, *, steps=DEFAULT_STEPS, by=None, as_of=None, alpha: flo
         conv = events
     else:
         conv = step_conversion(events, steps=steps, by=by, as_of=as_of, alpha=alpha, min_n=min_n, **columns)
+        by = conv.attrs.get("by", by)
     groups = conv.groupby(by, dropna=False, sort=True) if by else [((), conv)]
     rows = []
     for key, g in groups:

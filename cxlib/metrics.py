@@ -31,6 +31,8 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
+from cxlib import segments
+from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_start  # noqa: F401
 
 MIN_N = 30
 
@@ -43,8 +45,11 @@ __all__ = ["nps", "csat", "ces", "nps_counts", "nps_from_counts", "csat_counts",
 
 def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=None, week_start="monday",
              as_of=None):
-    """Open the source, check the columns, leave out answers after ``as_of``, bucket by period (in ``tz``,
-    weeks from ``week_start``); returns (table, group keys, facts for :func:`_counted`)."""
+    """Open the source, check the columns, read the segments (:func:`cxlib.segments.prepare`: named by
+    header text too, trimmed, case variants merged with a note), leave out answers after ``as_of``, bucket
+    by period (in ``tz``, weeks from ``week_start``); returns (table of answers, group keys, facts for
+    :func:`_counted`: ``every`` is the table before blank scores are left out, so that a segment value
+    whose scores are all blank is still a row, with ``n = 0``)."""
     week_start = _check_week_start(week_start)
     t = cxdata.as_table(data, name=name)
     as_of = cxdata.default_as_of(as_of, data)
@@ -54,9 +59,8 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
             raise cxdata.CXDataError(f"{cxdata.source_name(t, name)}: period= needs the time column: pass "
                                      "time='...' (no 'response_time' column).")
         time = "response_time"
-    need = [score, *by] + ([time] if time is not None else [])
-    cxdata.require_columns(t, need, name=name)
-    t = cxdata.check_segments(t, by, name=name)
+    seg_notes: list = []
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[score] + ([time] if time is not None else []))
     if "respondent_id" in t.columns:  # one answer per respondent: a duplicated export would count twice
         cxdata.check_unique(t, "respondent_id", name=name)
     t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
@@ -68,8 +72,10 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
     if period:
         t = t.mutate(period=period_start(t[time], period, week_start=week_start).cast("date"))
         keys.append("period")
+    every = t if by else None
     t = t.filter(t[score].notnull())
-    return t, keys, {"as_of": as_of, "notes": [late] if late else [], "time": time, "zone": zone}
+    return t, keys, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "time": time, "zone": zone,
+                     "by": by, "every": every, "score": score}
 
 
 def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
@@ -77,69 +83,31 @@ def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
     the same query, for the note on answers that end more than a period before ``as_of``."""
     if period:
         aggs["_cx_last"] = t[facts["time"]].max()
-    df = _aggregate(t, keys, **aggs)
+    df = _aggregate(t, keys, every=facts.get("every"), **aggs)
     notes = list(facts["notes"])
     if period:
         last = pd.to_datetime(df.pop("_cx_last")).max() if len(df) else None
         notes += [n for n in [cxdata.ends_early(t, last, cxdata.local_as_of(facts["as_of"], facts["zone"]),
                                                 period, name=name)] if n is not None]
-    df.attrs.update(as_of=facts["as_of"], notes=notes)
+    df.attrs.update(as_of=facts["as_of"], notes=notes, by=list(facts.get("by") or []))
     return df
 
 
-#: First day of a week for ``week_start=``: days to add before truncating to an ISO (Monday) week.
-WEEK_STARTS = {"monday": 0, "tuesday": 6, "wednesday": 5, "thursday": 4, "friday": 3, "saturday": 2, "sunday": 1}
-
-
-def _check_week_start(week_start) -> str:
-    ws = str(week_start).strip().lower() if week_start is not None else ""
-    if ws not in WEEK_STARTS:
-        raise cxdata.CXDataError(f"week_start must be one of {', '.join(WEEK_STARTS)}, not {week_start!r} "
-                                 "(e.g. week_start='sunday').")
-    return ws
-
-
-def _reporting_tz(t, tz):
-    """The time zone periods are cut in: ``tz`` (checked: an IANA name such as 'Europe/Berlin'), else the
-    source spec's ``tz:``, else None (UTC)."""
-    if tz is None:
-        from cxlib import sources
-
-        tz = sources.metadata(t).get("tz")
-        backend = getattr(t._find_backend(use_default=True), "name", "")
-        if backend not in ("duckdb", "pyspark"):  # no local-time conversion there: the spec's zone is
-            tz = None                             # not forced on it (an explicit tz= says why it can't)
-    if tz in (None, "", "UTC", "utc", "Z"):
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise cxdata.CXDataError(f"unknown time zone {tz!r}; use an IANA name such as 'Europe/Berlin' or "
-                                 "'America/New_York' (or 'UTC').") from None
-    return str(tz)
-
-
-def period_start(column, period: str, *, week_start: str = "monday"):
-    """First day of the ``period`` holding each (local, naive) time of an Ibis timestamp column.
-
-    As :func:`cxlib.data.period_start`, with weeks starting on ``week_start`` (any weekday name, default
-    Monday): the time is shifted forward by the days from ``week_start`` to the next Monday, truncated
-    to its ISO week, and shifted back, so a Sunday-start week runs Sunday 00:00 to Saturday 24:00.
-    """
-    ws = _check_week_start(week_start)
-    if period == "week" and WEEK_STARTS[ws]:
-        import ibis
-
-        shift = ibis.interval(days=WEEK_STARTS[ws])
-        return (column + shift).truncate("W") - shift
-    return cxdata.period_start(column, period)
-
-
-def _aggregate(t, keys, **aggs) -> pd.DataFrame:
+def _aggregate(t, keys, every=None, **aggs) -> pd.DataFrame:
+    """``aggs`` per group of ``keys``; with ``every`` (the rows before blank scores were left out), every
+    group of ``every`` is a row, its sums 0 where it has no answer (in the same query: a left join on the
+    keys, missing segment values matched as equal)."""
     expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+    if keys and every is not None:
+        seen = every.select(*keys).distinct()
+        found = expr.rename({f"_cx_k{i}": k for i, k in enumerate(keys)})
+        expr = seen.left_join(found, [seen[k].identical_to(found[f"_cx_k{i}"]) for i, k in enumerate(keys)])
+        expr = expr.select(*keys, *aggs)
     df = cxdata.to_pandas(expr)
+    if keys and every is not None:  # a group without answers: its counts and sums are 0, not missing
+        sums = [c for c in aggs if c != "_cx_last"]
+        df[sums] = df[sums].astype("float64").fillna(0)
+        df = df.astype({c: "int64" for c in sums if str(aggs[c].type()).startswith("int")})
     if "period" in df:
         df["period"] = pd.to_datetime(df["period"])
     return df.sort_values(keys).reset_index(drop=True) if keys else df
@@ -168,7 +136,7 @@ def wilson_interval(k, n, alpha: float = 0.05):
 
 
 def _suppress(df, cols, min_n):
-    small = df["n"] < min_n
+    small = (df["n"] < min_n) | (df["n"] == 0)  # no answers (a segment of blank scores): no estimate
     df["suppressed"] = small
     df.loc[small, cols] = np.nan
     return df
@@ -181,7 +149,9 @@ def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, pe
                name: str | None = None, as_of=None) -> pd.DataFrame:
     """Sufficient statistics for NPS per segment/period: ``n``, ``promoters``, ``passives``, ``detractors``.
 
-    Blank scores are not answers and are excluded (``n`` counts answers). Scores must be integers 0-10.
+    Blank scores are not answers and are excluded (``n`` counts answers); a segment value whose scores are
+    all blank is still a row, with ``n`` = 0 (suppressed by the ``*_from_counts`` step), never dropped in
+    silence. Scores must be integers 0-10.
     With ``weights`` (a column of survey weights >= 0, required on every answered row) the engine also
     sums ``weight_sum`` (sum w), ``weight_sq_sum`` (sum w^2), ``promoters_weighted`` and
     ``detractors_weighted`` (sum of w over promoters / detractors); see :func:`nps_from_counts`.
@@ -294,7 +264,9 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
     score : str
         The 0-10 'how likely are you to recommend us' column; blanks are not answers.
     by : str or list of str, optional
-        Segment columns: one row per segment.
+        Segment columns: one row per segment (:func:`cxlib.segments.prepare`: a column may be named by the
+        export's header text; values trimmed, case variants merged with a ``segment_case_merged`` note; a
+        value whose scores are all blank is a row with ``n`` = 0, suppressed).
     time, period : str, optional
         Timestamp column (default 'response_time' when ``period`` is given) and 'day' | 'week' (starting
         ``week_start``) | 'month' | 'quarter' | 'year': one row per period (column ``period``, its first
@@ -633,12 +605,12 @@ def compare_periods(data, *, score: str = "nps", time: str = "response_time", pe
     --------
     >>> compare_periods("data/sample/responses.csv", current="2026-11-16")  # doctest: +SKIP
     """
-    by = cxdata.as_list(by)
     counts = nps_counts(data, score=score, by=by, time=time, period=period, tz=tz, week_start=week_start,
                         name=name, as_of=as_of)
-    if counts.empty:
+    by = counts.attrs["by"]  # the segment columns, as the table names them
+    if not (counts["n"] > 0).any():
         raise cxdata.CXDataError(f"{name or 'data'}: no answers in {score!r} to compare.")
-    periods = sorted(counts["period"].unique())
+    periods = sorted(counts.loc[counts["n"] > 0, "period"].unique())  # a period of blank scores only is none
     cur = pd.Timestamp(current) if current is not None else pd.Timestamp(periods[-1])
     if cur not in set(pd.to_datetime(periods)):
         raise cxdata.CXDataError(f"{name or 'data'}: no answers in the {period} starting {cur.date()} "

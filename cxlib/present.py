@@ -1124,14 +1124,19 @@ def experiment_table(result: pd.DataFrame, *, by: str | None = None, labels: dic
     --------
     >>> experiment_table(experiments.compare(df, control="control", metrics=metrics))  # doctest: +SKIP
     """
+    control = label(result.attrs.get("control", "control"), labels)
+
     def diff(r):
+        if _exp_unmeasured(r):  # an arm without units: the reason in words, no number
+            return _exp_unmeasured_words(r, control, labels, first=True)
         kind = _EXP_KINDS.get(r["kind"], ("number", "signed"))[1]
         opts = {"digits": 2} if kind == "pp" else {}
         return interval(r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"], kind=kind, **opts)
 
     r = result.assign(_diff=[diff(x) for _, x in result.iterrows()],
                       _metric=[label(m, labels) for m in result["metric"]],
-                      _decision=result["decision"].map(_DECISIONS).fillna(result["decision"]))
+                      _decision=[_DECISIONS[NOT_MEASURED] if _exp_unmeasured(x) else
+                                 _DECISIONS.get(x["decision"], x["decision"]) for _, x in result.iterrows()])
     keys = [by] if by else []
     cols = {"_metric": "text", "variant": "label", **_key_roles(r, keys), "_diff": "text", "rel_lift": "lift",
             "p_adjusted": "p_value", "_decision": "text"}
@@ -1457,7 +1462,8 @@ def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | 
         else:
             items.append(text("Allocation check passed: unit counts match the plan (SRM p {}).",
                               _p_phrase(srm_result.p_value)))
-    order = {"guardrail breached": 0, "blocked by guardrail": 1, "win": 1, "loss": 2, "inconclusive": 3}
+    order = {"guardrail breached": 0, "blocked by guardrail": 1, "win": 1, "loss": 2, "inconclusive": 3,
+             "not measured": 5}
     control = label(result.attrs.get("control", "control"), labels)
     ranked = result.assign(_o=result["decision"].map(order).fillna(4)).sort_values("_o", kind="mergesort")
     for _, r in ranked.iterrows():
@@ -1465,6 +1471,10 @@ def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | 
         what = text("<strong>{}</strong> vs {} on <strong>{}</strong>", label(r["variant"], labels), control,
                     label(r["metric"], labels))
         opts = {"digits": 2} if dk == "pp" else {}
+        if _exp_unmeasured(r):  # no estimate to call anything, SRM or not
+            items.append(text("Not measured: {}: {} (n = {} vs {}).", what, _exp_unmeasured_words(r, control, labels),
+                              count(r["n_variant"]), count(r["n_control"])))
+            continue
         ci = text("{} (95% CI {}), relative {} (adjusted p {}; n = {} vs {})",
                   format_value(r["abs_diff"], dk, **_est_options(r["abs_diff"], dk, opts)),
                   interval_range(r["abs_diff"], r["abs_ci_lower"], r["abs_ci_upper"], kind=dk, **opts),
@@ -1649,6 +1659,27 @@ def note_text(note) -> Text | str:
     if template is None:  # a code without words yet: say the code and its values, never drop it
         return text("{}: {}", label(code), ", ".join(f"{k} {v}" for k, v in values.items()))
     return text(template, **values)
+
+
+def rows_after_as_of_words(n) -> Text:
+    """Words for a ``rows_after_as_of`` note (:func:`cxlib.data.after_as_of`): per column, the rows dated
+    after the analysis date (the moment with its time: "after 6 Dec 2026 00:00") with example rows; rows
+    dated later are left out, and a later end (the note's ``ends``: an end, a resolution, a reply) has
+    not happened by then, so the record counts as still active or open. Escaped."""
+    counts = dict(n.get("counts") or {})
+    examples = dict(n.get("examples") or {})
+    ends = [c for c in (n.get("ends") or []) if c in counts]
+    ts = pd.Timestamp(n.get("as_of"))
+    at = f"{date(ts, 'day')} {ts:%H:%M}"
+    parts = "; ".join(f"{count(k)} row{'s' if k != 1 else ''} with '{c}' after {at}"
+                      + (f" ({examples[c]})" if examples.get(c) else "") for c, k in counts.items())
+    what = (["rows dated later are left out"] if any(c not in ends for c in counts) else [])
+    named = " or ".join("'" + c + "'" for c in ends)
+    what += [f"a later {named} has not happened by then, so the record counts as still active or open"] if ends else []
+    return text("{}: {}. The analysis date is {}: {}.", n.get("table"), parts, date(ts, "day"), "; ".join(what))
+
+
+NOTE_TEXT["rows_after_as_of"] = rows_after_as_of_words
 
 
 def data_notes(*results) -> Text:
@@ -3067,11 +3098,47 @@ def nps_proposed_quotes(proposed: pd.DataFrame, *, comment: str = "comment", sco
 # the decision the page shows when the allocation check failed (compare() itself does not know about SRM)
 NOT_INTERPRETABLE = "not interpretable"
 _DECISIONS.setdefault(NOT_INTERPRETABLE, "Not interpretable: sample ratio mismatch")
+# an arm without a measured unit for the metric (experiments.NOT_MEASURED): no estimate to call anything
+NOT_MEASURED = "not measured"
+_DECISIONS.setdefault(NOT_MEASURED, "Not measured: no units measured in an arm")
 _EXP_VERDICTS = {"win": "Win: better beyond noise", "loss": "Loss: worse beyond noise",
              "inconclusive": "Inconclusive: within noise",
              "guardrail breached": "Guardrail broken: worse beyond noise",
              "blocked by guardrail": "Better, but blocked: a guardrail broke",
-             NOT_INTERPRETABLE: "Not interpretable: sample ratio mismatch"}
+             NOT_INTERPRETABLE: "Not interpretable: sample ratio mismatch",
+             NOT_MEASURED: "Not measured: no estimate"}
+
+
+def _exp_unmeasured(r) -> bool:
+    """Whether a comparison row has an arm without a measured unit (n = 0): it has no estimate, whatever
+    its decision says (a failed allocation check makes every decision 'not interpretable')."""
+    return _num(r.get("n_variant")) == 0 or _num(r.get("n_control")) == 0
+
+
+def _exp_unmeasured_words(r, control: str = "control", labels: dict | None = None, *, first: bool = False) -> str:
+    """'no units measured in Treatment' (plain text, escaped where it is used) for a row of
+    :func:`_exp_unmeasured`; ``control`` is its label; ``first`` starts it with a capital."""
+    none_v, none_c = _num(r.get("n_variant")) == 0, _num(r.get("n_control")) == 0
+    arm = label(r["variant"], labels)
+    s = (f"no units measured in {arm} or {control}" if none_v and none_c
+         else f"no units measured in {arm if none_v else control}")
+    return s[:1].upper() + s[1:] if first else s
+
+
+def metric_not_measured_words(n) -> Text:
+    """Words for a ``metric_not_measured_in_arm`` note (:func:`cxlib.experiments.compare_summary`): the
+    metric, the arm without a measured unit and, with segments, the segment."""
+    seg = n.get("segment") or {}
+    where = (text(" in the segment {}", ", ".join(f"{label(k)}: {label(v)}" for k, v in seg.items())) if seg
+             else text(""))
+    arm, control = n.get("variant"), n.get("control")
+    against = (text("no variant is compared with it") if arm == control
+               else text("it is not compared with {}", label(control)))
+    return text("{} has no units measured in {}{} (every unit there has it blank), so {}: its row shows no "
+                "estimate.", label(n.get("metric")), label(arm), where, against)
+
+
+NOTE_TEXT["metric_not_measured_in_arm"] = metric_not_measured_words
 
 
 def experiment_as_read(result: pd.DataFrame, srm_result=None) -> pd.DataFrame:
@@ -3142,6 +3209,11 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
     figs = []
     rows = r_all[r_all["metric"] == primary]
     for _, r in rows.head(max_variants).iterrows():
+        if _exp_unmeasured(r):
+            figs.append(Figure(f"{label(r['variant'], labels)} vs {control}: {label(primary, labels)}",
+                               "Not measured", "", _exp_unmeasured_words(r, control, labels, first=True),
+                               f"No estimate (n = {count(r['n_variant'])} vs {count(r['n_control'])})"))
+            continue
         c = _exp_cells(r)
         nps_kind = r["kind"] == "nps"
         value = c["diff"] if nps_kind else c["lift"]
@@ -3165,10 +3237,15 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
                 c = _exp_cells(b)
                 said.append(f"{label(b['variant'], labels)}: {label(b['metric'], labels)} {c['diff']} "
                             f"(95% CI {c['diff_ci']})")
+            gaps = [x for _, x in guard.iterrows() if _exp_unmeasured(x)]
+            said += [f"{label(x['variant'], labels)}: {label(x['metric'], labels)} not measured "
+                     f"({_exp_unmeasured_words(x, control, labels)})" for x in gaps]
             figs.append(Figure(f"Guardrails ({names})",
-                               "All held" if broken.empty else f"{count(len(broken))} broken",
+                               ("All held" if not gaps else "Not all measured") if broken.empty
+                               else f"{count(len(broken))} broken",
                                f"of {count(len(guard))} checks", "; ".join(said),
-                               "No guardrail got worse beyond noise." if broken.empty
+                               ("No guardrail got worse beyond noise." if not gaps else
+                                "No measured guardrail got worse beyond noise.") if broken.empty
                                else "Worse beyond noise (95% interval entirely on the bad side)."))
     if srm_result is not None:
         t = srm_result.table
@@ -3204,6 +3281,11 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
     broken_srm = srm_result is not None and srm_result.mismatch
     items = []
     for _, r in rows.iterrows():
+        if _exp_unmeasured(r):
+            items.append(text("<strong>{}</strong> on {}: not measured, {} (n = {} vs {}), so there is no estimate.",
+                              label(r["variant"], labels), metric, _exp_unmeasured_words(r, control, labels),
+                              count(r["n_variant"]), count(r["n_control"])))
+            continue
         c = _exp_cells(r)
         nums = text("{} relative (95% CI {}), {} (95% CI {}); {} vs {} in {}; adjusted p {}, n = {} vs {}",
                     c["lift"], c["lift_ci"], c["diff"], c["diff_ci"], c["variant_value"], c["control_value"],
@@ -3225,9 +3307,17 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
         items.append(text("<strong>Guardrail broken</strong>: {} made {} worse: {} (95% CI {}), {} relative "
                           "(95% CI {}); p {} before adjustment.", label(b["variant"], labels),
                           label(b["metric"], labels), c["diff"], c["diff_ci"], c["lift"], c["lift_ci"], c["p_raw"]))
-    if not guard.empty and breaches.empty and not broken_srm:
+    # a guardrail with an arm without units cannot have held: it is said as not measured, not as held
+    unmeasured = pd.Series([_exp_unmeasured(x) for _, x in r_all.iterrows()], index=r_all.index, dtype=bool)
+    held = guard[~unmeasured.reindex(guard.index, fill_value=False)]
+    if not held.empty and breaches.empty and not broken_srm:
         items.append(text("No guardrail ({}) got worse beyond noise.",
-                          ", ".join(label(m, labels) for m in guard["metric"].unique())))
+                          ", ".join(label(m, labels) for m in held["metric"].unique())))
+    gaps = r_all[unmeasured & (r_all["metric"] != primary)]
+    if not gaps.empty:
+        items.append(text("Not measured, so no estimate: {}.", "; ".join(
+            f"{label(g['metric'], labels)} for {label(g['variant'], labels)} "
+            f"({_exp_unmeasured_words(g, control, labels)})" for _, g in gaps.iterrows())))
     others = r_all[(r_all["metric"] != primary) & r_all["decision"].isin(["win", "loss", "blocked by guardrail"])]
     if not others.empty:
         said = Markup("; ").join(
@@ -3244,14 +3334,17 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
     else:
         verdicts = Markup(", ").join(
             text("{} {}", label(r["variant"], labels),
+                 "was not measured (" + _exp_unmeasured_words(r, control, labels) + ")" if _exp_unmeasured(r) else
                  {"win": "won", "loss": "lost", "guardrail breached": "got worse",
                   "blocked by guardrail": "improved but broke a guardrail"}.get(r["decision"],
                                                                                  "was inconclusive"))
             for _, r in rows.iterrows())
         if guard.empty:
             tail = text("")
+        elif breaches.empty and held.empty:
+            tail = text(" No guardrail was measured in every arm.")
         elif breaches.empty:
-            tail = text(" No guardrail broke.")
+            tail = text(" No guardrail broke." if len(held) == len(guard) else " No measured guardrail broke.")
         else:
             tail = text(" Guardrail broken: {}.", Markup(", ").join(
                 text("{} on {}", label(b["variant"], labels), label(b["metric"], labels))
@@ -3405,8 +3498,11 @@ def experiment_segment_answer(by_segment: pd.DataFrame, *, segment: str, primary
     r_all = experiment_as_read(by_segment, srm_result)
     primary = _exp_primary(r_all, primary)
     items = []
+    control = label(by_segment.attrs.get("control", "control"), labels)
     for v, g in r_all[r_all["metric"] == primary].groupby("variant", sort=False):
         parts = Markup("; ").join(
+            text("{} not measured ({})", label(r[segment], labels), _exp_unmeasured_words(r, control, labels))
+            if _exp_unmeasured(r) else
             text("{} {} ({}, 95% CI {})", label(r[segment], labels),
                  {"win": "better beyond noise", "loss": "worse beyond noise",
                   "guardrail breached": "worse beyond noise",
@@ -3509,17 +3605,27 @@ def experiment_overview(result: pd.DataFrame, *, labels: dict | None = None) -> 
     if (result["decision"] == NOT_INTERPRETABLE).all():
         return paragraph("Not one of the {} comparisons can be read as a result: the allocation check failed. The "
                          "numbers below are measurements only.", count(n))
+    control = label(result.attrs.get("control", "control"), labels)
+    gaps = [r for _, r in result.iterrows() if _exp_unmeasured(r)]
+    unmeasured = (text(" {} could not be measured, so {} no estimate: {}.",
+                       f"{count(len(gaps))} comparison{'s' if len(gaps) != 1 else ''}",
+                       "they have" if len(gaps) != 1 else "it has",
+                       "; ".join(f"{label(r['variant'], labels)} on {label(r['metric'], labels)} "
+                                 f"({_exp_unmeasured_words(r, control, labels)})" for r in gaps))
+                  if gaps else text(""))
     moved = result[result["decision"].isin(["win", "loss", "guardrail breached", "blocked by guardrail"])]
     if moved.empty:
-        return paragraph("Not one of the {} comparisons ({}) moved beyond noise.", count(n), _exp_family(result))
+        return paragraph("Not one of the {} comparisons ({}) moved beyond noise.{}", count(n), _exp_family(result),
+                         unmeasured)
     said = Markup("; ").join(
         text("{} {} on {} ({})", label(r["variant"], labels),
              {"win": "better", "blocked by guardrail": "better (blocked by its broken guardrail)"}.get(
                  r["decision"], "worse"), label(r["metric"], labels), _exp_cells(r)["head"])
         for _, r in moved.iterrows())
     return paragraph("{} of the {} comparisons ({}) moved beyond noise (p-values adjusted for "
-                     "the number of comparisons; guardrails judged before adjustment): {}. The rest are within noise.",
-                     count(len(moved)), count(n), _exp_family(result), said)
+                     "the number of comparisons; guardrails judged before adjustment): {}. The rest are {}.{}",
+                     count(len(moved)), count(n), _exp_family(result), said,
+                     "within noise" if not gaps else "within noise or not measured", unmeasured)
 
 
 def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None) -> Text:
@@ -3536,7 +3642,7 @@ def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None)
 
 _EXP_SHORT = {"win": "Win", "loss": "Loss", "inconclusive": "Within noise", "guardrail breached": "Guardrail broken",
               "blocked by guardrail": "Better, blocked by guardrail",
-              NOT_INTERPRETABLE: "Not interpretable (SRM)"}
+              NOT_INTERPRETABLE: "Not interpretable (SRM)", NOT_MEASURED: "Not measured"}
 
 
 def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, primary: str | None = None,
@@ -3557,7 +3663,11 @@ def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, pri
     r = result.assign(_o=[(0 if m == primary else 2 if g else 1, order[m]) for m, g in zip(result["metric"], guard)])
     r = r.sort_values(["_o", *([by] if by else [])], kind="mergesort")
 
+    control = label(result.attrs.get("control", "control"), labels)
+
     def verdict(x):
+        if _exp_unmeasured(x):  # no estimate: the reason in words, no p-value
+            return f"{_EXP_SHORT[NOT_MEASURED]}: {_exp_unmeasured_words(x, control, labels)}"
         word = _EXP_SHORT.get(x["decision"], label(x["decision"]))
         if x["decision"] == NOT_INTERPRETABLE:
             return word
@@ -3576,14 +3686,15 @@ def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, pri
                         for _, x in r.iterrows()],
                  _diff=[diff(x) for _, x in r.iterrows()],
                  _verdict=[verdict(x) for _, x in r.iterrows()])
-    control = label(result.attrs.get("control", "control"), labels)
     return table(r, columns={"_group": "text", "variant": "label", "_lift": "text", "_diff": "text",
                              "_verdict": "text"}, groups="_group", title=title, subtitle=subtitle,
                  labels={**(labels or {}), "variant": "Variant", "_lift": "Relative change",
                          "_diff": f"Difference vs {control}", "_verdict": "Result"},
                  notes=[text("Brackets: 95% confidence intervals. p-values adjusted for the {} comparisons "
                              "({}); a guardrail is broken when its interval lies entirely on the bad side, "
-                             "before adjustment.", count(len(result)),
+                             "before adjustment.",
+                             # rows not measured have no p-value and are not in the family
+                             count(len(result) - sum(_exp_unmeasured(x) for _, x in result.iterrows())),
                              label(result.attrs.get("correction", "holm")).replace("Fdr bh", "Benjamini-Hochberg")
                              if result.attrs.get("correction", "holm") != "none" else "no adjustment")])
 
@@ -3791,7 +3902,9 @@ def experiment_explorer_table(explored: pd.DataFrame, *, primary: str | None = N
     r = r.assign(
         _group=[names.get(x["metric"], label(x["metric"], labels)) + " · " + _exp_segment_key(x, by, labels)
                 for _, x in r.iterrows()],
-        _raw=[_experiment_diff_text(x["kind"], x["abs_diff"], x["abs_ci_lower"], x["abs_ci_upper"])
+        _raw=[_exp_unmeasured_words(x, label(explored.attrs.get("control", "control"), labels), labels, first=True)
+              if _exp_unmeasured(x) else
+              _experiment_diff_text(x["kind"], x["abs_diff"], x["abs_ci_lower"], x["abs_ci_upper"])
               for _, x in r.iterrows()],
         _shrunk=[_experiment_diff_text(x["kind"], x["shrunk_diff"], x["shrunk_ci_lower"], x["shrunk_ci_upper"])
                  if s else MISSING for (_, x), s in zip(r.iterrows(), shrunk)],
@@ -3818,7 +3931,13 @@ def experiment_quantile_answer(result: pd.DataFrame, *, srm_result=None, labels:
     """Plain-language reading of quantile metrics (``kind='quantile'``: median, p90 ...) compared between
     arms: the quantile in each arm and the difference with its 95% interval, per variant."""
     items = []
+    control = label(result.attrs.get("control", "control"), labels)
     for _, r in result.iterrows():
+        if _exp_unmeasured(r):
+            items.append(text("<strong>{}</strong>, {}: not measured, {}, so there is no difference to show.",
+                              label(r["variant"], labels), label(r["metric"], labels),
+                              _exp_unmeasured_words(r, control, labels)))
+            continue
         verdict = {"win": "better beyond noise", "loss": "worse beyond noise",
                    "guardrail breached": "worse beyond noise (guardrail broken)",
                    "blocked by guardrail": "better beyond noise, but blocked by a broken guardrail",

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from cxlib import data as cxdata
+from cxlib import segments
 
 __all__ = ["net_revenue_retention", "PERIOD_MONTHS"]
 
@@ -102,11 +103,11 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
     """
     if period not in PERIOD_MONTHS:
         raise cxdata.CXDataError(f"period must be one of {', '.join(PERIOD_MONTHS)}, not {period!r}.")
-    by = cxdata.as_list(by)
     t = cxdata.as_table(mrr_history, name=name)
-    cxdata.require_columns(t, [customer, time, mrr, *by], name=name,
+    cxdata.require_columns(t, [customer, time, mrr], name=name,
                            roles={customer: "customer", time: "time", mrr: "mrr"})
-    t = cxdata.check_segments(t, by, name=name)
+    seg_notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes)
     t = cxdata.clean_numeric(t, mrr, lo=0, name=name)
     t = cxdata.clean_timestamp(t, time, name=name)
     cxdata.check_not_empty(t, name=name)
@@ -184,7 +185,7 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
     # a month's row is that whole month's MRR, so a period is complete by the analysis date alone
     data_end = cxdata.last_record(t, [time], as_of, name=name)
     early = cxdata.ends_early(t, data_end, as_of, "month", name=name)
-    out.attrs.update(period=period, rolling=rolling, as_of=as_of, data_end=data_end, notes=[early] if early else [],
+    out.attrs.update(period=period, rolling=rolling, as_of=as_of, data_end=data_end, notes=seg_notes + ([early] if early else []),
                      method="ratio of customer sums; delta-method (linearisation) 95% interval, customer as unit")
     return out
 

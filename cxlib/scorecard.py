@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from cxlib import data as cxdata
+from cxlib import segments as cxseg
 from cxlib import metrics, support, themes
 from cxlib.notes import note
 
@@ -200,9 +201,9 @@ def segment_table(responses, *, week=None, by=("channel", "plan", "region", "tou
     t0 = cxdata.as_table(responses, name=name)
     as_of = cxdata.default_as_of(as_of, responses)
     w = _week(week, t0, as_of, tz=tz, week_start=week_start)
-    by = cxdata.as_list(by)
-    cxdata.require_columns(t0, [score, *by], name=name)
-    t, zone, late = _local(t0, time, tz, name, as_of)
+    seg_notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
+    t, by = cxseg.prepare(t0, by, name=name, notes=seg_notes, need=[score])
+    t, zone, late = _local(t, time, tz, name, as_of)
     t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
     t = t.filter(t[score].notnull())
     # every value each segment column has up to the analysis date, in one query: an absent value is n = 0
@@ -210,7 +211,7 @@ def segment_table(responses, *, week=None, by=("channel", "plan", "region", "tou
                                            for i, b in enumerate(by)}), name=name).iloc[0] if by else None
     t = t.filter((t[time] >= w.to_pydatetime()) & (t[time] < (w + pd.Timedelta(weeks=1)).to_pydatetime()))
     cols = ["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed"]
-    notes = [late] if late else []
+    notes = ([late] if late else []) + seg_notes
     n_week = int(cxdata.to_pandas(t.count(), name=name))
     if n_week == 0:
         out = pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(week=pd.Series(dtype="object"))
@@ -491,10 +492,10 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
     as_of = cxdata.default_as_of(as_of, responses)
     t = cxdata.as_table(responses, name=name)
     w = _week(week, t, as_of, tz=tz, week_start=week_start)
-    cxdata.require_columns(t, [time, score, *by_cols], name=name)
-    t = cxdata.check_segments(t, by_cols, name=name)
+    seg_notes: list = []
+    t, by_cols = cxseg.prepare(t, by_cols, name=name, notes=seg_notes, need=[time, score])
     t, _, late = _local(t, time, tz, name, as_of)
-    notes = [late] if late else []
+    notes = ([late] if late else []) + seg_notes
     if metric == "nps":
         t = cxdata.clean_numeric(t, score, lo=0, hi=10, integer=True, name=name)
         s = t[score]

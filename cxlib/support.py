@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from cxlib import data as cxdata
+from cxlib import segments
 from cxlib import metrics
 from cxlib.cohorts import _wilson
 
@@ -45,9 +46,8 @@ def _add_period(t, column: str, period: str, *, tz=None, week_start="monday", na
 
 def _open(tickets, columns: dict, by, name):
     t = cxdata.as_table(tickets, name=name)
-    by = cxdata.as_list(by)
-    needed = [columns["created"], *by]
-    cxdata.require_columns(t, needed, name=name)
+    notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
+    t, by = segments.prepare(t, by, name=name, notes=notes, need=[columns["created"]])
     t = cxdata.clean_timestamp(t, columns["created"], name=name)
     for role in ("first_response", "resolved"):
         col = columns.get(role)
@@ -56,7 +56,7 @@ def _open(tickets, columns: dict, by, name):
             cxdata.check_order(t, columns["created"], col, name=name)
     if "ticket_id" in t.columns:
         cxdata.check_unique(t, "ticket_id", name=name)
-    return t, by
+    return t, by, notes
 
 
 def durations(tickets, *, measure: str = "first_response", created: str = "created_at",
@@ -83,7 +83,7 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
     if measure not in MEASURES:
         raise cxdata.CXDataError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}.")
     cols = {"created": created, "first_response": first_response, "resolved": resolved}
-    t, by = _open(tickets, cols, by, name)
+    t, by, seg_notes = _open(tickets, cols, by, name)
     end_col = cols[MEASURES[measure][1]]
     cxdata.require_columns(t, [end_col], name=name)
     as_of = cxdata.default_as_of(as_of, tickets)
@@ -106,7 +106,7 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
     out = out.sort_values([*keys, "seconds"]).reset_index(drop=True)
-    out.attrs.update(as_of=as_of, notes=[late] if late else [])
+    out.attrs.update(as_of=as_of, notes=([late] if late else []) + seg_notes, by=by)
     return out
 
 
@@ -145,7 +145,7 @@ def response_times(tickets, *, measure: str = "first_response", by="channel", pe
     scale = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}[unit]
     counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, as_of=as_of,
                        **columns)
-    keys = [*cxdata.as_list(by), *(["period"] if period else [])]
+    keys = [*counts.attrs.get("by", cxdata.as_list(by)), *(["period"] if period else [])]
     rows = []
     groups = counts.groupby(keys, dropna=False) if keys else [((), counts)]
     for key, g in groups:
@@ -210,8 +210,8 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
     >>> support.repeat_contact_rate("data/sample/tickets.csv", as_of="2026-10-31")  # doctest: +SKIP
     """
     t = cxdata.as_table(tickets, name=name)
-    by = cxdata.as_list(by)
-    cxdata.require_columns(t, [customer, created, *by], name=name)
+    seg_notes: list = []
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[customer, created])
     t = cxdata.clean_timestamp(t, created, name=name)
     cut = cxdata.default_as_of(as_of, tickets)
     late = cxdata.after_as_of(t, [created], cut, name=name)
@@ -236,7 +236,7 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
     out["ci_lower"], out["ci_upper"] = _wilson(out["repeats"], out["n"], alpha)
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
-    out.attrs.update(within_days=within_days, as_of=cut, notes=[late] if late else [])
+    out.attrs.update(within_days=within_days, as_of=cut, notes=([late] if late else []) + seg_notes)
     return out.sort_values(keys).reset_index(drop=True) if keys else out
 
 
@@ -249,8 +249,8 @@ def reopen_rate(tickets, *, reopened: str = "reopened", resolved: str = "resolve
     :func:`cxlib.data.default_as_of`) are left out, a later resolution being none yet on that date;
     counted in one note (``attrs['notes']``; ``attrs['as_of']``)."""
     t = cxdata.as_table(tickets, name=name)
-    by = cxdata.as_list(by)
-    cxdata.require_columns(t, [reopened, resolved, *by], name=name)
+    seg_notes: list = []
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[reopened, resolved])
     t = cxdata.clean_binary(t, reopened, name=name)
     dated = [c for c in dict.fromkeys((created, resolved)) if c in t.columns]
     for c in dated:
@@ -266,5 +266,5 @@ def reopen_rate(tickets, *, reopened: str = "reopened", resolved: str = "resolve
     out["reopen_rate"] = out["reopened"] / out["n"]
     out["ci_lower"], out["ci_upper"] = _wilson(out["reopened"], out["n"], alpha)
     out = out.sort_values(by).reset_index(drop=True) if by else out
-    out.attrs.update(as_of=as_of, notes=[late] if late else [])
+    out.attrs.update(as_of=as_of, notes=([late] if late else []) + seg_notes)
     return out

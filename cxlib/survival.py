@@ -31,6 +31,7 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
 from cxlib import data as cxdata
+from cxlib import segments
 from cxlib.cohorts import _as_of
 
 __all__ = ["lifetimes", "kaplan_meier", "median_survival", "logrank", "summarize", "UNITS"]
@@ -80,10 +81,11 @@ def lifetimes(data, *, duration: str | None = None, event: str | None = None, st
         counts = counts.drop(columns="_last")
     if (counts["time"] < 0).any():
         raise cxdata.CXDataError(f"{plan['label']}: some lifetimes are negative (end before start).")
+    by = plan["by"]  # the segment columns as the table names them (``attrs['by']``)
     counts = counts.sort_values([*by, "time", "event"]).reset_index(drop=True)
     early = cxdata.ends_early(None, last, as_of, "month", name=plan["label"]) if as_of is not None else None
-    counts.attrs["notes"] = [n for n in (plan["late"], early) if n]
-    counts.attrs.update(as_of=as_of, data_end=last)
+    counts.attrs["notes"] = [n for n in (plan["late"], early) if n] + list(plan["segment_notes"])
+    counts.attrs.update(as_of=as_of, data_end=last, by=by)
     return counts
 
 
@@ -91,11 +93,11 @@ def _lifetimes_plan(t, data, *, duration, event, start, end, as_of, unit, by, cu
     """The checks of :func:`lifetimes` and its counts query (not executed): ``counts`` (expression),
     ``late`` (the note on rows after ``as_of``, or None), ``label``, ``named`` (the query names its
     columns 'time' and 'event')."""
-    late = None
+    late, seg_notes = None, []  # segments: named as the export shows them, trimmed, case variants merged
     if duration is not None:
         if event is None:
             raise cxdata.CXDataError("duration= needs event= (1 = churned, 0 = still active / censored).")
-        cxdata.require_columns(t, [duration, event, *by], name=name)
+        t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[duration, event])
         t = cxdata.clean_numeric(t, duration, lo=0, required=True, name=name)
         t = cxdata.clean_binary(t, event, name=name)
         t = t.mutate(_time=t[duration], _event=t[event].cast("int64"))
@@ -103,7 +105,7 @@ def _lifetimes_plan(t, data, *, duration, event, start, end, as_of, unit, by, cu
         if start is None:
             raise cxdata.CXDataError("give duration= and event=, or start= (and end=) timestamps.")
         cols = [start] + ([end] if end else [])
-        cxdata.require_columns(t, [*cols, *by], name=name)
+        t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=cols)
         t = cxdata.clean_timestamp(t, start, name=name)
         if end:
             t = cxdata.clean_timestamp(t, end, required=False, name=name)
@@ -141,7 +143,8 @@ def _lifetimes_plan(t, data, *, duration, event, start, end, as_of, unit, by, cu
         counts = t.group_by([*by, t["_time"].name("time"), t["_event"].name("event")]).aggregate(n=t.count(), **last)
     else:
         counts = t.group_by([*by, "_time", "_event"]).aggregate(n=t.count(), **last)
-    return {"counts": counts, "late": late, "label": cxdata.source_name(t, name), "named": named}
+    return {"counts": counts, "late": late, "label": cxdata.source_name(t, name), "named": named, "by": by,
+            "segment_notes": seg_notes}
 
 
 def _timestamp_literal(t, cut):
@@ -206,6 +209,7 @@ def kaplan_meier(data, *, duration: str | None = None, event: str | None = None,
     by = cxdata.as_list(by)
     counts = lifetimes(data, duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit,
                        by=by, name=name)
+    by = counts.attrs["by"]
     z = stats.norm.ppf(1 - alpha / 2)
     parts, fits = [], []
     for key, g in _groups(counts, by):
@@ -289,7 +293,7 @@ def median_survival(data, *, alpha: float = 0.05, min_n: int = 30, **kwargs) -> 
     """
     by = cxdata.as_list(kwargs.pop("by", None))
     counts = lifetimes(data, by=by, **kwargs)
-    return _medians(counts, by, alpha, min_n)
+    return _medians(counts, counts.attrs["by"], alpha, min_n)
 
 
 def logrank(data, *, by, **kwargs) -> dict:
@@ -299,6 +303,7 @@ def logrank(data, *, by, **kwargs) -> dict:
     """
     by_list = cxdata.as_list(by)
     counts = lifetimes(data, by=by_list, **kwargs)
+    by_list = counts.attrs["by"]
     group = counts[by_list].astype(str).agg(" / ".join, axis=1).to_numpy()
     reps = counts["n"].to_numpy()
     stat, p = survdiff(np.repeat(counts["time"].to_numpy(float), reps),
@@ -413,6 +418,7 @@ def rmst(data, *, duration: str | None = None, event: str | None = None, start: 
         raise cxdata.CXDataError(f"horizon must be a positive number of {unit}s, not {horizon!r}.")
     counts = lifetimes(data, duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit,
                        by=by, name=name)
+    by = counts.attrs["by"]
     z = stats.norm.ppf(1 - alpha / 2)
     rows, short = [], []
     for key, g in _groups(counts, by):
@@ -542,6 +548,7 @@ def cox(data, *, duration: str | None = None, event: str | None = None, start: s
         raise cxdata.CXDataError(f"ties must be 'efron' or 'breslow', not {ties!r}.")
     counts = lifetimes(data, duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit,
                        by=list(cov), name=name)
+    cov = dict(zip(counts.attrs["by"], cov.values()))  # covariates as the table names them
     notes = list(counts.attrs.get("notes", []))
     blank = counts[list(cov)].isna().any(axis=1)
     if blank.any():
@@ -618,6 +625,8 @@ def churn_effects(data, *, start: str | None = None, end: str | None = None, dur
     covs = cxdata.as_list(covariates)
     counts = lifetimes(data, duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit,
                        by=list(dict.fromkeys([*by, *covs])), name=name)
+    found = dict(zip(dict.fromkeys([*by, *covs]), counts.attrs["by"]))  # as the table names them
+    by, covs = [found[b] for b in by], [found[c] for c in covs]
     notes, out = [], {"rmst": None, "cox": None, "horizon": float(horizon), "notes": None}
     if int((counts["n"] * counts["event"]).sum()) == 0:
         notes.append("No customer has cancelled yet, so lifetimes cannot be compared.")

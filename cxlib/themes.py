@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from cxlib import data as cxdata
+from cxlib import segments
 from cxlib import metrics
 
 __all__ = ["load_taxonomy", "tag_comments", "theme_counts", "theme_impact", "trouble_word_counts",
@@ -74,19 +75,21 @@ def _flag(col, pattern):
     return col.lower().re_search(pattern.lower())
 
 
-def _prepared(data, comment, columns, name, *, as_of=None, time=None, tz=None, periods=False):
+def _prepared(data, comment, columns, name, *, as_of=None, time=None, tz=None, periods=False, by=()):
     """The non-blank comments of the answers on or before the analysis date, and the facts for ``attrs``
     (``as_of``, ``notes``, ``zone``). ``time``: the answer time (default the contract's 'response_time'
     when the table has one; none: nothing is left out); with ``periods`` it is required and read on the
-    reporting clock (``tz``, else the spec's ``tz:``, else UTC), as periods are cut."""
+    reporting clock (``tz``, else the spec's ``tz:``, else UTC), as periods are cut. ``by``: segment
+    columns, read by :func:`cxlib.segments.prepare` (``facts['by']``: as the table names them)."""
     t = cxdata.as_table(data, name=name)
-    cxdata.require_columns(t, [comment, *columns], name=name)
+    seg_notes: list = []
+    t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[comment, *columns])
     as_of = cxdata.default_as_of(as_of, data)
     time = time if time is not None else (TIME if TIME in t.columns else None)
     zone = metrics._reporting_tz(t, tz) if periods else None
     t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=periods, name=name)
     t = t.filter(t[comment].notnull() & (t[comment].strip() != ""))
-    return t, {"as_of": as_of, "notes": [late] if late else [], "zone": zone}
+    return t, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "zone": zone, "by": by}
 
 
 #: The answer time of the responses contract.
@@ -141,8 +144,9 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     by = cxdata.as_list(by)
     if period and not time:
         raise cxdata.CXDataError("period= needs the time column: pass time='response_time' (or yours).")
-    t, facts = _prepared(data, comment, [*by, *([time] if time else [])], name, as_of=as_of, time=time, tz=tz,
-                         periods=bool(period))
+    t, facts = _prepared(data, comment, [time] if time else [], name, as_of=as_of, time=time, tz=tz,
+                         periods=bool(period), by=by)
+    by = facts["by"]
     keys = list(by)
     if period:
         t = t.mutate(period=metrics.period_start(t[time], period, week_start=week_start).cast("date"))
@@ -232,7 +236,8 @@ def trouble_word_counts(data, *, comment: str = "comment", by=None, taxonomy=Non
     Answers after ``as_of`` are left out (as in :func:`tag_comments`)."""
     tax = load_taxonomy(taxonomy)
     by = cxdata.as_list(by)
-    t, facts = _prepared(data, comment, by, name, as_of=as_of, time=time)
+    t, facts = _prepared(data, comment, [], name, as_of=as_of, time=time, by=by)
+    by = facts["by"]
     words = tax["trouble_words"]
     aggs = {"comments": t.count(), **{f"_w{i}": _flag(t[comment], _WORD_START + re.escape(w)).cast("int64").sum()
                                       for i, w in enumerate(words)}}

@@ -10,17 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxlib import drivers, experiments, metrics, support, themes
+from cxlib import drivers, experiments, metrics, present, support, themes
 from cxlib.notes import Note, codes
 
 AS_OF = pd.Timestamp("2026-11-30 23:59:59")
 
 
-def _late_note(result, count: int, column: str) -> str:
-    """The one note on rows after the analysis date; it names the column and counts ``count`` rows."""
-    notes = [n for n in result.attrs.get("notes", []) if isinstance(n, str) and "after" in n and column in n]
+def _late_note(result, count: int, column: str) -> Note:
+    """The one note on rows after the analysis date; it counts ``count`` rows in the column, and its words
+    say so."""
+    notes = [n for n in result.attrs.get("notes", []) if isinstance(n, Note) and n.code == "rows_after_as_of"
+             and column in n["counts"]]
     assert len(notes) == 1, result.attrs.get("notes")
-    assert f"{count:,} row{'s' if count > 1 else ''} with '{column}' after" in notes[0], notes[0]
+    assert notes[0]["counts"][column] == count, notes[0]
+    assert notes[0]["as_of"] == result.attrs.get("as_of", notes[0]["as_of"])
+    words = present.note_text(notes[0]).plain
+    assert f"{count:,} row{'s' if count > 1 else ''} with '{column}' after" in words, words
     return notes[0]
 
 
@@ -247,7 +252,8 @@ def test_support_uses_only_what_had_happened_by_as_of(tickets):
     assert int(d["n"].sum()) == len(answered)
     assert sorted(np.repeat(d["seconds"], d["n"]) / 60) == sorted(minutes)
     note = _late_note(d, 2, "created_at")
-    assert "3 rows with 'first_response_at' after" in note  # the one still waiting and the two opened later
+    assert note["counts"]["first_response_at"] == 3  # the one still waiting and the two opened later
+    assert "3 rows with 'first_response_at' after" in present.note_text(note).plain
     rt = support.response_times(path, by=None, unit="minute", min_n=1, as_of=AS_OF)
     assert int(rt["n"].iloc[0]) == len(answered)
     assert rt["p50"].iloc[0] == pytest.approx(np.sort(minutes)[int(np.ceil(0.5 * len(minutes))) - 1])

@@ -168,7 +168,9 @@ def test_fast_path_equals_general_path_and_brute_force(seed, opts, evopts, monke
     got, old = both(ev, monkeypatch, spy, **kw)
     assert_same(got, old)
     if seed % 2 == 0:
-        assert got.attrs["notes"] and "after" in got.attrs["notes"][0]
+        late = got.attrs["notes"][0]
+        assert late.code == "rows_after_as_of" and late["as_of"] == pd.Timestamp(as_of)
+        assert late["counts"] == {"event_time": int((local > as_of).sum())}
     by = cohorts.cxdata.as_list(opts.get("by"))
     assert_matches_brute_force(got, ev, grain=opts["grain"], as_of=as_of, tz=opts.get("tz"), by=by,
                                week_start=opts.get("week_start", "monday"))

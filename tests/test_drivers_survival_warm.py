@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from cxlib import data as cxdata
-from cxlib import drivers, survival
+from cxlib import drivers, present, survival
 
 DRV = [f"drv_{c}" for c in "abcde"]
 
@@ -221,8 +221,11 @@ def test_default_analysis_date_follows_the_report_date(tmp_path, monkeypatch):
         assert np.allclose(km["survival"], ref.surv_prob, rtol=1e-12)
         late = int((pd.to_datetime(df["start_time"]) > pd.Timestamp(day) + pd.Timedelta(hours=23, minutes=59,
                                                                                        seconds=59)).sum())
-        notes = " ".join(km.attrs["notes"])
-        assert (f"{late:,} row" in notes) if late else "start_time" not in notes
+        found = [n for n in km.attrs["notes"] if getattr(n, "code", None) == "rows_after_as_of"]
+        assert len(found) <= 1
+        assert (found[0]["counts"].get("start_time", 0) if found else 0) == late
+        if late:
+            assert f"{late:,} row{'s' if late > 1 else ''} with 'start_time' after" in present.note_text(found[0]).plain
 
 
 def test_kaplan_meier_errors_and_notes_repeat_on_warm_calls(tmp_path):
@@ -239,7 +242,10 @@ def test_kaplan_meier_errors_and_notes_repeat_on_warm_calls(tmp_path):
     late = int((pd.to_datetime(ok["start_time"]) > pd.Timestamp("2025-06-01")).sum())
     for name in (None, "subscriptions export", None):
         km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2025-06-01", name=name)
-        assert km.attrs["notes"][0].startswith(f"{name or 'subs.csv'}: {late:,} rows with 'start_time' after")
+        first = km.attrs["notes"][0]
+        assert (first.code, first["table"], first["counts"]["start_time"]) == ("rows_after_as_of", name or "subs.csv",
+                                                                               late)
+        assert present.note_text(first).plain.startswith(f"{name or 'subs.csv'}: {late:,} rows with 'start_time' after")
         assert np.allclose(km["survival"], _km_brute(ok, "2025-06-01").surv_prob, rtol=1e-12)
 
 

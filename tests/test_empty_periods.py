@@ -100,8 +100,9 @@ def test_answers_after_as_of_are_left_out_with_one_note(tmp_path):
     path, df = _responses(tmp_path, late=3)
     head = scorecard.headline(path, week=LAST, csat="csat", ces=None, as_of=AS_OF)
     assert head.loc[head.metric == "nps", "n"].iloc[0] == ((df.response_time >= LAST) & (df.response_time < EMPTY)).sum()
-    late = [n for n in head.attrs["notes"] if isinstance(n, str) and "after" in n]
-    assert len(late) == 1 and "3 rows" in late[0]
+    late = [n for n in head.attrs["notes"] if getattr(n, "code", None) == "rows_after_as_of"]
+    assert len(late) == 1 and late[0]["counts"] == {"response_time": 3}
+    assert late[0]["as_of"] == pd.Timestamp(AS_OF) and "3 rows" in present.note_text(late[0]).plain
     trend = scorecard.weekly_trends(path, csat=None, ces=None, weeks=None, min_n=1, as_of=AS_OF)
     assert trend["period"].max() == LAST and trend["n"].sum() == len(df) - 3
 
@@ -182,7 +183,8 @@ def test_cohort_page_a_month_without_cancellations_is_zero_with_an_interval(tmp_
 
 def test_experiment_page_a_variant_with_no_units_for_a_metric_is_reported_not_dropped(tmp_path):
     """A metric every treatment unit left blank must not vanish from the result in silence: a row with
-    n_variant = 0 and no estimate, or a note naming the metric (experiments.py, not fixed here)."""
+    n_variant = 0 and no estimate, and a note naming the metric (tests/test_metric_not_measured_in_arm.py
+    checks the rest)."""
     rows = [{"unit_id": f"u{i}", "variant": "control" if i % 2 else "treatment", "converted": int(i % 3 == 0),
              "revenue": None if i % 2 == 0 else float(i % 7)} for i in range(200)]
     path = tmp_path / "exp.csv"
@@ -191,7 +193,7 @@ def test_experiment_page_a_variant_with_no_units_for_a_metric_is_reported_not_dr
                             metrics=["converted", "revenue"])
     row = r[r["metric"] == "revenue"]
     said = any("revenue" in str(getattr(n, "values", n)) for n in r.attrs.get("notes", []))
-    assert said or (len(row) == 1 and row["n_variant"].iloc[0] == 0 and pd.isna(row["abs_diff"].iloc[0])
+    assert said and (len(row) == 1 and row["n_variant"].iloc[0] == 0 and pd.isna(row["abs_diff"].iloc[0])
                     and row["n_control"].iloc[0] == 100)
 
 

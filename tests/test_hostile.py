@@ -8,10 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxlib import cohorts, data, experiments, metrics, support, survival
+from cxlib import cohorts, data, experiments, metrics, present, support, survival
 from cxlib.data import CXDataError
 
 H = Path(__file__).parent / "fixtures" / "hostile"
+
+
+def _late(result):
+    """The one ``rows_after_as_of`` note of a result (rows dated after the analysis date)."""
+    (n,) = [n for n in result.attrs["notes"] if getattr(n, "code", None) == "rows_after_as_of"]
+    return n
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +32,10 @@ def test_one_cancellation_in_2099_does_not_stretch_lifetimes(sample_dir):
     km = survival.kaplan_meier(str(H / "subscriptions_end_2099.csv"), **kw)
     assert abs(km.attrs["medians"]["median"].iloc[0] - clean) < 0.5      # not 888 months
     assert km["time"].max() < 24                                          # follow-up ends at the report date
-    assert any("2099-01-01" in n and "after 2026-11-23" in n for n in km.attrs["notes"])
+    late = _late(km)
+    assert late["as_of"].date() == pd.Timestamp("2026-11-23").date() and "2099-01-01" in late["examples"]["end_time"]
+    words = present.note_text(late).plain
+    assert "2099-01-01" in words and "after 23 Nov 2026" in words
 
 
 def test_one_event_in_2099_does_not_grow_the_table_to_900_periods():
@@ -36,7 +45,8 @@ def test_one_event_in_2099_does_not_grow_the_table_to_900_periods():
     months = (2026 - first.year) * 12 + 11 - first.month + 1
     assert t["period"].max() <= months
     assert t["cohort"].max() <= pd.Timestamp("2026-11-01")
-    assert any("2099-06-01" in n for n in t.attrs["notes"])
+    late = _late(t)
+    assert "2099-06-01" in late["examples"]["event_time"] and "2099-06-01" in present.note_text(late).plain
 
 
 def test_duplicated_subscriptions_are_an_error_not_counted_twice():

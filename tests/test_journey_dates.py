@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cxlib import journey
+from cxlib import journey, present
 from cxlib.notes import codes
 
 
@@ -19,8 +19,9 @@ def _csv(tmp_path, fname, rows, columns):
 EV = ("customer_id", "event_name", "event_time")
 
 
-def _strings(notes):
-    return [n for n in notes if isinstance(n, str)]
+def _late(notes):
+    """The ``rows_after_as_of`` notes (rows dated after the analysis date) among ``notes``."""
+    return [n for n in notes if getattr(n, "code", None) == "rows_after_as_of"]
 
 
 def test_funnel_and_step_conversion_leave_events_after_the_analysis_date_out(tmp_path):
@@ -31,15 +32,16 @@ def test_funnel_and_step_conversion_leave_events_after_the_analysis_date_out(tmp
     ], EV)
     f = journey.funnel(path, steps=["signup", "purchase"], min_n=1, as_of="2026-02-15").set_index("step")
     assert f["reached"].tolist() == [2, 1]                               # signup a b; purchase a
-    (late,) = _strings(f.attrs["notes"])
-    assert "2 rows" in late and "2026-02-15" in late
+    (late,) = _late(f.attrs["notes"])
+    assert late["counts"] == {"event_time": 2} and late["as_of"] == pd.Timestamp("2026-02-15")
+    assert "2 rows with 'event_time' after 15 Feb 2026 00:00" in present.note_text(late).plain
     assert f.attrs["as_of"] == pd.Timestamp("2026-02-15")
     later = journey.funnel(path, steps=["signup", "purchase"], min_n=1, as_of="2026-03-31")
     assert later["reached"].tolist() == [3, 2] and later.attrs["notes"] == []
     conv = journey.step_conversion(path, steps=["signup", "purchase"], min_n=1, as_of="2026-02-15")
-    assert (conv.loc[0, "entered"], conv.loc[0, "converted"]) == (2, 1) and len(_strings(conv.attrs["notes"])) == 1
+    assert (conv.loc[0, "entered"], conv.loc[0, "converted"]) == (2, 1) and len(_late(conv.attrs["notes"])) == 1
     w = journey.weakest_step(path, steps=["signup", "purchase"], min_n=1, as_of="2026-02-15")
-    assert w.loc[0, "conversion"] == pytest.approx(0.5) and len(_strings(w.attrs["notes"])) == 1
+    assert w.loc[0, "conversion"] == pytest.approx(0.5) and len(_late(w.attrs["notes"])) == 1
 
 
 def test_step_time_windows_end_at_the_last_event_when_the_table_ends_before_the_analysis_date(tmp_path):
@@ -60,7 +62,8 @@ def test_step_time_windows_end_at_the_last_event_when_the_table_ends_before_the_
     # an analysis date inside the data: later rows left out (one note), no 'ends early'
     inside = journey.step_times(path, within=[7], min_n=1, as_of="2026-01-12")
     assert (inside.iloc[0]["n_start"], inside.iloc[0]["n"]) == (2, 1)
-    assert len(_strings(inside.attrs["notes"])) == 1 and codes(inside.attrs["notes"]) == []
+    assert codes(inside.attrs["notes"]) == ["rows_after_as_of"]
+    assert _late(inside.attrs["notes"])[0]["counts"] == {"event_time": 2}  # b's first value (01-20), c's signup
 
 
 def test_churn_by_touch_censors_at_the_subscriptions_last_record(tmp_path):
@@ -82,11 +85,12 @@ def test_churn_by_touch_censors_at_the_subscriptions_last_record(tmp_path):
     assert (r["n_with"], r["n_without"], r["churned_with"], r["churned_without"]) == (2, 1, 1, 0)
     assert got.attrs["observed_end"] == pd.Timestamp("2026-03-10")
     assert got.attrs["as_of"] == pd.Timestamp("2026-09-30")
-    assert codes(got.attrs["notes"]) == ["data_ends_early"]
-    (late,) = _strings(got.attrs["notes"])
-    assert "tickets" in late and "1 row" in late
+    assert sorted(codes(got.attrs["notes"])) == ["data_ends_early", "rows_after_as_of"]
+    (late,) = _late(got.attrs["notes"])
+    assert "tickets" in late["table"] and late["counts"] == {"created_at": 1}
     last = journey.last_touch_before_churn(subs, tickets=tickets, window=56, as_of="2026-09-30")
     # A churned 03-01 with its ticket (01-05) within the 56 days before (from 01-04); E churned 01-20 but
     # its window starts before the tickets do (01-01)
     assert last.attrs["churns"] == 1 and last.loc[0, "touch"] == "support_contact"
-    assert codes(last.attrs["notes"]) == ["data_ends_early"]
+    assert sorted(codes(last.attrs["notes"])) == ["data_ends_early", "rows_after_as_of"]
+    assert _late(last.attrs["notes"])[0]["counts"] == {"created_at": 1}  # the same ticket, left out

@@ -117,7 +117,9 @@ def test_a_row_dated_2099_does_not_set_the_last_record(tmp_path):
     assert rt.attrs["data_end"] == LAST and rt.attrs["as_of"] == as_of
     assert pd.to_datetime(rt["period_start"]).max() == pd.Timestamp("1998-06-01")
     notes = rt.attrs["notes"]
-    assert any(isinstance(x, str) and "after 2001-01-01" in x for x in notes)  # the late row, counted
+    (late,) = [x for x in notes if getattr(x, "code", None) == "rows_after_as_of"]  # the late row, counted
+    assert late["counts"] == {"event_time": 1} and late["as_of"] == as_of
+    assert "after 1 Jan 2001 00:00" in present.note_text(late).plain
     (n,) = _notes(rt)
     assert n["last"] == LAST and n["as_of"] == as_of
 

@@ -10,11 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxlib import data, journey, scorecard, support
+from cxlib import data, journey, present, scorecard, support
 from cxlib.data import SAMPLE_AS_OF, CXDataError
 
 NY, TOKYO = "America/New_York", "Asia/Tokyo"
 DAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+
+
+def _late(result):
+    """The one ``rows_after_as_of`` note of a result (rows dated after the analysis date)."""
+    (n,) = [n for n in result.attrs["notes"] if getattr(n, "code", None) == "rows_after_as_of"]
+    return n
 
 
 def local(s: pd.Series, tz: str | None) -> pd.Series:
@@ -88,8 +94,11 @@ def test_repeat_contact_rate_local_months_and_as_of_match_pandas(sample_dir, tic
     exp = tk.groupby(["channel", "period"]).agg(n=("repeat", "size"), repeats=("repeat", "sum")).reset_index()
     pd.testing.assert_frame_equal(got[["channel", "period", "n", "repeats"]], exp, check_dtype=False)
     assert got.attrs["as_of"] == cut
-    if as_of:  # later tickets are left out and said so
-        assert any("after 2026-09-30" in n for n in got.attrs["notes"])
+    if as_of:  # later tickets are left out and said so: their count and the analysis date
+        late = _late(got)
+        assert late["as_of"] == cut
+        assert late["counts"] == {"created_at": int((pd.to_datetime(tickets.created_at) > cut).sum())}
+        assert "after 30 Sep 2026 12:00" in present.note_text(late).plain
 
 
 def test_repeat_contact_rate_ignores_a_repeat_after_as_of():
@@ -100,6 +109,7 @@ def test_repeat_contact_rate_ignores_a_repeat_after_as_of():
     # as of 03-02, b and c do not exist yet: a cannot be judged (no week of follow-up seen), nothing is
     cut = support.repeat_contact_rate(tk, by=None, as_of="2026-03-02 12:00")
     assert cut["n"].fillna(0).sum() == 0 and len(cut.attrs["notes"]) == 1
+    assert _late(cut)["counts"] == {"created_at": 2}  # b and c, created after 03-02 12:00
 
 
 def test_bad_week_start_and_tz_are_data_errors(sample_dir):
@@ -143,7 +153,9 @@ def test_step_times_leave_out_events_after_as_of(sample_dir):
         eligible = s[plan == p] <= as_of - pd.Timedelta(days=30)
         assert r["within_30d_n"] == eligible.sum()
     assert got.attrs["as_of"] == as_of
-    assert any("after 2026-06-30" in n for n in got.attrs["notes"])
+    late = _late(got)
+    assert late["as_of"] == as_of and late["counts"] == {"event_time": int((ev.event_time > as_of).sum())}
+    assert "after 30 Jun 2026 23:59" in present.note_text(late).plain
 
 
 def test_step_times_default_as_of_is_the_analysis_date(sample_dir, monkeypatch):
@@ -155,7 +167,8 @@ def test_step_times_default_as_of_is_the_analysis_date(sample_dir, monkeypatch):
     b = journey.step_times(ev)
     cols = ["n_start", "n", "median", "within_30d_n"]
     assert a[cols].equals(b[cols])
-    assert a.attrs["notes"] and "2099-01-01" in a.attrs["notes"][0]
+    late = _late(a)
+    assert late["counts"] == {"event_time": 1} and "2099-01-01" in late["examples"]["event_time"]
 
 
 # ------------------------------------------------------------------------------------------ scorecard

@@ -1,0 +1,60 @@
+"""Periods in the reporting time zone: which zone, which first day of the week, each time's period start.
+
+Moved out of :mod:`cxlib.metrics` (which re-exports these names) so that every analysis that cuts periods
+(metrics, support, themes, journey, scorecard) reads one rule.
+"""
+from __future__ import annotations
+
+from cxlib import data as cxdata
+
+__all__ = ["WEEK_STARTS", "period_start", "_check_week_start", "_reporting_tz"]
+
+
+#: First day of a week for ``week_start=``: days to add before truncating to an ISO (Monday) week.
+WEEK_STARTS = {"monday": 0, "tuesday": 6, "wednesday": 5, "thursday": 4, "friday": 3, "saturday": 2, "sunday": 1}
+
+
+def _check_week_start(week_start) -> str:
+    ws = str(week_start).strip().lower() if week_start is not None else ""
+    if ws not in WEEK_STARTS:
+        raise cxdata.CXDataError(f"week_start must be one of {', '.join(WEEK_STARTS)}, not {week_start!r} "
+                                 "(e.g. week_start='sunday').")
+    return ws
+
+
+def _reporting_tz(t, tz):
+    """The time zone periods are cut in: ``tz`` (checked: an IANA name such as 'Europe/Berlin'), else the
+    source spec's ``tz:``, else None (UTC)."""
+    if tz is None:
+        from cxlib import sources
+
+        tz = sources.metadata(t).get("tz")
+        backend = getattr(t._find_backend(use_default=True), "name", "")
+        if backend not in ("duckdb", "pyspark"):  # no local-time conversion there: the spec's zone is
+            tz = None                             # not forced on it (an explicit tz= says why it can't)
+    if tz in (None, "", "UTC", "utc", "Z"):
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise cxdata.CXDataError(f"unknown time zone {tz!r}; use an IANA name such as 'Europe/Berlin' or "
+                                 "'America/New_York' (or 'UTC').") from None
+    return str(tz)
+
+
+def period_start(column, period: str, *, week_start: str = "monday"):
+    """First day of the ``period`` holding each (local, naive) time of an Ibis timestamp column.
+
+    As :func:`cxlib.data.period_start`, with weeks starting on ``week_start`` (any weekday name, default
+    Monday): the time is shifted forward by the days from ``week_start`` to the next Monday, truncated
+    to its ISO week, and shifted back, so a Sunday-start week runs Sunday 00:00 to Saturday 24:00.
+    """
+    ws = _check_week_start(week_start)
+    if period == "week" and WEEK_STARTS[ws]:
+        import ibis
+
+        shift = ibis.interval(days=WEEK_STARTS[ws])
+        return (column + shift).truncate("W") - shift
+    return cxdata.period_start(column, period)
