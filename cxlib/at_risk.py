@@ -12,6 +12,9 @@ analysis date and show at least one warning sign:
 - **lapsing** (with ``clv=``, a :func:`cxlib.clv.clv_table` result): the BG/NBD probability that they are
   still an active buyer is below ``lapsing_below``.
 
+Each sign is measured to the end of its own table (the earlier of the analysis date and the table's last
+record): a log that stops in 1998 makes nobody "inactive for 10,000 days" in a 2026 report.
+
 Value at risk is ``months`` (default 12) of their current MRR: what a year of their subscription brings,
 lost if they leave. For a transactional business (no subscriptions), give ``clv=`` alone: every customer
 of the CLV table is considered and the value at risk is their expected CLV (BG/NBD x Gamma-Gamma revenue
@@ -75,9 +78,14 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     keep : str or list of str, optional
         Subscription columns to carry along (e.g. ``plan``); personal-data columns are refused.
     as_of : date-like, optional
-        Analysis date (default :func:`cxlib.data.default_as_of`): "now" for every sign. Subscriptions or
-        events that end more than a month before it are noted (``data_ends_early`` in
-        ``.attrs['notes']``; ``.attrs['data_end']``: the subscriptions' last record).
+        Analysis date (default :func:`cxlib.data.default_as_of`): who is subscribed, and whether a
+        cancellation is pending. Every "time since" sign is measured to the end of the table it comes
+        from, the earlier of ``as_of`` and that table's last record (:func:`cxlib.data.observed_end`):
+        days inactive to the events' end (as :func:`cxlib.clv.rfm` ages ``T``), the survey and ticket
+        windows and a ticket's open age to the answers' / tickets' end, the MRR months to the history's
+        last month; ``.attrs['ends']`` holds them per table. Rows after ``as_of`` are left out
+        (``rows_after_as_of`` notes) and a table ending more than a month before it is noted
+        (``data_ends_early``); ``.attrs['data_end']``: the subscriptions' last record.
     months : float
         Value at risk = ``months`` x current MRR.
     survey_days, ticket_days, min_tickets, open_days, inactive_days, contraction_months
@@ -120,7 +128,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     as_of = cxdata.default_as_of(as_of, subscriptions, *(s for s in (responses, tickets, events, mrr_history)
                                                           if s is not None))
     cut = as_of.to_pydatetime()
-    notes, data_end = [], None  # data_ends_early notes of the tables given; the subscriptions' last record
+    notes, data_end = [], None  # notes on the tables given (later rows, early ends); the subscriptions' last record
     if isinstance(clv, pd.DataFrame) and clv.attrs:  # fit summaries in .attrs are not table data
         clv = clv.copy(deep=False)
         clv.attrs = {}
@@ -136,6 +144,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         s = cxdata.clean_timestamp(s, end, required=False, name=name)
         if mrr:
             s = cxdata.clean_numeric(s, mrr, lo=0, name=name)
+        notes.append(cxdata.after_as_of(s, [start, end], as_of, name=name))
         data_end = cxdata.last_record(s, [start, end], as_of, name=name)
         notes.append(cxdata.ends_early(s, data_end, as_of, "month", name=name))
         s = s.filter((s[start] <= cut) & (s[end].isnull() | (s[end] > cut)) & s[customer].notnull())
@@ -162,16 +171,28 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     base = base.mutate(cancel_pending=base["_end"].notnull().cast("int64"),
                        lapsing=(base["p_alive"].notnull() & (base["p_alive"] < lapsing_below)).cast("int64"))
     day = 86400.0
+    ends = {}  # each table's own end (DESIGN "The analysis date"): its last record on or before as_of
 
-    def ago(days):
-        return (as_of - pd.Timedelta(days=days)).to_pydatetime()
+    def table_end(kind, t, cols):
+        """The observed end of table ``kind`` (the earlier of as_of and its last record), with its notes:
+        rows after as_of, and a table that ends more than a month before as_of."""
+        notes.append(cxdata.after_as_of(t, cols, as_of))
+        last = cxdata.last_record(t, cols, as_of)
+        notes.append(cxdata.ends_early(t, last, as_of, "month"))
+        ends[kind] = cxdata.observed_end(as_of, last)
+        return ends[kind]
+
+    def ago(end, days):
+        return (end - pd.Timedelta(days=days)).to_pydatetime()
 
     if responses is not None:
         r = cxdata.as_table(responses)
         cxdata.require_columns(r, [customer, "response_time", "nps"], roles={customer: "customer"})
         r = cxdata.clean_timestamp(cxdata.clean_numeric(r, "nps", lo=0, hi=10), "response_time")
+        # "the last survey_days days" of the answers: up to their own end, not to an as_of long after it
+        r_end = table_end("responses", r, ["response_time"])
         r = r.filter(r["nps"].notnull() & r[customer].notnull() & (r["response_time"] <= cut)
-                     & (r["response_time"] > ago(survey_days)))
+                     & (r["response_time"] > ago(r_end, survey_days)))
         r = r.group_by(_c=r[customer].cast("string")).aggregate(
             last_nps=r["nps"].argmax(r["response_time"]), last_nps_on=r["response_time"].max())
         base = base.left_join(r, "_c").drop("_c_right")
@@ -186,12 +207,15 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         has_resolved = "resolved_at" in k.columns
         if has_resolved:
             k = cxdata.clean_timestamp(k, "resolved_at", required=False)
+        k_end = table_end("tickets", k, [c for c in cxdata.RECORD_TIMES["tickets"] if c in k.columns])
         k = k.filter(k[customer].notnull() & (k["created_at"] <= cut))
-        recent = (k["created_at"] > ago(ticket_days)).cast("int64")
+        recent = (k["created_at"] > ago(k_end, ticket_days)).cast("int64")
         if has_resolved:
+            # open for how long: up to the tickets' own end (the last time the export saw them), since a
+            # ticket open when the export ends may have been answered the next day
             still_open = k["resolved_at"].isnull() | (k["resolved_at"] > cut)
-            open_age = still_open.ifelse((ibis.literal(cut).epoch_seconds() - k["created_at"].epoch_seconds()) / day,
-                                         None)
+            age = (ibis.literal(k_end.to_pydatetime()).epoch_seconds() - k["created_at"].epoch_seconds()) / day
+            open_age = still_open.ifelse(age, None)
         else:
             open_age = ibis.null("float64")
         k = k.mutate(_recent=recent, _open=open_age)
@@ -209,13 +233,16 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         tcol = event_time
         cxdata.require_columns(e, [customer, tcol], roles={customer: "customer"})
         e = cxdata.clean_timestamp(e, tcol)
+        # "inactive" is measured to the log's own end (any event, as cxlib.clv's T and recency): a log that
+        # ends in 1998 says nothing about 2026, so no buyer is "inactive for 10,000 days"
+        e_end = table_end("events", e, [tcol])
         e = e.filter(e[customer].notnull() & (e[tcol] <= cut))
-        # "inactive" is up to as_of (now); an events table that ends long before it is said in a note
-        notes.append(cxdata.ends_early(e, cxdata.last_record(e, [tcol], as_of), as_of, "month"))
         e = e.group_by(_c=e[customer].cast("string")).aggregate(_last=e[tcol].max())
         base = base.left_join(e, "_c").drop("_c_right")
         since = base["_last"].fill_null(base["_start"])
-        base = base.mutate(days_inactive=((ibis.literal(cut).epoch_seconds() - since.epoch_seconds()) / day).floor())
+        idle = ((ibis.literal(e_end.to_pydatetime()).epoch_seconds() - since.epoch_seconds()) / day).floor()
+        # a customer with no event who started after the log ends: not observed, not inactive
+        base = base.mutate(days_inactive=(idle >= 0).ifelse(idle, ibis.null("float64")))
         base = base.mutate(inactive=(base["days_inactive"] >= inactive_days).cast("int64"))
     else:
         base = base.mutate(days_inactive=ibis.null("float64"), inactive=ibis.literal(0, "int64"))
@@ -224,8 +251,9 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         h = cxdata.as_table(mrr_history)
         cxdata.require_columns(h, [customer, "month", "mrr"], roles={customer: "customer"})
         h = cxdata.clean_timestamp(cxdata.clean_numeric(h, "mrr", lo=0), "month")
+        h_end = table_end("mrr_history", h, ["month"])  # "now" and "n months ago" in the history's own months
         h = h.filter(h[customer].notnull() & (h["month"] <= cut))
-        now_m = as_of.year * 12 + as_of.month - 1
+        now_m = h_end.year * 12 + h_end.month - 1
         hm = h["month"].year() * 12 + h["month"].month() - 1
         h = h.mutate(_m=hm, _v=h["mrr"].fill_null(0.0))
         h = h.group_by(_c=h[customer].cast("string")).aggregate(
@@ -282,7 +310,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
                      inputs=[k_ for k_, v in (("responses", responses), ("tickets", tickets), ("events", events),
                                              ("mrr_history", mrr_history), ("clv", clv)) if v is not None],
                      value="expected_clv" if subscriptions is None else "mrr",
-                     thresholds=thresholds, data_end=data_end, notes=[n for n in notes if n])
+                     thresholds=thresholds, data_end=data_end, ends=ends, notes=[n for n in notes if n])
     return out
 
 

@@ -143,7 +143,14 @@ def _cmd_validate(args) -> int:
         if spec.get("path") and not Path(str(spec["path"])).is_absolute() and "://" not in str(spec["path"]):
             spec = {**spec, "path": str(path.parent / spec["path"])}  # relative to the spec file
         source = spec
-    v = data.validate(source, kind=args.kind, table=args.table, **columns)
+    try:
+        v = data.validate(source, kind=args.kind, table=args.table, **columns)
+    except (data.CXDataError, _Usage):
+        raise
+    except Exception as exc:  # an engine or library error: one line and exit 2, never a traceback
+        shown = source.get("path") or source.get("url") if isinstance(source, dict) else source
+        first = (data._friendly_engine_message(exc) or type(exc).__name__).splitlines()[0]
+        raise _Usage(f"{shown}: could not be checked as a {args.kind} table ({first}).") from None
     print(v.summary())
     return EXIT_OK
 

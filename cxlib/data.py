@@ -40,7 +40,7 @@ __all__ = [
     "CXDataError", "as_table", "source_name", "require_columns", "clean_timestamp", "clean_numeric",
     "clean_binary", "check_unique", "check_not_empty", "validate", "Validation", "to_pandas",
     "default_backend", "PERSONAL_DATA_DEFAULT", "drop_personal", "fingerprint", "NULL_STRINGS",
-    "redact_credentials", "is_sample", "check_order", "check_segments", "find_column", "default_as_of", "after_as_of", "RUN_DATE_ENV", "SAMPLE_AS_OF",
+    "redact_credentials", "is_sample", "check_order", "check_segments", "check_variant_case", "find_column", "default_as_of", "after_as_of", "RUN_DATE_ENV", "SAMPLE_AS_OF",
 ]
 
 #: Cell values read as missing in CSV files.
@@ -289,7 +289,8 @@ def default_as_of(as_of=None, *sources) -> pd.Timestamp:
     bundled demo data; else the end of the report date (``cx run --date``, else today, UTC).
 
     Never the latest timestamp in the data: one row dated 2099 must not stretch a table to 900 periods
-    or a lifetime to 888 months. A date without a time is the start of that day (as given).
+    or a lifetime to 888 months. A date without a time (``'2026-02-15'``, a ``datetime.date``) means the
+    end of that day, as the report date does: the day's own rows are in. A timestamp is taken as given.
     """
     import datetime as _dt
     import os
@@ -297,10 +298,13 @@ def default_as_of(as_of=None, *sources) -> pd.Timestamp:
     if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
         if isinstance(as_of, pd.Timestamp):
             return as_of
+        day_only = (isinstance(as_of, _dt.date) and not isinstance(as_of, _dt.datetime)) or (
+            isinstance(as_of, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", as_of) is not None)
         try:
-            return pd.Timestamp(as_of.isoformat() if isinstance(as_of, (_dt.date, _dt.datetime)) else str(as_of))
+            ts = pd.Timestamp(as_of.isoformat() if isinstance(as_of, (_dt.date, _dt.datetime)) else str(as_of).strip())
         except (ValueError, TypeError):
             raise CXDataError(f"as_of must be a date YYYY-MM-DD, got {as_of!r}.") from None
+        return ts + pd.Timedelta(days=1) - pd.Timedelta(seconds=1) if day_only else ts
     known = [s for s in sources if s is not None]
     if known and all(is_sample(s) for s in known):
         return SAMPLE_AS_OF
@@ -504,6 +508,7 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
         # of parsing and type-sniffing the file again. If reading the whole file fails (e.g. bytes that are
         # not UTF-8 deep inside it), fall back to the lazy view so errors surface exactly as before.
         t = _materialize_csv(con, paths, opts)
+    materialized = t is not None
     try:
         if t is None:
             t = con.read_csv(paths if len(paths) > 1 else paths[0], **opts)
@@ -519,7 +524,7 @@ def _read_csv(paths: list[str], label: str) -> ibis.Table:
     ragged = _ragged(paths, label, list(t.columns))
     if ragged:
         raise CXDataError(ragged, source=label)
-    t, n_blank = _drop_blank_rows(con, t, paths)
+    t, n_blank = _drop_blank_rows(con, t, paths, in_session=materialized)
     t = _register(t, _Source(label, "csv", tuple(paths), read_options, n_blank))
     _CSV_CACHE[key] = t
     return t
@@ -568,17 +573,19 @@ def _check_header_case(path: str, label: str) -> None:
 _BLANK_LINE = re.compile(rb'[\s,;\t|"]*')
 
 
-def _drop_blank_rows(con, t: ibis.Table, paths: Sequence[str]) -> tuple[ibis.Table, int]:
-    """Rows with every cell blank (the ',,,,' lines a spreadsheet leaves at the end) are not records: the
-    table without them and how many there were. Only files whose last line is blank are counted."""
+def _drop_blank_rows(con, t: ibis.Table, paths: Sequence[str], *, in_session: bool = False) -> tuple[ibis.Table, int]:
+    """Rows with every cell blank (the ',,,,' or tab-only lines a spreadsheet leaves, at the end or between
+    records) are not records: the table without them and how many there were. A table read into the session
+    is always counted (one scan of memory); a file left as a view only when its last line is blank."""
     def blank_tail(path: str) -> bool:
         if path.endswith(".gz"):
             return True
         with open(path, "rb") as fh:
             fh.seek(max(0, Path(path).stat().st_size - 4096))
-            lines = [ln for ln in fh.read().splitlines() if ln.strip()]
+            # a line of separators only is blank even when the separator is a tab (whitespace to strip())
+            lines = [ln for ln in fh.read().splitlines() if ln.strip(b" \r\n")]
         return bool(lines) and _BLANK_LINE.fullmatch(lines[-1]) is not None
-    if len(t.columns) < 2 or not any(blank_tail(p) for p in paths):
+    if len(t.columns) < 2 or not (in_session or any(blank_tail(p) for p in paths)):
         return t, 0
     empty = ibis.and_(*[t[c].isnull() for c in t.columns])
     n = int(to_pandas(t.filter(empty).count()))
@@ -715,6 +722,12 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
             where = " and ".join(dict.fromkeys(str(p) for p in (Path.cwd(), PROJECT_ROOT)))
             raise CXDataError(f"{label}: file not found (looked for {spec!r} in {where}).", source=label)
         suffix = "".join(Path(paths[0]).suffixes[-2:]).lower()
+        if not suffix.endswith((".duckdb", ".ddb", ".db", ".parquet", ".pq")):
+            from cxlib import sources  # a plain path means {path: ...}: Excel, JSON lines, known exports
+
+            as_spec = sources.plain_spec(spec)
+            if as_spec is not None:
+                return sources.read(as_spec)
         if suffix.endswith((".duckdb", ".ddb", ".db")):
             if not table:
                 raise CXDataError(f"{label}: a DuckDB file needs a table (table= or file.duckdb::table).",
@@ -730,8 +743,10 @@ def as_table(data: Any, *, table: str | None = None, name: str | None = None) ->
             return _read_parquet(paths, label)
         if suffix.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")):
             return _read_csv(paths, label)
-        raise CXDataError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected .csv, "
-                          ".parquet or .duckdb.", source=label)
+        from cxlib.sources.files import ACCEPTED
+
+        raise CXDataError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected {ACCEPTED}.",
+                          source=label)
     raise CXDataError(f"expected a pandas DataFrame, a file path or an Ibis table, got "
                       f"{type(data).__name__}.")
 
@@ -935,8 +950,16 @@ def to_pandas(expr: Any, *, name: str | None = None) -> pd.DataFrame:
 _ROW = "__cx_row"
 
 
+def _missing(v: Any) -> bool:
+    """None, NaN, NaT or pd.NA (a blank cell, whatever the engine's type)."""
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):  # a list or array value
+        return False
+
+
 def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    if _missing(v):
         return "blank"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -1006,7 +1029,9 @@ def check_unique(t: ibis.Table, column: str, *, name: str | None = None) -> None
     if n_dup:
         first = ids[column].iloc[0]
         numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
-        rows = to_pandas(numbered.filter(numbered[column] == first).order_by(_ROW).select(_ROW)
+        # a repeated blank id is found by isnull (a NaN literal cannot be compared with a text column)
+        same = numbered[column].isnull() if _missing(first) else numbered[column] == first
+        rows = to_pandas(numbered.filter(same).order_by(_ROW).select(_ROW)
                          .limit(_MAX_EXAMPLES), name=label)[_ROW]
         shown = ", ".join(f"{_fmt(v)} x{int(k)}" for v, k in zip(ids[column], ids["__cx_n"]))
         _raise(label, column,
@@ -1042,44 +1067,34 @@ def find_column(t, name: str | None, *, label: str | None = None, what: str = "c
     return names.one(name, label=label or source_name(t), what=what)
 
 
-def check_segments(t: ibis.Table, by, *, name: str | None = None, notes: list | None = None) -> ibis.Table:
-    """Refuse personal-data columns as segments (a segment value is printed on the page), and return
-    ``t`` with its text segment values read as an analyst would: surrounding spaces trimmed ('EMEA ' is
-    'EMEA'), and spellings that differ only by case ('emea', 'EMEA') counted together under the most
-    frequent one (ties: the first in sort order), each merge a ``segment_case_merged`` Note appended to
-    ``notes``. One small query per text segment column (its distinct spellings that collide).
+def check_segments(t: ibis.Table, by, *, name: str | None = None) -> ibis.Table:
+    """Refuse personal-data columns as segments: a segment value is printed on the page. Returns ``t``
+    unchanged.
+
+    How segment values are read (trimmed, spellings that differ only by case counted together) is the
+    analyses' rule, in one home: :func:`cxlib.segments.prepare`.
     """
     from cxlib import sources
-    from cxlib.notes import note
 
     declared = set(sources.metadata(t).get("personal") or ())
-    cols = as_list(by)
-    bad = [b for b in cols if b in declared or sources.is_personal(str(b))]
-    label = source_name(t, name)
+    bad = [b for b in as_list(by) if b in declared or sources.is_personal(str(b))]
     if bad:
+        label = source_name(t, name)
         _raise(label, bad[0], f"{label}: column '{bad[0]}' is personal data and cannot be used as a segment "
                               "(its values would be printed on the page).")
-    text = [c for c in dict.fromkeys(cols) if c in t.columns and t[c].type().is_string()]
-    if not text:
-        return t
-    t = t.mutate(**{c: t[c].strip() for c in text})
-    for c in text:
-        f = t.filter(t[c].notnull())
-        g = f.group_by(v=f[c]).aggregate(n=f.count())
-        g = g.mutate(k=g.v.lower())
-        g = g.mutate(m=g.v.count().over(ibis.window(group_by=g.k))).filter(lambda x: x.m > 1)
-        spellings = _checked(g.select("k", "v", "n"), name=label)
-        if spellings.empty:
-            continue
-        swap = {}
-        for _, grp in spellings.sort_values(["k", "n", "v"], ascending=[True, False, True]).groupby("k", sort=True):
-            keep = str(grp["v"].iloc[0])
-            swap.update({str(v): keep for v in grp["v"].iloc[1:]})
-            if notes is not None:
-                notes.append(note("segment_case_merged", table=label, column=c, value=keep,
-                                  variants=sorted(str(v) for v in grp["v"])))
-        t = t.mutate(**{c: t[c].substitute(swap)})
     return t
+
+
+def check_variant_case(names: Iterable, variant: str, label: str) -> None:
+    """Arms whose names differ only by case ('Control', 'control') are an error naming both: whether they
+    are one arm is the user's decision, never merged silently. ``names``: the arms' (trimmed) names.
+    The one check :func:`validate` (kind 'experiment') and :func:`cxlib.experiments.compare` both run."""
+    seen: dict[str, str] = {}
+    for v in dict.fromkeys(str(x) for x in names if not _missing(x)):
+        if seen.setdefault(v.lower(), v) != v:
+            raise CXDataError(f"{label}: column '{variant}' has variants '{seen[v.lower()]}' and '{v}', which "
+                              "differ only by case. If they are one arm, spell them the same in the data; "
+                              "if not, rename one.", source=label, column=variant)
 
 
 def check_order(t: ibis.Table, before: str, after: str, *, name: str | None = None) -> None:
@@ -1122,10 +1137,13 @@ def clean_numeric(t: ibis.Table, column: str, *, lo: float | None = None, hi: fl
 
 
 def _rating_value(col, scale: Mapping[str, float] | None = None):
-    """A text rating as a number: a number, a leading number ('10 - Extremely likely'), or a label of
+    """A text rating as a number: a number, a label's number ('10 - Extremely likely'; the one label
+    rule, :data:`cxlib.sources.parse.LABEL_PATTERN`: not '10-50', a date or '5-star'), or a label of
     ``scale`` (lower-case label -> value)."""
+    from cxlib.sources.parse import LABEL_PATTERN  # the same rule as the spec path
+
     s = col.strip()
-    lead = s.re_extract(r"^(-?\d+(?:\.\d+)?)\s*(?:[-–:=)]|$)", 1).nullif("")
+    lead = s.re_extract(LABEL_PATTERN, 1).nullif("")
     out = ibis.coalesce(s.try_cast("float64"), lead.try_cast("float64"))
     if scale:
         out = ibis.coalesce(out, s.lower().cases(*((k, float(v)) for k, v in scale.items()),
@@ -1135,15 +1153,12 @@ def _rating_value(col, scale: Mapping[str, float] | None = None):
 
 def _rating_scale(t, column, label) -> dict[str, float] | None:
     """The ordered answer labels (1..n) the column's non-numeric answers all belong to, or None."""
-    from cxlib.sources.parse import LIKERT  # the same labels as the spec path
+    from cxlib.sources.parse import likert_scale  # the same labels as the spec path
 
     v = _rating_value(t[column])
     words = _checked(t.filter(~_is_missing_text(t[column]) & v.isnull())
                      .select(w=t[column].strip().lower()).distinct().limit(50), name=label)["w"]
-    for scale in LIKERT:
-        if len(words) and set(words) <= set(scale):
-            return {w: float(i + 1) for i, w in enumerate(scale)}
-    return None
+    return likert_scale(words) if len(words) else None
 
 
 def _clean_numeric(t, column, *, lo, hi, integer, required, name, ratings=False):
@@ -1159,6 +1174,13 @@ def _clean_numeric(t, column, *, lo, hi, integer, required, name, ratings=False)
         if scale:
             value = _rating_value(t[column], scale)
             n, ex = _examples(t, lambda x: ~_is_missing_text(x[column]) & value.isnull(), column, name=label)
+            top = max(scale.values())  # answer words and numbers must be on one scale (1..n)
+            m, ex2 = (0, "") if n else _examples(t, lambda x: value.notnull() & ((value < 1) | (value > top)),
+                                                 column, name=label)
+            if m:
+                _raise(label, column, f"{label}: column '{column}' mixes answer words of a 1-{_fmt(top)} scale "
+                                      f"with {m} number{'s' if m > 1 else ''} outside it {ex2}; map each scale "
+                                      "to its own column.")
         if n:
             _raise(label, column, f"{label}: column '{column}' should hold numbers, but {n} value"
                                   f"{'s are' if n > 1 else ' is'} not a number {ex}.")
@@ -1728,11 +1750,17 @@ def validate(data: Any, *, kind: str, table: str | None = None, name: str | None
         if not problems:
             vcol = used["variant"]
             trimmed = t[vcol].cast("string").strip()
-            k = int(to_pandas(t.filter(trimmed.notnull() & (trimmed != "")).select(v=trimmed).distinct().count(),
-                              name=label))
+            arms = to_pandas(t.filter(trimmed.notnull() & (trimmed != "")).select(v=trimmed).distinct()
+                             .order_by("v"), name=label)["v"]
+            k = len(arms)
             if k < 2:
                 problems.append(f"{label}: column '{vcol}' has {k} variant; an experiment needs a control "
                                 "and at least one treatment.")
+            try:  # the arm names compare reads: 'Control' and 'control' are for the user to settle
+                check_variant_case(arms, vcol, label)
+            except CXDataError as exc:
+                problems.append(str(exc))
+                columns_hit.append(exc.column)
     if kind == "subscriptions" and not problems and "start" in used and "end" in used:
         s, e = used["start"], used["end"]
         n, ex = _examples(t, lambda x: x[e].notnull() & (x[e] < x[s]), e, name=label)

@@ -67,6 +67,7 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 from cxlib import data as cxdata
+from cxlib import segments
 from cxlib.notes import note
 
 __all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
@@ -281,7 +282,7 @@ def _clean_plan(t, cleaning):
 
 
 def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=frozenset(), unfiltered=None,
-                 checks=None, totals=None, nullify=False):
+                 checks=None, totals=None, nullify=False, seg_rows=None):
     """The per-metric aggregates of :func:`summary_statistics` in one engine query (one scan for every
     metric), or None when the metrics' columns are cleaned in different ways (then one query per metric).
 
@@ -300,6 +301,9 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
     filled before None is returned for a metric without values, so the caller can tell why.
     ``nullify`` (for blanks not known in advance) leaves blanks out without filtered aggregates: the
     metric's columns are made blank together where one is, and ``n`` counts the values.
+    ``seg_rows`` (a dict), when every row is aggregated (``unfiltered`` with ``cleaned``), receives
+    ``rows``: the rows per segment x arm group, from which the segments' spellings are counted
+    (:func:`cxlib.segments.case_merges`) without a query of their own.
     """
     cleaning = _fused_cleaning(ms, by, variant)
     if cleaning is None:
@@ -378,6 +382,8 @@ def _fused_parts(t, ms, by, variant, name, caps=None, cleaned=None, never_null=f
         totals.update(rows=int(allp["rows__"].sum()), no_arm=int(allp.loc[without, "rows__"].sum()),
                       **{k: int(pd.to_numeric(allp[f"check_{k}__"]).fillna(0).sum()) for k in checks})
         allp = allp.drop(columns=[f"check_{k}__" for k in checks])
+    if seg_rows is not None and drop_no_arm:
+        seg_rows["rows"] = allp[[*by, "rows__"]]
     if drop_no_arm:
         arm = allp[variant]
         allp = allp[arm.notna() & (arm.astype("string") != "")].reset_index(drop=True)
@@ -416,7 +422,7 @@ def _distinct_units(t, unit):
     return _hash64(col).nunique(where=col.notnull()) if engine == "duckdb" else col.nunique()
 
 
-def _one_pass(t, sms, by, variant, unit, plan, check_units, name):
+def _one_pass(t, sms, by, variant, unit, plan, check_units, name, seg_rows=None):
     """The optimistic path of :func:`summary_statistics`: one grouped query over every row (the value
     checks, row and no-arm counts summed over its groups, every metric's sufficient statistics with blanks
     left out) and, with ``check_units``, one count of distinct unit ids. Returns ``((parts, arm counts),
@@ -426,7 +432,7 @@ def _one_pass(t, sms, by, variant, unit, plan, check_units, name):
     totals: dict = {}
     try:
         fused = _fused_parts(t, sms, by, variant, name, cleaned=cleaned, unfiltered=t, checks=bad,
-                             totals=totals, nullify=True)
+                             totals=totals, nullify=True, seg_rows=seg_rows)
     except cxdata.CXDataError:
         return None
     if fused is None or not totals.get("rows") or any(totals[k] for k in bad):
@@ -444,15 +450,8 @@ def _one_pass(t, sms, by, variant, unit, plan, check_units, name):
     return fused, totals["no_arm"]
 
 
-def _check_arm_case(names, variant: str, label: str) -> None:
-    """Arms whose names differ only by case ('Control', 'control') are an error naming both: whether
-    they are one arm is the user's decision, never merged silently."""
-    seen: dict[str, str] = {}
-    for v in dict.fromkeys(str(x) for x in names):
-        if seen.setdefault(v.lower(), v) != v:
-            raise cxdata.CXDataError(f"{label}: column '{variant}' has variants '{seen[v.lower()]}' and '{v}', which "
-                                     "differ only by case. If they are one arm, spell them the same in the data; "
-                                     "if not, rename one.", source=label, column=variant)
+# the one check of arm spellings, shared with data.validate(kind='experiment') and `cx validate`
+_check_arm_case = cxdata.check_variant_case
 
 
 def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant", metrics, covariates=None,
@@ -479,15 +478,19 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     ``quantile_cont``, computed in the engine; values above it are set to it); the thresholds are in
     ``attrs['caps']``. Their covariates are capped by the same rule, each at its own quantile
     (``attrs['covariate_caps']``: {metric: {covariate: threshold}}).
+    Segments (``by``) are read by the rule of every analysis (:mod:`cxlib.segments`): named as the
+    export's headers show them, personal columns refused, text values trimmed and spellings that differ
+    only by case counted as the most frequent one (a ``segment_case_merged`` note each in
+    ``attrs['notes']``; ``attrs['by']``: the table's segment columns). The rows per spelling come from
+    the aggregate itself, so the rule costs no query of its own on the one-pass path.
     """
     ms = _normalize(metrics, covariates)
-    by = cxdata.as_list(by)
     t = cxdata.as_table(data, name=name)
-    cols = {unit, variant, *by}
+    cols = {unit, variant}
     for m in ms:
         cols |= {m.column} | ({m.denominator} if m.denominator else set()) | set(m.covariates)
-    cxdata.require_columns(t, sorted(cols), name=name)
     raw = t
+    t, by, text_by = segments.read(t, by, name=name, need=sorted(cols))
     # "control " and "control" are one arm: compare trimmed names; units without a variant are counted
     t = t.mutate(**{variant: t[variant].cast("string").strip()})
     no_arm = t[variant].isnull() | (t[variant] == "")
@@ -495,10 +498,11 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
     plan = _clean_plan(t, cleaning) if cleaning is not None else None
     qms = [m for m in ms if m.kind == "quantile"]
     sms = [m for m in ms if m.kind != "quantile"]  # metrics with sufficient statistics
+    whole, seg_rows = t, ({} if text_by else None)  # every row (the segments' spellings are counted on it)
     # optimistic: one scan gives the value checks, the row and no-arm counts and every sufficient
     # statistic (+ one count of distinct unit ids); when anything is off the checked path below runs
     # and raises exactly as it always has
-    fast = (_one_pass(t, sms, by, variant, unit, plan, check_units, name)
+    fast = (_one_pass(t, sms, by, variant, unit, plan, check_units, name, seg_rows=seg_rows)
             if plan is not None and sms and cap is None else None)
     if fast is not None:
         fused, n_no_arm = fast
@@ -540,9 +544,26 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
         unfiltered = t
         t = t.filter(~no_arm)
         caps = _cap_thresholds(t, ms, cap, name) if cap is not None else {}
+        if seg_rows:  # counts of a one-pass attempt that did not finish are not used
+            seg_rows.clear()
         fused = (_fused_parts(t, sms, by, variant, name, caps, cleaned=plan[0] if checked else None,
-                              never_null=never_null, unfiltered=unfiltered, nullify=True) if sms else None)
+                              never_null=never_null, unfiltered=unfiltered, nullify=True, seg_rows=seg_rows)
+                 if sms else None)
     parts, arm_counts = fused if fused is not None else (None, None)
+    seg_notes: list = []
+    if text_by:
+        # case variants of a segment value are one segment: the rows per spelling come from the aggregate
+        # when it covered every row (no query), else from the segments' own (cached) query
+        label = cxdata.source_name(raw, name)
+        rows = (seg_rows or {}).get("rows") if parts is not None else None
+        swaps = {c: segments.case_merges(rows[[c, "rows__"]].set_axis(["v", "n"], axis=1) if rows is not None
+                                         else segments.spellings(whole, c, name=label), c, label=label,
+                                         notes=seg_notes) for c in text_by}
+        swaps = {c: sw for c, sw in swaps.items() if sw}
+        if swaps:
+            t = t.mutate(**{c: t[c].substitute(sw) for c, sw in swaps.items()})
+            if parts is not None:  # sums and counts: the merged segment's are the sums of its spellings'
+                parts = [segments.merge_sums(p, swaps, [*by, "variant", "metric", "kind"]) for p in parts]
     for m in (sms if parts is None else []):
         parts = parts or []
         tm = t
@@ -602,6 +623,8 @@ def summary_statistics(data, *, unit: str = "unit_id", variant: str = "variant",
         out.attrs["covariate_caps"] = {k: v for k, v in covariate_caps.items() if v}
     out.attrs["notes"] = ([f"{n_no_arm:,} unit{'s have' if n_no_arm > 1 else ' has'} no variant and "
                            f"{'are' if n_no_arm > 1 else 'is'} left out of every comparison."] if n_no_arm else [])
+    out.attrs["notes"] += seg_notes
+    out.attrs["by"] = list(by)
     return out
 
 
@@ -1209,7 +1232,10 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
         column or name). Adjustment from per-arm cross-products computed in the engine; see ``adjustment``.
     by : str or list of str, optional
         Segment columns: one comparison per segment (every segment joins the correction family unless
-        ``correction_family='metric'``); :func:`heterogeneity` tests whether the effect differs.
+        ``correction_family='metric'``); :func:`heterogeneity` tests whether the effect differs. Read as
+        every analysis reads segments (:mod:`cxlib.segments`): a column may be named by the export's
+        header text; 'EMEA', 'EMEA ' and 'emea' are one segment, shown as its most frequent spelling, with
+        a ``segment_case_merged`` note in ``attrs['notes']``; personal-data columns are refused.
     expected, srm_threshold : optional
         Planned allocation ``{variant: share}`` (default equal) and the p-value below which the
         sample-ratio check fails: then every ``decision`` is ``'not interpretable'`` (``attrs['srm']``
@@ -1253,7 +1279,8 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
                                  cap=cap, name=name)
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
-                          by=by, sequential=sequential, n_opt=n_opt, adjustment=adjustment, lift_ci=lift_ci,
+                          by=summary.attrs["by"], sequential=sequential, n_opt=n_opt, adjustment=adjustment,
+                          lift_ci=lift_ci,
                           correction_family=correction_family, arms=list(summary.attrs.get("arm_counts") or []))
     out.attrs["notes"] = (([late] if late else []) + list(summary.attrs.get("notes", []))
                           + list(out.attrs.get("notes", [])))

@@ -32,7 +32,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
 from cxlib import segments
-from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_start  # noqa: F401
+from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_complete, period_start  # noqa: F401
 
 MIN_N = 30
 
@@ -73,23 +73,26 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
         t = t.mutate(period=period_start(t[time], period, week_start=week_start).cast("date"))
         keys.append("period")
     every = t if by else None
+    answers = t  # every answer on or before as_of, blank score or not: it sets the table's last record
     t = t.filter(t[score].notnull())
     return t, keys, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "time": time, "zone": zone,
-                     "by": by, "every": every, "score": score}
+                     "by": by, "every": every, "score": score, "answers": answers}
 
 
 def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
-    """The aggregate per group, ``attrs`` ``as_of`` and ``notes``; a trend also reads its last answer in
-    the same query, for the note on answers that end more than a period before ``as_of``."""
-    if period:
-        aggs["_cx_last"] = t[facts["time"]].max()
+    """The aggregate per group, ``attrs`` ``as_of`` and ``notes``. A trend also reads the table's last
+    answer (``attrs['data_end']``, on the periods' clock): the note on answers that end more than a period
+    before ``as_of``, and ``complete`` (the period ended by the earlier of the two)."""
     df = _aggregate(t, keys, every=facts.get("every"), **aggs)
     notes = list(facts["notes"])
+    attrs = {}
     if period:
-        last = pd.to_datetime(df.pop("_cx_last")).max() if len(df) else None
-        notes += [n for n in [cxdata.ends_early(t, last, cxdata.local_as_of(facts["as_of"], facts["zone"]),
-                                                period, name=name)] if n is not None]
-    df.attrs.update(as_of=facts["as_of"], notes=notes, by=list(facts.get("by") or []))
+        local = cxdata.local_as_of(facts["as_of"], facts["zone"])
+        last = cxdata.last_record(facts["answers"], [facts["time"]], local, name=name)
+        notes += [n for n in [cxdata.ends_early(t, last, local, period, name=name)] if n is not None]
+        df["complete"] = period_complete(df["period"], period, cxdata.observed_end(local, last))
+        attrs = {"data_end": last, "period": period}
+    df.attrs.update(as_of=facts["as_of"], notes=notes, by=list(facts.get("by") or []), **attrs)
     return df
 
 
@@ -114,8 +117,9 @@ def _aggregate(t, keys, every=None, **aggs) -> pd.DataFrame:
 
 
 def _with_attrs(out: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
-    """``out`` with the analysis date and the data notes of the counts it was computed from."""
-    out.attrs.update(as_of=counts.attrs.get("as_of"), notes=list(counts.attrs.get("notes", [])))
+    """``out`` with the analysis date, data notes (and a trend's ``data_end`` / ``period``) of its counts."""
+    out.attrs.update(as_of=counts.attrs.get("as_of"), notes=list(counts.attrs.get("notes", [])),
+                     **{k: counts.attrs[k] for k in ("data_end", "period") if k in counts.attrs})
     return out
 
 
@@ -304,8 +308,9 @@ def nps(data, *, score: str = "nps", by=None, time: str | None = None, period: s
         One row per segment/period: the keys, ``n``, ``promoters``, ``passives``, ``detractors``, their
         shares, ``nps`` (= ``estimate``, points -100..100), ``se``, ``ci_lower``, ``ci_upper``,
         ``interval_method``, ``suppressed``, ``metric`` (+ the weighted sums and ``n_effective`` with
-        ``weights``). The interval uses the trinomial variance ``(p + d - (p - d)^2) / n`` (normal
-        approximation; adjusted Wald below 100 answers by default).
+        ``weights``; with ``period``, ``complete``: the period ended by the earlier of ``as_of`` and the
+        last answer, ``attrs['data_end']``). The interval uses the trinomial variance
+        ``(p + d - (p - d)^2) / n`` (normal approximation; adjusted Wald below 100 answers by default).
 
     Examples
     --------

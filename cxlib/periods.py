@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cxlib import data as cxdata
 
-__all__ = ["WEEK_STARTS", "period_start", "_check_week_start", "_reporting_tz"]
+__all__ = ["WEEK_STARTS", "period_start", "period_complete", "_check_week_start", "_reporting_tz"]
 
 
 #: First day of a week for ``week_start=``: days to add before truncating to an ISO (Monday) week.
@@ -58,3 +58,19 @@ def period_start(column, period: str, *, week_start: str = "monday"):
         shift = ibis.interval(days=WEEK_STARTS[ws])
         return (column + shift).truncate("W") - shift
     return cxdata.period_start(column, period)
+
+
+def period_complete(starts, period: str, end):
+    """Whether each period (its first day in ``starts``) had ended by ``end``: a boolean array.
+
+    ``end`` is the table's observed end (:func:`cxlib.data.observed_end`: the earlier of the analysis date
+    and its last record), on the clock the periods were cut on. DESIGN "The analysis date": a period is
+    observed only when it ended by both; the last month of a log that stops on 10 February is not complete,
+    whether the analysis date is 11 February or years later.
+    """
+    import numpy as np
+    import pandas as pd
+
+    step = cxdata.PERIOD_LENGTH[period]
+    end = pd.Timestamp(end)
+    return np.array([pd.Timestamp(x) + step <= end for x in starts], dtype=bool)

@@ -1375,8 +1375,15 @@ def retention_summary(table_: pd.DataFrame, *, by: str | None = None, period: in
             items.append(text("{}: {} (95% CI {}; n = {}).", _segment(by, r[by], labels), share(r["retention"]),
                               interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share"),
                               count(r["customers"])))
-    items.append(text("{} cells are still open (their {} has not ended): they are shown blank and left out of "
-                      "averages; they are not drops.", count(int((~table_["mature"]).sum())), grain))
+    open_cells = count(int((~table_["mature"]).sum()))
+    end, at = table_.attrs.get("data_end"), table_.attrs.get("as_of")
+    if end is not None and at is not None and not _holds_as_of(_nps_period_start(end, grain), grain, at):
+        items.append(text("{} cells are not complete (the data end on {}, before their {} ended): they are shown "
+                          "blank and left out of averages; they are not drops.", open_cells,
+                          date(pd.Timestamp(end).normalize()), grain))
+    else:
+        items.append(text("{} cells are still open (their {} has not ended): they are shown blank and left out of "
+                          "averages; they are not drops.", open_cells, grain))
     return answer(items)
 
 
@@ -1406,6 +1413,24 @@ def churn_summary(result: pd.DataFrame, *, by: str | None = None, last: int = 6,
                           interval_range(lost / n, lo[0], hi[0], kind="share", digits=1),
                           count(lost), count(n), period, len(recent), period))
     return answer(items)
+
+
+def churn_method(result: pd.DataFrame) -> Text:
+    """The method paragraph under a :func:`cxlib.metrics.churn_rate` trend: what the rate is, and what its
+    hollow point is: the period in progress when it holds the analysis date (``attrs['as_of']``), else
+    the last period of data, not complete (the subscriptions end on ``attrs['data_end']``)."""
+    period = result.attrs.get("period", "month")
+    out = text("Churn rate = subscribers lost in the {p} ÷ subscribers active at its start (a customer who starts "
+               "during the {p} is not yet at risk), with a Wilson 95% interval.", p=period)
+    open_ = result[~result["complete"].astype(bool)] if "complete" in result else result.iloc[:0]
+    if open_.empty:
+        return paragraph("{}", out)
+    last = pd.Timestamp(open_["period"].max())
+    end = result.attrs.get("data_end")
+    if end is None or _holds_as_of(last, period, result.attrs.get("as_of")):
+        return paragraph("{} The {} in progress (hollow point) is not over.", out, period)
+    return paragraph("{} {}, the last {} of data (hollow point), is not complete: the subscriptions end on {}.", out,
+                     nps_period_name(last, period), period, date(pd.Timestamp(end).normalize()))
 
 
 def lifetime_summary(medians: pd.DataFrame, *, by: str | None = None, test: dict | None = None,
@@ -2340,6 +2365,12 @@ def cohort_save_method(w: pd.DataFrame) -> Text:
     missing = [names[k] for k in names if k not in w.attrs.get("inputs", [])]
     if missing:
         out = text("{} Without {}, the signs they would show are not checked.", out, ", ".join(missing))
+    at, ends = w.attrs.get("as_of"), w.attrs.get("ends") or {}
+    early = [text("{} to {}", names[k], date(pd.Timestamp(e).normalize())) for k, e in ends.items()
+             if k in names and at is not None and pd.Timestamp(e).normalize() < pd.Timestamp(at).normalize()]
+    if early:  # who_to_save measured these signs to their table's own end, not to the analysis date
+        out = text("{} Days and windows are counted to the end of each table's data, not to {}: {}.", out,
+                   date(pd.Timestamp(at).normalize()), Markup("; ").join(early))
     return paragraph("{} The signs go with leaving; they do not say how likely each customer is to go, and a "
                      "customer's value is their revenue, not their margin.", out)
 
@@ -2530,6 +2561,18 @@ def nps_period_name(p, grain: str = "month") -> str:
     return f"week of {date(p, 'week')}" if g == "week" else date(p, g or None)
 
 
+def _nps_period_start(x, grain: str) -> pd.Timestamp:
+    """The first day of the period holding ``x`` (weeks from Monday: only to tell whether the data reach
+    the analysis date's period)."""
+    x = pd.Timestamp(x).normalize()
+    g = (grain or "month").lower()
+    if g == "day":
+        return x
+    if g == "week":
+        return x - pd.Timedelta(days=x.weekday())
+    return x.to_period({"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")).start_time
+
+
 def _nps_period_end(p, grain: str) -> pd.Timestamp:
     p = pd.Timestamp(p)
     g = (grain or "month").lower()
@@ -2558,16 +2601,37 @@ def nps_latest_change(trend: pd.DataFrame, *, metric: str = "nps", grain: str = 
     cur, prev = t.iloc[-1], t.iloc[-2]
     ch = metrics.score_change(metric, cur, prev, alpha=alpha)
     end = _nps_period_end(cur["period"], grain)
-    complete = as_of is None or end <= pd.Timestamp(as_of) + pd.Timedelta(seconds=1)
+    if "complete" in t:  # the analysis decided (its period ended by as_of and by the table's last answer)
+        complete = bool(cur["complete"])
+    else:
+        complete = as_of is None or end <= pd.Timestamp(as_of) + pd.Timedelta(seconds=1)
+    at = as_of if as_of is not None else trend.attrs.get("as_of")
     return {"period": pd.Timestamp(cur["period"]), "previous": pd.Timestamp(prev["period"]), "value": cur[metric],
             "ci_lower": cur["ci_lower"], "ci_upper": cur["ci_upper"], "n": cur["n"],
             "previous_value": prev[metric], "change": ch["change"], "change_ci_lower": ch["ci_lower"],
             "change_ci_upper": ch["ci_upper"], "p_value": ch["p_value"], "beyond_noise": ch["beyond_noise"],
-            "complete": bool(complete)}
+            "complete": bool(complete), "in_progress": not complete and _holds_as_of(cur["period"], grain, at)}
+
+
+def _holds_as_of(start, grain: str, as_of) -> bool:
+    """Whether the period starting ``start`` holds the analysis date ``as_of`` (a result's ``attrs``): an
+    incomplete period is then in progress; otherwise the data simply end in it. Unknown ``as_of``: True."""
+    if as_of is None or start is None or pd.isna(start):
+        return True
+    return pd.Timestamp(start) <= pd.Timestamp(as_of) < _nps_period_end(start, grain)
+
+
+def _incomplete_words(grain: str, in_progress: bool) -> str:
+    """How an incomplete period is named: in progress (it holds the analysis date), or the last one of
+    data that end before it is over."""
+    g = (grain or "month").lower()
+    return "so far" if in_progress else f"(the last {g} of data, not complete)"
 
 
 def _nps_latest_name(ch: dict, grain: str) -> str:
-    return nps_period_name(ch["period"], grain) + ("" if ch["complete"] else " so far")
+    if ch["complete"]:
+        return nps_period_name(ch["period"], grain)
+    return f"{nps_period_name(ch['period'], grain)} {_incomplete_words(grain, ch.get('in_progress', True))}"
 
 
 def nps_score_figure(overall: pd.DataFrame, trend: pd.DataFrame | None = None, *, metric: str = "nps",

@@ -774,7 +774,8 @@ def preflight(resolved: dict[str, dict], given: dict[str, set] | None = None) ->
         try:
             params = effective_parameters(slug, params, (given or {}).get(slug))
         except (cxdata.CXDataError, ValueError, TypeError) as exc:
-            problems.append(f"{slug}: {people_message(str(exc)) if '/' in str(exc) else str(exc)}")
+            line = people_message(str(exc)) if "/" in str(exc) else str(exc)
+            problems.append(line if line.startswith(f"{slug}: ") else f"{slug}: {line}")  # pages name the page
             continue
         for kind in SOURCE_PARAMETERS:
             if kind not in params:

@@ -67,7 +67,8 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
         Segment columns, taken from each customer's start snapshot (a customer who changes plan counts
         in the plan they had at the start).
     as_of : date-like, optional
-        Analysis date (default :func:`cxlib.data.default_as_of`); months starting after it are left out.
+        Analysis date (default :func:`cxlib.data.default_as_of`); months starting after it are left out
+        and counted in one ``rows_after_as_of`` note (``.attrs['notes']``).
         A period whose end snapshot month has not ended by then is ``complete=False``. Periods after the
         history's last month are not rows (``.attrs['data_end']``: that month; a ``data_ends_early`` note
         when it is more than a month before ``as_of``).
@@ -112,6 +113,7 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
     t = cxdata.clean_timestamp(t, time, name=name)
     cxdata.check_not_empty(t, name=name)
     as_of = cxdata.default_as_of(as_of, mrr_history)
+    late = cxdata.after_as_of(t, [time], as_of, name=name)  # left out below, counted in one note
     t = t.filter(t[time] <= as_of.to_pydatetime()).filter(t[customer].notnull())
     L = PERIOD_MONTHS[period]
     m = t[time].year() * 12 + t[time].month() - 1  # months since year 0
@@ -184,8 +186,13 @@ def net_revenue_retention(mrr_history, *, customer: str = "customer_id", time: s
     # the history's last record (its latest month on or before as_of): periods after it are not rows (above);
     # a month's row is that whole month's MRR, so a period is complete by the analysis date alone
     data_end = cxdata.last_record(t, [time], as_of, name=name)
-    early = cxdata.ends_early(t, data_end, as_of, "month", name=name)
-    out.attrs.update(period=period, rolling=rolling, as_of=as_of, data_end=data_end, notes=seg_notes + ([early] if early else []),
+    # the last month's row covers that whole month: the history ends early only when the month after it
+    # has also passed before as_of (a history through February read on 3 March is up to date)
+    covered = None if data_end is None else data_end.to_period("M").end_time
+    early = (cxdata.ends_early(t, data_end, as_of, "month", name=name)
+             if covered is not None and covered + pd.DateOffset(months=1) < as_of else None)
+    notes = [n for n in (late, early) if n] + seg_notes
+    out.attrs.update(period=period, rolling=rolling, as_of=as_of, data_end=data_end, notes=notes,
                      method="ratio of customer sums; delta-method (linearisation) 95% interval, customer as unit")
     return out
 

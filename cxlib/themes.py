@@ -88,8 +88,10 @@ def _prepared(data, comment, columns, name, *, as_of=None, time=None, tz=None, p
     time = time if time is not None else (TIME if TIME in t.columns else None)
     zone = metrics._reporting_tz(t, tz) if periods else None
     t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=periods, name=name)
+    answers = t  # every answer, with a comment or not: it sets the table's last record
     t = t.filter(t[comment].notnull() & (t[comment].strip() != ""))
-    return t, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "zone": zone, "by": by}
+    return t, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "zone": zone, "by": by,
+               "answers": answers}
 
 
 #: The answer time of the responses contract.
@@ -138,7 +140,8 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     comments end more than one period before it gets a ``data_ends_early`` note.
 
     Returns one row per (segment x period x) theme: ``theme``, ``label``, ``stage``, ``comments`` (n),
-    ``mentions``, ``share``, ``ci_lower``, ``ci_upper``, ``suppressed``.
+    ``mentions``, ``share``, ``ci_lower``, ``ci_upper``, ``suppressed`` (+ ``complete`` with ``period``:
+    the period ended by the earlier of ``as_of`` and the answers' last record, ``attrs['data_end']``).
     """
     tax = load_taxonomy(taxonomy)
     by = cxdata.as_list(by)
@@ -153,15 +156,15 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
         keys.append("period")
     aggs = {"comments": t.count(), **{f"_t_{k}": _flag(t[comment], v["pattern"]).cast("int64").sum()
                                       for k, v in tax["themes"].items()}}
-    if period:  # the last comment, in the same query: does the trend end early?
-        aggs["_cx_last"] = t[time].max()
     wide = cxdata.to_pandas(t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs), name=name)
-    notes = list(facts["notes"])
-    if period:
-        seen = pd.to_datetime(wide.pop("_cx_last")).max() if len(wide) else None
-        early = cxdata.ends_early(t, seen, cxdata.local_as_of(facts["as_of"], facts["zone"]), period, name=name)
+    notes, attrs = list(facts["notes"]), {}
+    if period:  # the answers' last record (on the periods' clock): does the trend end early, which periods ended?
+        local = cxdata.local_as_of(facts["as_of"], facts["zone"])
+        seen = cxdata.last_record(facts["answers"], [time], local, name=name)
+        early = cxdata.ends_early(t, seen, local, period, name=name)
         if early is not None:
             notes.append(early)
+        attrs = {"data_end": seen, "period": period, "_end": cxdata.observed_end(local, seen)}
     long = wide.melt(id_vars=[*keys, "comments"], var_name="theme", value_name="mentions")
     long["theme"] = long["theme"].str.removeprefix("_t_")
     long["label"] = long["theme"].map({k: v["label"] for k, v in tax["themes"].items()})
@@ -177,8 +180,11 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     long["suppressed"] = long["comments"] < min_n
     long.loc[long["suppressed"], ["share", "ci_lower", "ci_upper"]] = np.nan
     order = [*keys, "theme", "label", "stage", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]
+    if period:  # the period ended by the earlier of as_of and the answers' last record
+        long["complete"] = metrics.period_complete(long["period"], period, attrs.pop("_end"))
+        order.append("complete")
     out = long[order].sort_values([*keys, "mentions"], ascending=[True] * len(keys) + [False]).reset_index(drop=True)
-    out.attrs.update(as_of=facts["as_of"], notes=notes)
+    out.attrs.update(as_of=facts["as_of"], notes=notes, **attrs)
     return out
 
 

@@ -119,7 +119,7 @@ def test_trend_that_ends_more_than_one_period_before_as_of_says_so(responses):
     assert len(early) == 1
     # the later answers up to the analysis date count: the last answer is 2027-01-15
     assert early[0]["last"] == pd.Timestamp("2027-01-15 08:00:00") > last
-    assert early[0]["as_of"] == pd.Timestamp("2027-03-01") and early[0]["period"] == "week"
+    assert early[0]["as_of"] == pd.Timestamp("2027-03-01 23:59:59") and early[0]["period"] == "week"  # end of that day
     _late_note(r, 1, "response_time")
     # within one period of the analysis date: no note
     r = metrics.csat(path, period="month", min_n=1, as_of="2027-02-10")

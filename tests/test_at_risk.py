@@ -46,25 +46,36 @@ def toy():
 
 
 def brute(subs, responses, tickets, events, history):
-    """Signals per subscribed customer, written directly."""
+    """Signals per subscribed customer, written directly. Every "time since" is measured to the end of
+    the table it comes from: the earlier of AS_OF and that table's last record on or before AS_OF."""
+    def end(*cols):
+        vals = pd.concat([c[c <= AS_OF] for c in cols])
+        return min(AS_OF, vals.max()) if len(vals) else AS_OF
+
+    r_end, e_end = end(responses["response_time"]), end(events["event_time"])
+    k_end = end(tickets["created_at"], tickets["resolved_at"])
+    h_end = end(pd.to_datetime(history["month"]))
+    now_m = h_end.to_period("M").start_time
+    before_m = (h_end.to_period("M") - 3).start_time
     out = {}
     for _, s in subs.iterrows():
         if s["start_time"] > AS_OF or (pd.notna(s["end_time"]) and s["end_time"] <= AS_OF):
             continue
         c = s["customer_id"]
         r = responses[(responses["customer_id"] == c) & (responses["response_time"] <= AS_OF)
-                      & (responses["response_time"] > AS_OF - pd.Timedelta(days=90))]
+                      & (responses["response_time"] > r_end - pd.Timedelta(days=90))]
         last = r.sort_values("response_time")["nps"].iloc[-1] if len(r) else np.nan
         k = tickets[(tickets["customer_id"] == c) & (tickets["created_at"] <= AS_OF)]
-        recent = int((k["created_at"] > AS_OF - pd.Timedelta(days=30)).sum())
+        recent = int((k["created_at"] > k_end - pd.Timedelta(days=30)).sum())
         open_k = k[k["resolved_at"].isna() | (k["resolved_at"] > AS_OF)]
-        open_days = ((AS_OF - open_k["created_at"]).dt.total_seconds() / 86400).max() if len(open_k) else np.nan
+        open_days = ((k_end - open_k["created_at"]).dt.total_seconds() / 86400).max() if len(open_k) else np.nan
         e = events[(events["customer_id"] == c) & (events["event_time"] <= AS_OF)]
         last_seen = e["event_time"].max() if len(e) else s["start_time"]
-        idle = np.floor((AS_OF - last_seen).total_seconds() / 86400)
+        idle = np.floor((e_end - last_seen).total_seconds() / 86400)
         h = history[history["customer_id"] == c]
-        now = h.loc[h["month"] == "2026-06-01", "mrr"].sum()
-        before = h.loc[h["month"] == "2026-03-01", "mrr"].sum()
+        months = pd.to_datetime(h["month"])
+        now = h.loc[months == now_m, "mrr"].sum()
+        before = h.loc[months == before_m, "mrr"].sum()
         mrr = now if now > 0 else s["mrr"]
         sig = {"cancel_pending": int(pd.notna(s["end_time"])), "detractor": int(last <= 6),
                "support": int(recent >= 2 or (open_days >= 7)), "inactive": int(idle >= 30),
@@ -97,7 +108,9 @@ def test_toy_signals_match_pandas():
     assert "scored 3/10" in by_id.loc["a", "reason"].lower()
     assert "2 support tickets in the last 30 days" in by_id.loc["c", "reason"]
     assert "no activity for 90 days" in by_id.loc["c", "reason"].lower()
-    assert "open for 29 days" in by_id.loc["d", "reason"]
+    # d's ticket (1 Jun) is still open when the tickets end (f's resolution, 29 Jun): open 28 days as far
+    # as the export saw, not 29 (AS_OF is a day after the tickets' last record)
+    assert "open for 28 days" in by_id.loc["d", "reason"]
     assert "down from 237 to 158" in by_id.loc["f", "reason"]
     assert by_id.loc["f", "detractor"] == 1  # 6 is a detractor
     # order: value at risk, then more signs first; ranks 1..n
@@ -131,7 +144,8 @@ def test_sample_matches_pandas():
     seen = ev[ev["event_time"] <= as_of].groupby("customer_id")["event_time"].max()
     since = active.set_index("customer_id")["start_time"].combine(seen.reindex(active["customer_id"]).set_axis(
         active.set_index("customer_id").index), lambda a, b: b if pd.notna(b) else a)
-    idle = set(since[(as_of - since).dt.total_seconds() / 86400 >= 45].index)
+    ev_end = min(as_of, ev.loc[ev["event_time"] <= as_of, "event_time"].max())  # inactivity runs to the log's end
+    idle = set(since[(ev_end - since).dt.total_seconds() / 86400 >= 45].index)
     assert set(got.loc[got["inactive"] == 1, "customer"]) == idle
     assert got.attrs["subscribed"] == len(active)
     assert got["value_at_risk"].is_monotonic_decreasing
@@ -160,8 +174,12 @@ def test_transactional_list_from_a_clv_table():
     got = at_risk.who_to_save(None, clv=table, events=ev, as_of=AS_OF, pseudonymize=False, inactive_days=120)
     t = table.set_index("customer_id")
     lapsing = set(t.index[t["p_alive"] < 0.5])
-    idle = set(ev.groupby("customer_id")["event_time"].max().loc[lambda s: (AS_OF - s).dt.days >= 120].index)
-    assert set(got["customer"]) == lapsing | idle and len(lapsing) > 0
+    # the log ends in Dec 2025, half a year before AS_OF: inactivity runs to the log's last event (as the
+    # BG/NBD's T does), else every buyer would be "inactive" for the months the log does not cover
+    log_end = ev["event_time"].max()
+    assert log_end < AS_OF - pd.Timedelta(days=120)
+    idle = set(ev.groupby("customer_id")["event_time"].max().loc[lambda s: (log_end - s).dt.days >= 120].index)
+    assert set(got["customer"]) == lapsing | idle and len(lapsing) > 0 and 0 < len(idle) < len(table)
     assert set(got.loc[got["lapsing"] == 1, "customer"]) == lapsing
     assert got["value_at_risk"].to_numpy() == pytest.approx(t.loc[got["customer"], "expected_clv"].to_numpy())
     assert got["value_at_risk"].is_monotonic_decreasing and got.attrs["value"] == "expected_clv"

@@ -73,7 +73,10 @@ def test_relative_paths_resolve_against_project_root(tmp_path, monkeypatch):
 def test_missing_file_and_bad_type(tmp_path):
     with pytest.raises(CXDataError, match=r"nope\.csv: file not found"):
         data.as_table(tmp_path / "nope.csv")
-    with pytest.raises(CXDataError, match="unsupported file type"):
+    with pytest.raises(CXDataError, match="unsupported file type '.pdf'; expected .csv.*Excel .xlsx"):
+        data.as_table(write(tmp_path, "x.pdf", "a"))
+    # a plain .xlsx path is an Excel source (DESIGN "Sources"): a file that is no workbook says so
+    with pytest.raises(CXDataError, match="x.xlsx: could not read the workbook"):
         data.as_table(write(tmp_path, "x.xlsx", "a"))
     with pytest.raises(CXDataError, match="expected a pandas DataFrame"):
         data.as_table(42)

@@ -197,7 +197,7 @@ def test_warm_kaplan_meier_on_a_file_matches_statsmodels(tmp_path):
     df = _subscriptions()
     path = tmp_path / "subs.csv"
     df.to_csv(path, index=False)
-    for as_of in ("2026-01-01", "2025-09-15", "2026-01-01"):
+    for as_of in ("2026-01-01 00:00:00", "2025-09-15 00:00:00", "2026-01-01 00:00:00"):  # midnight, as given
         ref = _km_brute(df, as_of)
         for _ in range(2):
             km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of=as_of)
@@ -235,13 +235,13 @@ def test_kaplan_meier_errors_and_notes_repeat_on_warm_calls(tmp_path):
     df.to_csv(path, index=False)
     for _ in range(2):
         with pytest.raises(cxdata.CXDataError, match=r"'end_time' is before 'start_time' in 1 row \(row 5"):
-            survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2026-01-01")
+            survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2026-01-01 00:00:00")
     ok = _subscriptions(seed=9)
     ok.to_csv(path, index=False)
     os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
     late = int((pd.to_datetime(ok["start_time"]) > pd.Timestamp("2025-06-01")).sum())
     for name in (None, "subscriptions export", None):
-        km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2025-06-01", name=name)
+        km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2025-06-01 00:00:00", name=name)
         first = km.attrs["notes"][0]
         assert (first.code, first["table"], first["counts"]["start_time"]) == ("rows_after_as_of", name or "subs.csv",
                                                                                late)
@@ -254,7 +254,7 @@ def test_kaplan_meier_by_segment_matches_statsmodels_per_segment(tmp_path):
     path = tmp_path / "subs.csv"
     df.to_csv(path, index=False)
     for _ in range(2):
-        km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2026-03-01", by="plan")
+        km = survival.kaplan_meier(str(path), start="start_time", end="end_time", as_of="2026-03-01 00:00:00", by="plan")
         for plan, g in df.groupby("plan"):
             ref = _km_brute(g, "2026-03-01", whole=df)
             part = km[km["plan"] == plan]
@@ -274,7 +274,7 @@ def test_warm_calls_on_a_file_run_only_their_analysis_queries(tmp_path, monkeypa
     monkeypatch.setattr(cxdata, "_execute", lambda expr: calls.append(expr) or real(expr))
     for fn, want in ((lambda: drivers.key_drivers(str(survey), drivers=DRV, bootstrap=0), 2),
                      (lambda: survival.kaplan_meier(str(subs), start="start_time", end="end_time",
-                                                    as_of="2026-01-01"), 1)):
+                                                    as_of="2026-01-01 00:00:00"), 1)):
         first = fn()
         calls.clear()
         again = fn()

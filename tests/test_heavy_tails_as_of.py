@@ -54,7 +54,7 @@ def test_units_exposed_after_as_of_are_left_out_of_the_heavy_tail_check(tmp_path
         assert got.loc[arm, "cap_value"] == pytest.approx(want[arm]["cap"], rel=1e-12)
         assert got.loc[arm, "n_capped"] == want[arm]["k"]
     assert not got["heavy"].any()
-    assert tails.attrs["as_of"] == pd.Timestamp(AS_OF)
+    assert tails.attrs["as_of"] == pd.Timestamp(AS_OF) + pd.Timedelta(days=1, seconds=-1)  # the end of that day
     late = [n for n in tails.attrs["notes"] if getattr(n, "code", None) == "rows_after_as_of"]
     assert len(late) == 1 and late[0]["counts"] == {"exposure_time": 40}
     # the same units as the comparison
@@ -78,7 +78,7 @@ def test_a_named_time_column_and_the_page_note_in_words(tmp_path):
     tails = ht.check(path, control="control", metrics={"rounds": "mean"}, time="first_seen", as_of=AS_OF)
     assert tails.set_index("variant")["n"].to_dict() == {"control": 500, "treatment": 500}
     words = present.data_notes(tails).plain
-    assert "40 rows with 'first_seen' after 30 Nov 2026 00:00" in words and "left out" in words
+    assert "40 rows with 'first_seen' after 30 Nov 2026 23:59" in words and "left out" in words
     # capped comparison on the same units (compare_capped passes as_of / time through to compare)
     fixed = ht.check(path, control="control", metrics={"rounds": "mean"}, time="first_seen", as_of=AS_OF, cap=0.9)
     capped = ht.compare_capped(path, fixed, metrics={"rounds": "mean"}, control="control", time="first_seen",

@@ -33,9 +33,9 @@ def test_funnel_and_step_conversion_leave_events_after_the_analysis_date_out(tmp
     f = journey.funnel(path, steps=["signup", "purchase"], min_n=1, as_of="2026-02-15").set_index("step")
     assert f["reached"].tolist() == [2, 1]                               # signup a b; purchase a
     (late,) = _late(f.attrs["notes"])
-    assert late["counts"] == {"event_time": 2} and late["as_of"] == pd.Timestamp("2026-02-15")
-    assert "2 rows with 'event_time' after 15 Feb 2026 00:00" in present.note_text(late).plain
-    assert f.attrs["as_of"] == pd.Timestamp("2026-02-15")
+    assert late["counts"] == {"event_time": 2} and late["as_of"] == pd.Timestamp("2026-02-15 23:59:59")  # a date: the end of that day
+    assert "2 rows with 'event_time' after 15 Feb 2026 23:59" in present.note_text(late).plain
+    assert f.attrs["as_of"] == pd.Timestamp("2026-02-15 23:59:59")
     later = journey.funnel(path, steps=["signup", "purchase"], min_n=1, as_of="2026-03-31")
     assert later["reached"].tolist() == [3, 2] and later.attrs["notes"] == []
     conv = journey.step_conversion(path, steps=["signup", "purchase"], min_n=1, as_of="2026-02-15")
@@ -58,7 +58,7 @@ def test_step_time_windows_end_at_the_last_event_when_the_table_ends_before_the_
     assert (r["within_7d_n"], r["within_7d"]) == (2, pytest.approx(0.5))
     assert codes(got.attrs["notes"]) == ["data_ends_early"]
     n = got.attrs["notes"][0]
-    assert (n["last"], n["as_of"]) == (pd.Timestamp("2026-01-20"), pd.Timestamp("2026-06-30"))
+    assert (n["last"], n["as_of"]) == (pd.Timestamp("2026-01-20"), pd.Timestamp("2026-06-30 23:59:59"))
     # an analysis date inside the data: later rows left out (one note), no 'ends early'
     inside = journey.step_times(path, within=[7], min_n=1, as_of="2026-01-12")
     assert (inside.iloc[0]["n_start"], inside.iloc[0]["n"]) == (2, 1)
@@ -84,7 +84,7 @@ def test_churn_by_touch_censors_at_the_subscriptions_last_record(tmp_path):
     # compared: A, B (with), C (without); D's landmark is after the observed end (03-10)
     assert (r["n_with"], r["n_without"], r["churned_with"], r["churned_without"]) == (2, 1, 1, 0)
     assert got.attrs["observed_end"] == pd.Timestamp("2026-03-10")
-    assert got.attrs["as_of"] == pd.Timestamp("2026-09-30")
+    assert got.attrs["as_of"] == pd.Timestamp("2026-09-30 23:59:59")
     assert sorted(codes(got.attrs["notes"])) == ["data_ends_early", "rows_after_as_of"]
     (late,) = _late(got.attrs["notes"])
     assert "tickets" in late["table"] and late["counts"] == {"created_at": 1}

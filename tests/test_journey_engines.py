@@ -96,7 +96,7 @@ def test_churn_by_touch_on_spark_matches_duckdb_on_the_sample(on_spark):
 @pytest.mark.spark
 def test_step_times_weakest_and_support_on_spark_match_duckdb(on_spark):
     frames, sp = on_spark
-    kw = dict(by="plan", cohort="week", tz="America/New_York", week_start="sunday", as_of="2026-09-30")
+    kw = dict(by="plan", cohort="week", tz="America/New_York", week_start="sunday", as_of="2026-09-30 00:00:00")
     a, b = journey.step_times(sp["events"], **kw), journey.step_times(frames["events"], **kw)
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     # the same later rows are left out and counted (example row numbers depend on the engine's order)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxlib import data, experiments, metrics, sources
+from cxlib import data, experiments, metrics, segments, sources
 from cxlib.data import CXDataError
 from cxlib.notes import codes
 
@@ -67,7 +67,8 @@ def test_segment_values_trimmed_and_case_merged_with_a_note(tmp_path):
         assert got.loc[region, "n"] == len(g)
         assert got.loc[region, "nps"] == pytest.approx(100 * ((g.nps >= 9).mean() - (g.nps <= 6).mean()))
     notes: list = []
-    t = data.check_segments(data.as_table(p), "region", notes=notes)
+    t, by = segments.prepare(data.as_table(p), "region", notes=notes)  # the one home of the rule
+    assert by == ["region"]
     assert codes(notes) == ["segment_case_merged", "segment_case_merged"]
     merged = {n["value"]: n["variants"] for n in notes}
     assert merged == {"AMER": ["AMER", "Amer"], "EMEA": ["EMEA", "emea"]}

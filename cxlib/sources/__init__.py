@@ -7,6 +7,8 @@ Public API
     or a source spec (a mapping, or its YAML text): the table with the contract's column names.
 ``detect_layout(path) -> str | None``
     The known export layout a file's header rows match.
+``plain_spec(path) -> dict | None``
+    The spec a plain path is read as (Excel, JSON lines, a known export layout), or None.
 ``metadata(table) -> dict``
     What the spec and layout said about a table: labels, drivers, driver scale, personal columns,
     layout, tz, notes.
@@ -34,7 +36,7 @@ from cxlib.sources.personal import is_personal, looks_like_contact, personal_col
 from cxlib.sources.reader import metadata_of, read_spec
 from cxlib.sources.spec import READER_OPTIONS, SPEC_KEYS, is_spec, spec_from
 
-__all__ = ["read", "detect_layout", "metadata", "spec_from", "is_spec", "SPEC_KEYS", "READER_OPTIONS",
+__all__ = ["read", "detect_layout", "plain_spec", "metadata", "spec_from", "is_spec", "SPEC_KEYS", "READER_OPTIONS",
            "LAYOUTS", "is_personal", "personal_columns", "looks_like_contact", "pseudonymize"]
 
 #: Names of the known export layouts (a spec's ``layout:``).
@@ -106,6 +108,45 @@ def detect_layout(path: str | Path, *, encoding: str | None = None, sep: str | N
         # the header of a Latin-1 / cp1252 export is still recognisable
         header, _ = files.read_grid(paths[0], {**opts, "encoding": "latin-1"}, max_rows=4)
     return layouts.detect(header)
+
+
+# (file identity) -> the layout its header rows match (None: a plain table), while the file is unchanged
+_DETECTED: dict[tuple, str | None] = {}
+
+
+def plain_spec(path: str | Path) -> dict | None:
+    """The source spec a plain path is read as, or None when the engine's own reader reads it.
+
+    A plain path means ``{path: ...}`` (DESIGN.md "Sources"): an Excel workbook or JSON lines, and a
+    text file whose header rows a known export layout recognises, are read exactly as that spec is
+    (:func:`read`: layout detected, header rows skipped, columns mapped). Any other CSV / TSV / Parquet
+    stays on the engine's fast reader. Detection reads only the file's first lines, once per session
+    while the file is unchanged.
+
+    Example
+    -------
+    >>> plain_spec("tests/fixtures/exports/zendesk.csv")["path"].endswith("zendesk.csv")
+    True
+    >>> plain_spec("data/sample/responses.csv") is None
+    True
+    """
+    paths = files.resolve(path)
+    if not paths:
+        return None
+    source = paths[0] if len(paths) == 1 else str(path)
+    sfx = files.suffix_of(paths[0])
+    if sfx in files.EXCEL_SUFFIXES or sfx in files.JSON_SUFFIXES:
+        return {"path": source}
+    if sfx not in files.TEXT_SUFFIXES:
+        return None
+    st = Path(paths[0]).stat()
+    key = (str(Path(paths[0]).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DETECTED:
+        try:
+            _DETECTED[key] = detect_layout(paths[0])
+        except CXDataError:  # unreadable header: the engine's reader says why
+            _DETECTED[key] = None
+    return {"path": source} if _DETECTED[key] else None
 
 
 def metadata(table: ibis.Table) -> dict:

@@ -24,12 +24,18 @@ import pandas as pd
 from cxlib.data import CXDataError
 from cxlib.paths import PROJECT_ROOT
 
-__all__ = ["resolve", "read_grid", "suffix_of", "TEXT_SUFFIXES", "EXCEL_SUFFIXES"]
+__all__ = ["resolve", "read_grid", "suffix_of", "TEXT_SUFFIXES", "EXCEL_SUFFIXES", "JSON_SUFFIXES",
+           "PARQUET_SUFFIXES", "ACCEPTED"]
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: What a plain path or a spec's ``path:`` may name (for messages).
+ACCEPTED = (".csv, .tsv, .txt (or .gz of them), Excel .xlsx / .xlsm / .xls / .ods, JSON lines .jsonl / "
+            ".ndjson / .json, Parquet .parquet, or a DuckDB file .duckdb::table")
+# bytes read to find a file's header rows (layout detection); more only when the header is longer
+_HEAD_BYTES = 64 * 1024
 
 
 def suffix_of(path: str | Path) -> str:
@@ -66,8 +72,24 @@ def _sniff_sep(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _open_text(path: str, encoding: str, label: str) -> str:
-    raw = gzip.open(path, "rb").read() if path.lower().endswith(".gz") else Path(path).read_bytes()
+def _read_bytes(path: str, limit: int | None = None) -> tuple[bytes, bool]:
+    """The file's bytes (decompressed for .gz), or only its first ``limit`` bytes cut after the last
+    complete line; the flag says whether the text was cut."""
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        raw = fh.read() if limit is None else fh.read(limit + 1)
+    if limit is None or len(raw) <= limit:
+        return raw, False
+    raw = raw[:limit]
+    return raw[: raw.rfind(b"\n") + 1] or raw, True
+
+
+def _open_text(path: str, encoding: str, label: str, limit: int | None = None) -> tuple[str, bool]:
+    raw, cut = _read_bytes(path, limit)
+    return _decode(raw, encoding, label), cut
+
+
+def _decode(raw: bytes, encoding: str, label: str) -> str:
     enc = encoding or "utf-8-sig"
     if enc.lower().replace("_", "-") in ("utf-8", "utf8"):
         enc = "utf-8-sig"  # a byte-order mark is never part of the first column's name
@@ -82,6 +104,23 @@ def _open_text(path: str, encoding: str, label: str) -> str:
     except LookupError:
         raise CXDataError(f"{label}: unknown encoding {encoding!r}; use e.g. 'utf-8', 'latin-1', "
                           "'cp1252'.", source=label) from None
+
+
+def _text_rows(text: str, opts: dict, sfx: str, skip: int, max_rows: int | None, label: str) -> list[list[str]]:
+    lines = text.splitlines()
+    sep = opts.get("sep") or ("\t" if sfx.startswith(".tsv") else
+                              _sniff_sep(lines[skip] if len(lines) > skip else ""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rows: list[list[str]] = []
+    try:
+        for i, r in enumerate(reader):
+            rows.append(r)
+            if max_rows is not None and i >= max_rows + skip:
+                break
+    except csv.Error as exc:
+        raise CXDataError(f"{label}: could not read the CSV near record {len(rows) + 1}: {exc}",
+                          source=label) from None
+    return rows
 
 
 def _cell(v) -> str:
@@ -152,23 +191,16 @@ def read_grid(path: str, opts: dict | None = None, *, label: str | None = None,
     elif sfx in PARQUET_SUFFIXES:
         rows = _grid_from_frame(pd.read_parquet(path))
     elif sfx in TEXT_SUFFIXES or not sfx:
-        text = _open_text(path, opts.get("encoding"), label)
-        lines = text.splitlines()
-        sep = opts.get("sep") or ("\t" if sfx.startswith(".tsv") else
-                                  _sniff_sep(lines[skip] if len(lines) > skip else ""))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-        rows = []
-        try:
-            for i, r in enumerate(reader):
-                rows.append(r)
-                if max_rows is not None and i >= max_rows + skip:
-                    break
-        except csv.Error as exc:
-            raise CXDataError(f"{label}: could not read the CSV near record {len(rows) + 1}: {exc}",
-                              source=label) from None
+        # the header rows alone (layout detection) need only the file's first lines, however big it is
+        limit = None if max_rows is None else _HEAD_BYTES
+        while True:
+            text, cut = _open_text(path, opts.get("encoding"), label, limit)
+            rows = _text_rows(text, opts, sfx, skip, max_rows, label)
+            if not cut or len(rows) > max_rows + skip:
+                break
+            limit *= 16  # header rows longer than the head read: read more
     else:
-        raise CXDataError(f"{label}: unsupported file type {sfx!r}; expected .csv, .tsv, .csv.gz, "
-                          ".xlsx, .jsonl or .parquet.", source=label)
+        raise CXDataError(f"{label}: unsupported file type {sfx!r}; expected {ACCEPTED}.", source=label)
     rows = rows[skip:]
     numbered = [(i + skip + 1, r) for i, r in enumerate(rows) if any(str(c).strip() for c in r)]
     if not numbered:

@@ -25,19 +25,57 @@ import pandas as pd
 from cxlib.data import NULL_STRINGS, CXDataError
 
 __all__ = ["Where", "missing", "to_number", "to_money", "to_score", "to_timestamp", "slug",
-           "looks_numeric", "looks_timestamp", "LIKERT"]
+           "looks_numeric", "looks_timestamp", "LIKERT", "SCALES", "LABEL_PATTERN", "likert_scale",
+           "rating_values"]
 
 _MAX_EXAMPLES = 3
 _NULLS = {s.lower() for s in NULL_STRINGS} | {"nan", "<na>", "none", "nat"}
 
-#: Ordered answer labels read as 1..n when a rating column holds labels instead of numbers.
+#: Ordered answer labels read as 1..n when a rating column holds labels instead of numbers. A column's
+#: labels are read by the first list that holds all of them (one scale per column); the five-point
+#: lists come first, so "agree" is 4 unless a seven-point word ("somewhat agree") is in the column.
+#: "Neutral" is the middle point of any of them (:func:`likert_scale`).
 LIKERT = [
     ["very dissatisfied", "dissatisfied", "neither satisfied nor dissatisfied", "satisfied", "very satisfied"],
     ["strongly disagree", "disagree", "neither agree nor disagree", "agree", "strongly agree"],
     ["very poor", "poor", "fair", "good", "excellent"],
     ["poor", "fair", "good", "very good", "excellent"],
     ["very difficult", "difficult", "neither easy nor difficult", "easy", "very easy"],
+    # SurveyMonkey / Google Forms wordings of the same five points
+    ["very dissatisfied", "somewhat dissatisfied", "neither satisfied nor dissatisfied", "somewhat satisfied",
+     "very satisfied"],
+    ["not at all satisfied", "slightly satisfied", "moderately satisfied", "very satisfied", "extremely satisfied"],
+    ["very unlikely", "unlikely", "neither likely nor unlikely", "likely", "very likely"],
+    ["strongly disagree", "disagree", "somewhat disagree", "neither agree nor disagree", "somewhat agree", "agree",
+     "strongly agree"],
 ]
+
+#: The rating scales a survey column may be on; a column's values must all lie inside one of them.
+SCALES = ((0, 10), (1, 5), (1, 7))
+
+_LETTERS = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3"
+#: A rating label: a whole number of a scale, a separator and words, as survey tools export a scale's
+#: end points ("10 - Extremely likely", "1 = Not at all", "5: Very satisfied", "3) Neutral"). A dash
+#: separates only with a space beside it, so "5-star" (a compound word) is not a label; the words hold a
+#: letter and no digit, so ranges ("10-50", "10 - 50 staff"), dates and phone numbers are not labels.
+#: One pattern for pandas and the engine (RE2: no look-arounds), used by :func:`to_score` and by
+#: ``cxlib.data.clean_numeric(ratings=True)``; group 1 is the number.
+LABEL_PATTERN = ("^\\s*(\\d{1,2})(?:\\s*[:=)]\\s*|\\s+[-\u2013\u2014]\\s*|[-\u2013\u2014]\\s+)"
+                 f"[^0-9{_LETTERS}]*[{_LETTERS}][^0-9]*$")
+_LABEL = re.compile(LABEL_PATTERN)
+_MIDDLE = ("neutral",)  # the middle point's short wording in many tools
+
+
+def likert_scale(words) -> dict[str, float] | None:
+    """The ordered labels (lower case -> 1..n) of the first :data:`LIKERT` list holding every one of
+    ``words`` (lower-case, stripped answer texts), or None when no single list holds them all."""
+    words = set(words)
+    for scale in LIKERT:
+        mapping = {w: float(i + 1) for i, w in enumerate(scale)}
+        mapping.update({w: (len(scale) + 1) / 2 for w in _MIDDLE})
+        if words and words <= set(mapping):
+            return mapping
+    return None
 
 
 @dataclass(frozen=True)
@@ -150,25 +188,80 @@ def to_money(s: pd.Series, *, decimal: str | None = None, where: Where | None = 
     return out
 
 
-def to_score(s: pd.Series, *, decimal: str = ".", where: Where | None = None) -> pd.Series:
-    """Ratings: numbers, ``'10 - Extremely likely'`` (leading number) or known ordered labels."""
+def _rating_parts(text: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Bare numbers, label numbers ("10 - Extremely likely" -> 10) and the remaining lower-case words."""
+    num = to_number(text, decimal=decimal)
+    lab = pd.to_numeric(text.str.extract(_LABEL, expand=False), errors="coerce").astype("float64")
+    lab = lab.where(num.isna())
+    words = text.str.lower().str.strip().where(num.isna() & lab.isna())
+    return num, lab, words
+
+
+def rating_values(s: pd.Series, *, decimal: str = ".") -> pd.Series | None:
+    """A rating column's values, or None when the column is not one (the one label rule).
+
+    A column is a rating column when every non-blank value is a whole number, a label
+    (:data:`LABEL_PATTERN`: ``'10 - Extremely likely'`` -> 10) or an answer word of one :data:`LIKERT`
+    list (``'Very satisfied'`` -> 5), and all values lie inside one scale of :data:`SCALES` (with
+    words: inside that list's 1..n). Anything else (ranges such as ``'10-50'``, dates, phone numbers,
+    ``'5-star'``, words of two scales, numbers beyond the scale) is not a rating column.
+    """
     text = _clean(s)
-    lead = text.str.extract(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:[-–:=)]|$)", expand=False)
-    lead = lead.where(lead.notna(), text)
-    out = to_number(lead, decimal=decimal)
-    bad = text.notna() & out.isna()
-    if bad.any():
-        lower = text[bad].str.lower().str.strip()
-        for scale in LIKERT:
-            if lower.isin(scale).all():
-                mapped = text.str.lower().str.strip().map({v: float(i + 1) for i, v in enumerate(scale)})
-                out = out.where(~bad, mapped.astype("float64"))
-                bad = text.notna() & out.isna()
-                break
-    if bad.any() and where is not None:
-        where.fail(bad, text, "should hold ratings (numbers)",
-                   _number_hint(text[bad], decimal, None, where.column))
+    answered = text.notna()
+    if not answered.any():
+        return None
+    num, lab, words = _rating_parts(text, decimal)
+    out = num.fillna(lab)
+    hi = max(h for _, h in SCALES)
+    lo = min(low for low, _ in SCALES)
+    said = words.dropna()
+    if len(said):
+        scale = likert_scale(said.unique())
+        if scale is None:
+            return None
+        out = out.fillna(words.map(scale).astype("float64"))
+        lo, hi = 1.0, float(len(scale))
+    v = out[answered]
+    if v.isna().any() or (v != v.round()).any() or (v < lo).any() or (v > hi).any():
+        return None
     return out
+
+
+def to_score(s: pd.Series, *, decimal: str = ".", where: Where | None = None) -> pd.Series:
+    """Ratings: numbers, or a rating column's labels (see :func:`rating_values`).
+
+    A column of numbers is read as numbers. A column with labels is read only when it is a rating
+    column as a whole; otherwise, with ``where``, one error names the values that are not ratings
+    (without ``where`` they are NaN).
+    """
+    text = _clean(s)
+    num = to_number(text, decimal=decimal)
+    if not (text.notna() & num.isna()).any():
+        return num
+    rated = rating_values(text, decimal=decimal)
+    if rated is not None:
+        return rated
+    if where is not None:
+        _, lab, words = _rating_parts(text, decimal)
+        known = set().union(*map(set, LIKERT), _MIDDLE)
+        bad = text.notna() & num.isna() & lab.isna() & ~words.isin(known).fillna(False).astype(bool)
+        if bad.any():
+            where.fail(bad, text, "should hold ratings (numbers, or labels such as '10 - Extremely likely' "
+                       "or 'Very satisfied')", _number_hint(text[bad], decimal, None, where.column))
+        said, val = words.dropna(), num.fillna(lab)
+        scale = likert_scale(said.unique()) if len(said) else None
+        if scale is not None:  # numbers beside answer words must lie inside the words' scale
+            top = max(scale.values())
+            bad = val.notna() & ((val < 1) | (val > top) | (val != val.round()))
+            what = f"mixes answer words of a 1-{top:g} scale with numbers outside it"
+        elif len(said):
+            bad = words.notna()
+            what = "mixes answer words of different scales"
+        else:
+            bad = val.notna() & ((val < 0) | (val > 10) | (val != val.round()))
+            what = "has rating labels, so every value should be a whole number on one scale (0-10, 1-5, 1-7)"
+        where.fail(bad, text, what, "Map each scale to its own column, or fix these cells.")
+    return num
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$")

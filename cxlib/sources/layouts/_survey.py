@@ -1,8 +1,10 @@
 """Shared by the survey layouts: find the score, comment and driver questions from their texts.
 
 A survey export names its columns by question ids or texts; which one is the recommend question is
-found from the text (``recommend``), checked against the values (0-10). A user's ``columns:`` always
-wins over these guesses.
+found from the text (``recommend``), checked against the values (0-10). Drivers a layout guesses are
+rating columns only (:func:`cxlib.sources.parse.rating_values`: numbers or one scale's labels, inside
+the scale), never text such as a company-size range. A user's ``columns:`` always wins over these
+guesses.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import re
 import pandas as pd
 
 from cxlib.sources.layouts import Frame
-from cxlib.sources.parse import missing, to_score
+from cxlib.sources.parse import missing, rating_values
 
 _ROLES = [
     ("nps", re.compile(r"recommend", re.I), (0, 10)),
@@ -21,14 +23,26 @@ _ROLES = [
 _COMMENT = re.compile(r"\bwhy\b|reason|comment|feedback|anything else|tell us|improve|explain|describe", re.I)
 
 
-def _scores(s: pd.Series) -> pd.Series | None:
+def _scores(s: pd.Series, decimal: str = ".") -> pd.Series | None:
+    """The column's ratings when it is a rating column (the one label rule), else None."""
     try:
-        out = to_score(s)
+        return rating_values(s, decimal=decimal)
     except Exception:  # noqa: BLE001 - a guess only
         return None
-    answered = ~missing(s)
-    if answered.sum() == 0 or out[answered].isna().any():
-        return None
+
+
+def ratings(frame: Frame, cols) -> list[str]:
+    """The columns of ``cols`` that are driver candidates: rating columns (whole numbers or one scale's
+    labels inside 0-10, 1-5 or 1-7) that are not yes/no (only 0 and 1) and not already mapped."""
+    df, used = frame.df, set(frame.columns.values())
+    dec = frame.options.get("decimal") or "."
+    out = []
+    for c in cols:
+        if c in used or c not in df.columns:
+            continue
+        sc = _scores(df[c], dec)
+        if sc is not None and not sc.dropna().isin([0.0, 1.0]).all():
+            out.append(c)
     return out
 
 
@@ -39,6 +53,7 @@ def guess(frame: Frame, texts: dict[str, str], groups: dict[str, list[str]] | No
     sub-item columns (driver candidates). Columns already in ``frame.columns`` are kept.
     """
     df = frame.df
+    dec = frame.options.get("decimal") or "."
     used = set(frame.columns.values())
     for role, pattern, (lo, hi) in _ROLES:
         if role in frame.columns:
@@ -46,7 +61,7 @@ def guess(frame: Frame, texts: dict[str, str], groups: dict[str, list[str]] | No
         for col, text in texts.items():
             if col in used or col not in df.columns or not pattern.search(text or ""):
                 continue
-            sc = _scores(df[col])
+            sc = _scores(df[col], dec)
             if sc is not None and sc.min() >= lo and sc.max() <= hi:
                 frame.columns[role] = col
                 used.add(col)
@@ -55,13 +70,15 @@ def guess(frame: Frame, texts: dict[str, str], groups: dict[str, list[str]] | No
         for col, text in texts.items():
             if col in used or col not in df.columns or not _COMMENT.search(text or ""):
                 continue
-            if _scores(df[col]) is None and (~missing(df[col])).any():
+            if _scores(df[col], dec) is None and (~missing(df[col])).any():
                 frame.columns["comment"] = col
                 used.add(col)
                 break
     if not frame.drivers:
+        # the first matrix question with two or more rating rows; its other rows (an "Other" text
+        # row, a yes/no row) are left out rather than disqualifying the question
         for _, cols in (groups or {}).items():
-            cols = [c for c in cols if c in df.columns and c not in used]
-            if len(cols) >= 2 and all(_scores(df[c]) is not None for c in cols):
+            cols = ratings(frame, cols)
+            if len(cols) >= 2:
                 frame.drivers = cols
                 break

@@ -13,7 +13,7 @@ Example
 from __future__ import annotations
 
 from cxlib.sources.layouts import Frame, norm
-from cxlib.sources.layouts._survey import guess
+from cxlib.sources.layouts._survey import guess, ratings
 from cxlib.sources.parse import slug
 
 NAME = "typeform"
@@ -31,27 +31,27 @@ _FIXED = {"#", "responsetype", "startdateutc", "stagedateutc", "submitdateutc", 
 
 
 def prepare(frame: Frame) -> None:
+    # Names are made unique first (two "Rate this" questions -> rate_this, rate_this_2), and only then
+    # keyed, so every repeated question is its own labelled driver candidate.
     names, seen, singles = [], set(), {}
     for c in frame.header[0]:
         c = str(c)
-        if c == "#" or norm(c) in _FIXED:
-            name = c
-        else:
-            name = slug(c)
-            frame.labels[name], frame.questions[name] = c.strip(), c.strip()
-            singles[name] = c
+        fixed = c == "#" or norm(c) in _FIXED
+        name = c if fixed else slug(c)
         base, k = name, 2
         while name.lower() in seen:
             name, k = f"{base}_{k}", k + 1
         seen.add(name.lower())
         names.append(name)
+        if not fixed:
+            frame.labels[name], frame.questions[name] = c.strip(), c.strip()
+            singles[name] = c
     frame.df.columns = names + list(frame.df.columns[len(names):])
     guess(frame, {n: t for n, t in singles.items() if n in frame.df.columns}, None)
-    # rating questions that are not the score: drivers if there are several on one scale
+    # rating questions that are not the score are drivers when there are several (never text columns
+    # such as a company-size range or a hidden field)
     if not frame.drivers:
-        from cxlib.sources.layouts._survey import _scores
-        used = set(frame.columns.values())
-        rated = [n for n in singles if n not in used and _scores(frame.df[n]) is not None]
+        rated = ratings(frame, [n for n in singles if n in frame.df.columns])
         if len(rated) >= 2:
             frame.drivers = rated
 
