@@ -151,11 +151,12 @@ def churn_trend(churn: pd.DataFrame, *, hue: str | None = None, ax=None, y: str 
     ax.tick_params(axis="x", labelrotation=30)
     ax.set_xlabel("")
     ylabel(ax, "Customers lost in the period")
-    title(ax, "Churn rate per period (bars: 95% intervals; hollow: period not over)")
+    title(ax, "Churn rate per period (bars: 95% intervals; hollow: period not complete)")
     if hue is not None:
         ax.legend(title=human(hue, labels))
     alt = ("Monthly churn rate" + (f" by {human(hue, labels).lower()}" if hue else "") + ". Latest complete period: "
-           + "; ".join(facts) + ". Error bars are 95% intervals; hollow points are periods not yet over.")
+           + "; ".join(facts) + ". Error bars are 95% intervals; hollow points are periods not complete (not over "
+           "yet, or past the end of the data).")
     return finish(ax, alt)
 
 
