@@ -222,19 +222,23 @@ def km_pandas():
     from statsmodels.duration.survfunc import SurvfuncRight
 
     s = pd.read_csv(SUBSCRIPTIONS, usecols=["start_time", "end_time"], parse_dates=["start_time", "end_time"])
-    cut = pd.Timestamp(AS_OF)
-    s = s[s["start_time"] <= cut]
-    churned = s["end_time"].notna() & (s["end_time"] <= cut)
+    as_of = pd.Timestamp(AS_OF) + pd.Timedelta(days=1, seconds=-1)  # a date: the end of that day
+    s = s[s["start_time"] <= as_of]
+    churned = s["end_time"].notna() & (s["end_time"] <= as_of)
+    # the still subscribed are censored at the table's last start or end on or before the analysis date
+    cut = min(as_of, max(s["start_time"].max(), s.loc[churned, "end_time"].max()))
     days = (s["end_time"].where(churned, cut) - s["start_time"]).dt.total_seconds() / 86400
     months = np.floor(days + 0.5) / 30.4375  # whole days (halves away from zero, like SQL round), in months
     return SurvfuncRight(months.to_numpy(), churned.to_numpy(float))
 
 
 KM_SQL = """
-SELECT round((epoch(CASE WHEN churned THEN end_time ELSE TIMESTAMP '{as_of}' END) - epoch(start_time)) / 86400.0)
+WITH s AS (SELECT *, end_time IS NOT NULL AND end_time <= TIMESTAMP '{as_of} 23:59:59' AS churned
+           FROM read_csv('{path}') WHERE start_time <= TIMESTAMP '{as_of} 23:59:59'),
+     e AS (SELECT greatest(max(start_time), max(CASE WHEN churned THEN end_time END)) AS last FROM s)
+SELECT round((epoch(CASE WHEN churned THEN end_time ELSE e.last END) - epoch(start_time)) / 86400.0)
            ::BIGINT / 30.4375 AS time, churned::INT AS event, count(*) AS n
-FROM (SELECT *, end_time IS NOT NULL AND end_time <= TIMESTAMP '{as_of}' AS churned FROM read_csv('{path}'))
-WHERE start_time <= TIMESTAMP '{as_of}' GROUP BY ALL
+FROM s, e GROUP BY ALL
 """
 
 

@@ -312,7 +312,8 @@ def default_as_of(as_of=None, *sources) -> pd.Timestamp:
     return pd.Timestamp(day) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
 
 
-def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None = None, ends=None):
+def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None = None, ends=None,
+                tz: str | None = None):
     """A ``rows_after_as_of`` note on rows dated after ``as_of`` in any of ``columns``, else None.
 
     ``columns``: the time that dates a row first (an event, a start, a ticket's creation: a row dated
@@ -326,7 +327,8 @@ def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None
         Code ``rows_after_as_of`` with ``table``, ``as_of``, ``counts`` ({column: rows after it}),
         ``examples`` ({column: a short string of example rows and values, e.g. "rows 3, 9: 2099-01-01
         00:00:00"}) and ``ends`` (the columns of ``counts`` that are ends), in the order of ``columns``
-        (only columns with a later row). Words: :data:`cxlib.present.NOTE_TEXT`.
+        (only columns with a later row). Words: :data:`cxlib.present.NOTE_TEXT`. ``tz``: the clock the
+        times are on, when known (the examples then show them as the file has them).
 
     Examples
     --------
@@ -346,7 +348,7 @@ def after_as_of(t: ibis.Table, columns, as_of: pd.Timestamp, *, name: str | None
     label = source_name(t, name)
     counts, examples = {}, {}
     for c in cols:
-        n, ex = _examples(t, lambda x, c=c: x[c].notnull() & (x[c] > cut), c, name=label)
+        n, ex = _examples(t, lambda x, c=c: x[c].notnull() & (x[c] > cut), c, name=label, tz=tz)
         if n:
             counts[c], examples[c] = int(n), ex.strip("()")
     if not counts:
@@ -415,11 +417,17 @@ def ends_early(t: ibis.Table | None, last: pd.Timestamp | None, as_of: pd.Timest
 
 
 def local_as_of(as_of: pd.Timestamp, tz: str | None = None) -> pd.Timestamp:
-    """The analysis date (an instant, naive = UTC) as a naive time on the clock of ``tz`` (None: UTC)."""
+    """The analysis date (an instant, naive = UTC) as a naive time on the clock of ``tz`` (None: UTC).
+
+    The end of a calendar day (23:59:59: a date-only ``as_of`` and the report date) is that day's end on
+    the reporting clock, not converted: "as of 15 February" in Berlin keeps Berlin's 15 February whole.
+    """
     at = pd.Timestamp(as_of)
     if at.tzinfo is not None:
         at = at.tz_convert("UTC").tz_localize(None)
-    return at.tz_localize("UTC").tz_convert(tz).tz_localize(None) if tz else at
+    if not tz or (at.hour, at.minute, at.second) == (23, 59, 59):
+        return at
+    return at.tz_localize("UTC").tz_convert(tz).tz_localize(None)
 
 
 def upto_as_of(t: ibis.Table, column: str | None, as_of: pd.Timestamp, *, tz: str | None = None,
@@ -436,7 +444,7 @@ def upto_as_of(t: ibis.Table, column: str | None, as_of: pd.Timestamp, *, tz: st
         return t, None
     t = clean_timestamp(t, column, tz=tz, required=required, name=name)
     cut = local_as_of(as_of, tz)
-    late = after_as_of(t, [column], cut, name=name)
+    late = after_as_of(t, [column], cut, name=name, tz=tz or "UTC")
     if late:
         t = t.filter(t[column].isnull() | (t[column] <= cut.to_pydatetime()))
     return t, late
@@ -968,8 +976,15 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _examples(t: ibis.Table, bad, column: str, *, name: str | None) -> tuple[int, str]:
-    """Count of rows where ``bad`` holds and a '(rows 17, 208: 11, -1)' snippet (1-based data rows)."""
+def _examples(t: ibis.Table, bad, column: str, *, name: str | None, tz: str | None = None) -> tuple[int, str]:
+    """Count of rows where ``bad`` holds and a '(rows 17, 208: 11, -1)' snippet.
+
+    Rows are the 1-based data rows of the user's file: when a layout dropped rows on reading (partial
+    responses), the numbers it recorded (``data_rows`` in :func:`cxlib.sources.metadata`), as long as
+    ``t`` still has the rows read (no filter since). ``tz``: the clock a timestamp ``column`` is on (None:
+    not known); when the file's times are on another clock (a Qualtrics export's own zone, the spec's
+    ``tz:``), examples show them on the file's clock, with the zone named.
+    """
     # the count needs no row numbers (a window over every row); they are computed only for examples
     n = int(_checked(t.filter(bad(t)).count(), name=name))
     if n == 0:
@@ -977,9 +992,24 @@ def _examples(t: ibis.Table, bad, column: str, *, name: str | None) -> tuple[int
     numbered = t.mutate(**{_ROW: ibis.row_number() + 1})
     bad_rows = numbered.filter(bad(numbered))
     ex = _checked(bad_rows.order_by(_ROW).select(_ROW, column).limit(_MAX_EXAMPLES), name=name)
-    rows = ", ".join(str(int(r)) for r in ex[_ROW])
-    vals = ", ".join(_fmt(v) for v in ex[column])
-    return n, f"(row{'s' if len(ex) > 1 else ''} {rows}: {vals})"
+    from cxlib import sources  # the reader's record of the file (no query)
+
+    meta = sources.metadata(t)
+    nums, vals = [int(r) for r in ex[_ROW]], [_fmt(v) for v in ex[column]]
+    read = meta.get("data_rows")
+    # row_number() counts the rows read only while nothing between them and t changed the rows
+    kept = all(isinstance(r, (ops.PhysicalTable, ops.Project, ops.DropColumns)) for r in t.op().find(ops.Relation))
+    if read is not None and kept and all(0 < r <= len(read) for r in nums):
+        nums = [int(read[r - 1]) for r in nums]
+    zone = meta.get("source_tz") or meta.get("tz") or "UTC"
+    if tz and zone != tz and t[column].type().is_timestamp():  # on the file's clock, zone named
+        for i, v in enumerate(ex[column]):
+            try:  # a blank, or a time a clock change makes ambiguous, stays as it is
+                vals[i] = vals[i] if _missing(v) else \
+                    f"{pd.Timestamp(v).tz_localize(tz).tz_convert(zone).tz_localize(None)} {zone}"
+            except (TypeError, ValueError):
+                pass
+    return n, f"(row{'s' if len(nums) > 1 else ''} {', '.join(map(str, nums))}: {', '.join(vals)})"
 
 
 def _raise(label: str, column: str | None, message: str):

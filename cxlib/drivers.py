@@ -35,6 +35,7 @@ import pandas as pd
 
 from cxlib import data as cxdata
 from cxlib import segments
+from cxlib.empty import nothing_before
 
 __all__ = ["key_drivers", "relative_weights", "shapley_values", "pratt", "quadrant", "summarize", "METHODS"]
 
@@ -177,6 +178,8 @@ def key_drivers(responses, *, outcome: str = "nps", drivers="drv_", method: str 
     t, label, complete, straight_e = plan["t"], plan["label"], plan["complete"], plan["straight"]
     by_cols = plan["by"]  # the segment columns as the table names them
     perf = cxdata.to_pandas(plan["head"], name=name)
+    if perf.empty or not (perf[[f"n_{c}" for c in cols]] > 0).any(axis=None):
+        _nothing(t0, as_of, name)  # no rows, or none on or before as_of: one error that says which
     scale = _scale(t, cols, plan["declared_scale"], name, expr=plan["scale"])
     if not by_cols:
         p0 = dict(zip(perf.columns, perf.to_numpy(object)[0]))
@@ -415,6 +418,13 @@ def _upto(t, as_of, name):
     return cxdata.upto_as_of(t, TIME if TIME in t.columns else None, as_of, name=name)
 
 
+def _nothing(t, as_of, name, notes: list | None = None) -> None:
+    """A model (or count) with no answers: raise that the table ``t`` (as read, before the ``as_of`` cut)
+    has no rows or, with ``notes`` None, that every answer is after ``as_of``; else add a note to ``notes``
+    (:func:`cxlib.empty.nothing_before`). Only called on an empty result (it costs one query)."""
+    nothing_before(t, TIME if TIME in t.columns else None, as_of, name=name, what="answers", notes=notes)
+
+
 def _scale(t, cols, declared, name, expr=None) -> tuple[float, float]:
     """The drivers' rating scale: declared by the spec / layout, else the usual scale that holds every
     rating (1-5, 1-7, 0-10 / 1-10), so a 1-5 survey is never shown as "/10".
@@ -516,6 +526,7 @@ def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, sca
     seg_notes: list = []
     t, by_cols = segments.prepare(t, by, name=name, notes=seg_notes, need=[outcome, *cols])
     as_of = cxdata.default_as_of(as_of, responses)
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
@@ -535,7 +546,10 @@ def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, sca
     out[["halo", "straightliners"]] = out[["halo", "straightliners"]].fillna(0).astype(int)
     out["halo_share"] = out["halo"] / out["n"].where(out["n"] > 0)
     out = out.sort_values(by_cols).reset_index(drop=True) if by_cols else out
-    out.attrs.update(as_of=as_of, notes=([late] if late else []) + seg_notes)
+    notes = ([late] if late else []) + seg_notes
+    if out.empty or not (out["n"] > 0).any():  # whole table: an error; per segment: a note
+        _nothing(read, as_of, name, notes=notes if by_cols else None)
+    out.attrs.update(as_of=as_of, notes=notes)
     return out
 
 
@@ -637,12 +651,15 @@ def promoter_detractor_models(responses, *, outcome: str = "nps", drivers="drv_"
     cols = _driver_columns(t, drivers, name)
     cxdata.require_columns(t, [outcome, *cols], name=name)
     as_of = cxdata.default_as_of(as_of, responses)
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, lo=0, hi=10, integer=True, name=name)
     for c in cols:
         t = cxdata.clean_numeric(t, c, name=name)
     complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
     rows = cxdata.to_pandas(complete.select(outcome, *cols), name=name)
+    if rows.empty:
+        _nothing(read, as_of, name)
     rows = rows.sort_values([outcome, *cols], kind="mergesort", ignore_index=True)
     label = cxdata.source_name(t, name)
     x = sm.add_constant(rows[cols].astype(float), has_constant="add")
@@ -703,6 +720,7 @@ def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", metho
     cols = [c for c in _driver_columns(t, drivers, name) if c != weights]
     cxdata.require_columns(t, [outcome, *cols, *([weights] if weights else [])], name=name)
     as_of = cxdata.default_as_of(as_of, responses)
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t, late = _upto(t, as_of, name)
     t = cxdata.clean_numeric(t, outcome, required=False, name=name)
     for c in cols:
@@ -713,6 +731,8 @@ def top_two_difference(responses, *, outcome: str = "nps", drivers="drv_", metho
         wsel = [weights]
     complete = t.filter([t[c].notnull() for c in [outcome, *cols]])
     rows = cxdata.to_pandas(complete.select(outcome, *cols, *wsel), name=name)
+    if rows.empty:
+        _nothing(read, as_of, name)
     rows = rows.sort_values([outcome, *cols, *wsel], kind="mergesort", ignore_index=True)
     x = rows[cols].to_numpy(float)
     keep = ~(x.max(axis=1) == x.min(axis=1)) if exclude_straightliners else np.ones(len(x), bool)

@@ -68,6 +68,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from cxlib import data as cxdata
 from cxlib import segments
+from cxlib.empty import nothing_before
 from cxlib.notes import note
 
 __all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
@@ -1275,9 +1276,18 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     ...         metrics=[Metric("revenue", covariate=["pre_revenue", "tenure_days"])])  # doctest: +SKIP
     """
     ms = _normalize(metrics, covariates)
-    data, as_of, late = _exposed_by(data, time, as_of, name)
-    summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
-                                 cap=cap, name=name)
+    source, (data, as_of, late) = data, _exposed_by(data, time, as_of, name)
+    try:
+        summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
+                                     cap=cap, name=name)
+    except cxdata.CXDataError as exc:  # with later units left out, nothing left may be the reason: say so
+        failed = exc
+    else:
+        failed = None
+    if failed is not None:
+        if late is not None:
+            _nothing_exposed(source, time, as_of, name)
+        raise failed
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
                           by=summary.attrs["by"], sequential=sequential, n_opt=n_opt, adjustment=adjustment,
                           lift_ci=lift_ci,
@@ -1317,6 +1327,15 @@ def _exposed_by(data, time, as_of, name):
     as_of = cxdata.default_as_of(as_of, data)
     t, late = cxdata.upto_as_of(t, column, as_of, name=name)
     return t, as_of, late
+
+
+def _nothing_exposed(data, time, as_of, name) -> None:
+    """Raise why a comparison has no units, when the reason is the data's: the table has no rows, or every
+    unit was exposed after ``as_of`` (``time``, default 'exposure_time'); else return. One query, spent
+    only on a comparison that failed (:func:`cxlib.empty.nothing_before`)."""
+    t = cxdata.as_table(data, name=name)
+    column = time if time is not None else ("exposure_time" if "exposure_time" in t.columns else None)
+    nothing_before(t, column, cxdata.default_as_of(as_of, data), name=name, what="units exposed")
 
 
 def adjust_p(p, method: str = "holm") -> np.ndarray:
@@ -1571,7 +1590,16 @@ def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", vari
     t, late = cxdata.upto_as_of(t, time, as_of, required=True, name=name)
     t = t.mutate(_p=cxdata.period_start(t[time], period).cast("date"))
     parts = []
-    summ = summary_statistics(t, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
+    try:
+        summ = summary_statistics(t, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
+    except cxdata.CXDataError as exc:  # with later units left out, nothing left may be the reason: say so
+        failed = exc
+    else:
+        failed = None
+    if failed is not None:
+        if late is not None:
+            _nothing_exposed(data, time, as_of, name)
+        raise failed
     counts = summ.attrs.get("arm_counts")
     summ = summ.sort_values(["variant", "_p"])
     num = [c for c in summ.columns if c not in ("_p", "variant", "metric", "kind")]

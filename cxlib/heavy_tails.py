@@ -141,7 +141,7 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
         return _empty(mode, q)
     control = str(control).strip()
     # the units compare counts: those exposed by the analysis date (its own helper, so the two agree)
-    data, as_of, late = experiments._exposed_by(data, time, as_of, name)
+    source, (data, as_of, late) = data, experiments._exposed_by(data, time, as_of, name)
     t = cxdata.as_table(data, name=name)
     cols = list(dict.fromkeys(c for m in ms for c in (m.column, *m.covariates)))
     cxdata.require_columns(t, [unit, variant, *cols], name=name)
@@ -156,6 +156,7 @@ def check(data, *, unit: str = "unit_id", variant: str = "variant", control: str
     label = cxdata.source_name(t, name)
     for m in ms:
         if m.column not in caps:
+            experiments._nothing_exposed(source, time, as_of, name)  # no rows, or all exposed after as_of
             raise cxdata.CXDataError(f"{label}: metric column '{m.column}' has no values in any unit (every "
                                      "row is blank).", source=label, column=m.column)
     # query 2: per arm, raw and capped sufficient statistics over the units compare uses for each metric

@@ -32,6 +32,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
 from cxlib import segments
+from cxlib.empty import nothing_before, raise_nothing_before
 from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_complete, period_start  # noqa: F401
 
 MIN_N = 30
@@ -67,7 +68,9 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
     keys = list(by)
     # answers after the analysis date are left out: a mistyped 2099 is neither counted nor a period
     time = time if time is not None else ("response_time" if "response_time" in t.columns else None)
-    zone = _reporting_tz(t, tz) if period else None
+    # the analysis date is a day on the reporting clock, with or without periods
+    zone = _reporting_tz(t, tz) if time is not None else None
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=bool(period), name=name)
     if period:
         t = t.mutate(period=period_start(t[time], period, week_start=week_start).cast("date"))
@@ -76,7 +79,7 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
     answers = t  # every answer on or before as_of, blank score or not: it sets the table's last record
     t = t.filter(t[score].notnull())
     return t, keys, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "time": time, "zone": zone,
-                     "by": by, "every": every, "score": score, "answers": answers}
+                     "by": by, "every": every, "score": score, "answers": answers, "read": read}
 
 
 def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
@@ -85,6 +88,9 @@ def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
     before ``as_of``, and ``complete`` (the period ended by the earlier of the two)."""
     df = _aggregate(t, keys, every=facts.get("every"), **aggs)
     notes = list(facts["notes"])
+    if df.empty or not keys and not (df["n"] > 0).any():  # no rows, or all after as_of: say which
+        nothing_before(facts["read"], facts["time"], facts["as_of"], name=name, what="answers", tz=facts["zone"],
+                       notes=notes if keys else None)
     attrs = {}
     if period:
         local = cxdata.local_as_of(facts["as_of"], facts["zone"])
@@ -107,7 +113,7 @@ def _aggregate(t, keys, every=None, **aggs) -> pd.DataFrame:
         expr = seen.left_join(found, [seen[k].identical_to(found[f"_cx_k{i}"]) for i, k in enumerate(keys)])
         expr = expr.select(*keys, *aggs)
     df = cxdata.to_pandas(expr)
-    if keys and every is not None:  # a group without answers: its counts and sums are 0, not missing
+    if not keys or every is not None:  # a group (or a table) without answers: counts and sums 0, not missing
         sums = [c for c in aggs if c != "_cx_last"]
         df[sums] = df[sums].astype("float64").fillna(0)
         df = df.astype({c: "int64" for c in sums if str(aggs[c].type()).startswith("int")})
@@ -614,6 +620,7 @@ def compare_periods(data, *, score: str = "nps", time: str = "response_time", pe
                         name=name, as_of=as_of)
     by = counts.attrs["by"]  # the segment columns, as the table names them
     if not (counts["n"] > 0).any():
+        raise_nothing_before(counts.attrs["notes"])
         raise cxdata.CXDataError(f"{name or 'data'}: no answers in {score!r} to compare.")
     periods = sorted(counts.loc[counts["n"] > 0, "period"].unique())  # a period of blank scores only is none
     cur = pd.Timestamp(current) if current is not None else pd.Timestamp(periods[-1])
@@ -949,6 +956,8 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
              "active": attrs_active}
     answered = df[score].notna() & (df[score].astype("string").str.strip() != "")
     df = df[answered.fillna(False).astype(bool)].reset_index(drop=True)  # weights match the answers' mix
+    if df.empty:  # no rows, or none on or before as_of: say which (else: blank scores, n = 0 below)
+        nothing_before(cxdata.as_table(responses, name=name), time, as_of, name=name, what="answers")
     if weights is None:
         blank = df[cols].isna().any(axis=1) | df[cols].astype("string").apply(lambda s: s.str.strip() == "").any(axis=1)
         left_out = int(blank.sum())

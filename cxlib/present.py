@@ -1638,6 +1638,11 @@ NOTE_TEXT: dict[str, str | Callable] = {
                    "{arm} mean by {max_shift} standard errors."),
     "capped_covariate": ("{covariate}, the covariate of {metric}, is capped by the same rule: at its {percentile} "
                          "percentile ({cap_value})."),
+    # every row after the analysis date (cxlib.empty.nothing_before): an empty part is a finding
+    "nothing_before_as_of": lambda n: text(
+        "{}: no {} on or before the analysis date ({}) in '{}'; the first is on {}, so this part is empty. "
+        "A later analysis date includes them.", n["table"], n["what"], date(pd.Timestamp(n["as_of"]), "day"),
+        n["column"], date(pd.Timestamp(n["first"]), "day")),
 }
 
 
@@ -4041,7 +4046,8 @@ def scorecard_no_answers(n) -> Text:
     if v is None:
         fig = text("{} answers, too few to show a score", count(n.get("n", 0)))
     else:
-        fig = text("{} {} (95% CI {}, n = {})", name, format_value(v, kind, **opts),
+        level = round(100 * (1 - float(n.get("alpha", 0.05))))
+        fig = text("{} {} ({}% CI {}, n = {})", name, format_value(v, kind, **opts), level,
                    interval_range(v, n.get("ci_lower"), n.get("ci_upper"), kind=kind, **opts) or MISSING,
                    count(n.get("n", 0)))
     return text("{}; the last week with answers was that of {}: {}.", first, date(lw), fig)
@@ -4095,16 +4101,17 @@ def scorecard_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_
         g = head[head["metric"] == metric]
         name = _SCORE_NAMES.get(metric, label(metric, labels))
         empty = _empty_week_notes(head, metric)
+        measured = head.attrs.get("scores")  # the scores headline() was given columns for
+        if metric not in (measured if measured is not None else set(head["metric"]) if len(head) else ()):
+            # no column for this score in the survey (not a week without answers): say how to add it
+            figs.append(Figure(name, "Not measured", note=text("The responses have no {} column; add {} to see it.",
+                                                               label(metric), _SCORE_HOW.get(metric, "the column"))))
+            continue
         if empty and (g.empty or not (g["n"] > 0).any()):  # a week without answers: news, with the last week
             figs.append(Figure(name, "No answers", note=scorecard_no_answers(empty[0])))
             continue
-        if g.empty and _empty_week_notes(head):  # the whole week is empty: not a sign the column is missing
-            figs.append(Figure(name, "No answers", note=text("No {} answers in the week of {}.", label(metric),
-                                                                 date(head.attrs.get("week")))))
-            continue
-        if g.empty:
-            figs.append(Figure(name, "Not measured", note=f"No {label(metric)} answers this week; add "
-                               f"{_SCORE_HOW.get(metric, 'the column')} to the responses to see it."))
+        if g.empty:  # measured, but its rows were left out of the table given
+            figs.append(Figure(name, MISSING, note=text("No {} figure in this table.", label(metric))))
             continue
         prior, prev = g[g["comparison"] != "previous week"], g[g["comparison"] == "previous week"]
         r = (prior if len(prior) else g).iloc[0]
@@ -4154,9 +4161,11 @@ def headline_answer(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
 def segment_answer(seg: pd.DataFrame, *, labels: dict | None = None) -> Text:
     """The lowest NPS this week within each segment column of :func:`cxlib.scorecard.segment_table`; a
     week without answers is said in one sentence."""
-    if seg.empty:
+    if seg.empty:  # the week and no more: the headline above already gives the last week with answers
         found = _empty_week_notes(seg)
-        return answer([scorecard_no_answers(found[0]) if found else text("No answers this week.")])
+        return answer([text("No {} answers in the week of {}.", label(str(found[0].get("metric") or "nps"),
+                                                                      {"nps": "NPS"}), date(found[0].get("week")))
+                       if found else text("No answers this week.")])
     items = []
     for col, g in seg.groupby("segment", sort=False):
         ok = g[~g["suppressed"].astype(bool)]

@@ -106,7 +106,7 @@ def _last_answered(c: pd.DataFrame, w: pd.Timestamp, label: str, est_fn, alpha: 
     e = est_fn(c.loc[[lw]].reset_index(), alpha=alpha, min_n=min_n).iloc[0]
     return note("no_answers_in_week", metric=label, week=w, last_week=lw, value=float(e["estimate"]),
                 ci_lower=float(e["ci_lower"]), ci_upper=float(e["ci_upper"]), n=int(c.loc[lw, "n"]),
-                min_n=int(min_n))
+                min_n=int(min_n), alpha=float(alpha))
 
 
 def headline(responses, *, week=None, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",
@@ -124,7 +124,7 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
     A week without answers for a metric is a finding, not an error: its rows have ``n`` = 0 and no
     estimate, and ``attrs['notes']`` holds a ``no_answers_in_week`` note (``metric``, ``week``,
     ``last_week``: the latest earlier week with answers or None, and that week's ``value``, ``ci_lower``,
-    ``ci_upper``, ``n``).
+    ``ci_upper``, ``n``). ``attrs['scores']`` lists the scores measured (``csat`` / ``ces`` None: not).
 
     Returns one row per metric x comparison ('previous week', 'prior 4 weeks'): ``metric``, ``week``,
     ``n``, ``value``, ``ci_lower``, ``ci_upper``, ``comparison``, ``baseline``, ``baseline_n``,
@@ -183,20 +183,23 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
                            beyond_noise=ch["beyond_noise"])
             rows.append(row)
     out = pd.DataFrame(rows)
+    # the scores measured (their columns given): a score not here is not in the survey, unlike an empty week
     out.attrs.update(week=w, prior_weeks=prior_weeks, alpha=alpha, sequential=bool(sequential), as_of=as_of,
-                     notes=notes)
+                     notes=notes, scores=[s[0] for s in specs])
     return out
 
 
 def segment_table(responses, *, week=None, by=("channel", "plan", "region", "touchpoint"),
                   time: str = "response_time", score: str = "nps", min_n: int = 30, tz: str | None = None,
-                  week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
+                  week_start: str = "monday", name: str | None = None, as_of=None,
+                  alpha: float = 0.05) -> pd.DataFrame:
     """This week's NPS per segment value (one block per ``by`` column), small segments suppressed.
 
     The week is cut in the reporting time zone ``tz`` and starts on ``week_start`` (as in :func:`headline`);
     answers after ``as_of`` are left out. A segment value that has answers up to ``as_of`` but none this
     week is a row with ``n`` = 0 (suppressed), not a missing row. A week without any answer gives no rows
-    and a ``no_answers_in_week`` note in ``attrs['notes']``.
+    and in ``attrs['notes']`` the ``no_answers_in_week`` note :func:`headline` gives (the last week with
+    answers and its NPS, at level ``alpha``), so a page listing both says it once.
     """
     t0 = cxdata.as_table(responses, name=name)
     as_of = cxdata.default_as_of(as_of, responses)
@@ -215,12 +218,16 @@ def segment_table(responses, *, week=None, by=("channel", "plan", "region", "tou
     n_week = int(cxdata.to_pandas(t.count(), name=name))
     if n_week == 0:
         out = pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(week=pd.Series(dtype="object"))
-        out.attrs.update(week=w, as_of=as_of, notes=notes + [note("no_answers_in_week", metric=score, week=w)])
+        # the note headline() gives for the same week (last week with answers and its NPS): one fact, said once
+        c = metrics.nps_counts(responses, score=score, time=time, period="week", tz=tz, week_start=week_start,
+                               name=name, as_of=as_of).set_index("period")
+        empty = _last_answered(c, w, "nps", metrics.nps_from_counts, alpha, min_n)
+        out.attrs.update(week=w, as_of=as_of, notes=notes + [empty])
         return out
     parts = []
     for i, b in enumerate(by):
         # the rows are on the reporting clock, already cut at the analysis date read on that clock
-        r = metrics.nps(t, score=score, by=b, min_n=min_n, as_of=cxdata.local_as_of(as_of, zone))
+        r = metrics.nps(t, score=score, by=b, min_n=min_n, alpha=alpha, as_of=cxdata.local_as_of(as_of, zone))
         r = r.rename(columns={b: "value"}).assign(segment=b)
         shown = set(r["value"].dropna().astype(str))
         absent = sorted(v for v in (seen[f"_v{i}"] or []) if v is not None and str(v) not in shown)

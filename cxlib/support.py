@@ -21,6 +21,7 @@ from scipy import stats
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib import metrics
+from cxlib.empty import nothing_before, raise_nothing_before
 from cxlib.cohorts import _wilson
 
 __all__ = ["durations", "response_times", "target_attainment", "repeat_contact_rate", "reopen_rate",
@@ -88,6 +89,7 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
     cxdata.require_columns(t, [end_col], name=name)
     as_of = cxdata.default_as_of(as_of, tickets)
     late = cxdata.after_as_of(t, [created, end_col], as_of, name=name)
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t = t.filter(t[end_col].notnull())
     if late:  # opened later: left out; answered later: still waiting on the analysis date
         cut = as_of.to_pydatetime()
@@ -106,7 +108,10 @@ def durations(tickets, *, measure: str = "first_response", created: str = "creat
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
     out = out.sort_values([*keys, "seconds"]).reset_index(drop=True)
-    out.attrs.update(as_of=as_of, notes=([late] if late else []) + seg_notes, by=by)
+    notes = ([late] if late else []) + seg_notes
+    if out.empty:  # no rows at all (an error), or every ticket after as_of (a note: an empty week is a finding)
+        nothing_before(read, created, as_of, name=name, what="tickets", notes=notes)
+    out.attrs.update(as_of=as_of, notes=notes, by=by)
     return out
 
 
@@ -121,7 +126,9 @@ def _quantile_ci(values: np.ndarray, weights: np.ndarray, q: float, alpha: float
     order = np.argsort(values)
     v, w = values[order], weights[order]
     cum = np.cumsum(w)
-    n = int(cum[-1])
+    n = int(cum[-1]) if len(cum) else 0
+    if n == 0:  # no answered ticket: no quantile
+        return np.nan, np.nan, np.nan
 
     def at_rank(r):  # r-th smallest (1-based)
         r = min(max(int(r), 1), n)
@@ -146,6 +153,9 @@ def response_times(tickets, *, measure: str = "first_response", by="channel", pe
     counts = durations(tickets, measure=measure, by=by, period=period, tz=tz, week_start=week_start, as_of=as_of,
                        **columns)
     keys = [*counts.attrs.get("by", cxdata.as_list(by)), *(["period"] if period else [])]
+    if not keys:  # one summary of the whole table: nothing on or before as_of is an error, not a row
+        raise_nothing_before(counts.attrs.get("notes"))
+    tags = [f"p{int(round(q * 100))}" for q in quantiles]
     rows = []
     groups = counts.groupby(keys, dropna=False) if keys else [((), counts)]
     for key, g in groups:
@@ -156,7 +166,9 @@ def response_times(tickets, *, measure: str = "first_response", by="channel", pe
             tag = f"p{int(round(q * 100))}"
             row.update({tag: est / scale, f"{tag}_ci_lower": lo / scale, f"{tag}_ci_upper": hi / scale})
         rows.append(row)
-    out = pd.DataFrame(rows)
+    # no tickets (every one after as_of: a note): no rows, the usual columns
+    out = pd.DataFrame(rows, columns=[*keys, "measure", "unit", "n",
+                                      *[f"{t}{s}" for t in tags for s in ("", "_ci_lower", "_ci_upper")]])
     out["suppressed"] = out["n"] < min_n
     value_cols = [c for c in out.columns if c.startswith("p") and c[1:2].isdigit()]
     out.loc[out["suppressed"], value_cols] = np.nan
@@ -174,10 +186,10 @@ def target_attainment(tickets, *, targets: dict, measure: str = "first_response"
                        **columns)
     counts = counts[counts[by].astype(str).isin([str(k) for k in targets])]
     counts = counts.assign(target=counts[by].astype(str).map({str(k): float(v) for k, v in targets.items()}))
-    counts["met"] = np.where(counts["seconds"] <= counts["target"] * scale, counts["n"], 0)
+    counts["met"] = np.where(counts["seconds"] <= counts["target"].astype(float) * scale, counts["n"], 0)
     keys = [by, *(["period"] if period else [])]
     out = counts.groupby(keys).agg(target=("target", "first"), n=("n", "sum"), met=("met", "sum")).reset_index()
-    out["attainment"] = out["met"] / out["n"]
+    out["attainment"] = out["met"] / out["n"].where(out["n"] > 0)
     out["ci_lower"], out["ci_upper"] = _wilson(out["met"], out["n"], alpha)
     out.insert(len(keys), "measure", measure)
     out["unit"] = unit
@@ -215,6 +227,7 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
     t = cxdata.clean_timestamp(t, created, name=name)
     cut = cxdata.default_as_of(as_of, tickets)
     late = cxdata.after_as_of(t, [created], cut, name=name)
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t = t.filter(t[created] <= cut.to_pydatetime())
     w = ibis.window(group_by=t[customer], order_by=t[created])
     t = t.mutate(_next=t[created].lead().over(w))
@@ -232,11 +245,15 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
         metrics._check_week_start(week_start)
     aggs = {"n": t.count(), "repeats": t["_repeat"].sum()}
     out = cxdata.to_pandas(t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs), name=name)
-    out["repeat_rate"] = out["repeats"] / out["n"]
+    notes = ([late] if late else []) + seg_notes
+    if out.empty or not (out["n"] > 0).any():  # no rows (an error), or all after as_of (a whole table: an error)
+        nothing_before(read, created, cut, name=name, what="tickets", notes=notes if keys else None)
+    out["repeats"] = out["repeats"].astype("float64").fillna(0)  # the sum over no tickets is 0
+    out["repeat_rate"] = out["repeats"] / out["n"].where(out["n"] > 0)
     out["ci_lower"], out["ci_upper"] = _wilson(out["repeats"], out["n"], alpha)
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
-    out.attrs.update(within_days=within_days, as_of=cut, notes=([late] if late else []) + seg_notes)
+    out.attrs.update(within_days=within_days, as_of=cut, notes=notes)
     return out.sort_values(keys).reset_index(drop=True) if keys else out
 
 
@@ -257,14 +274,20 @@ def reopen_rate(tickets, *, reopened: str = "reopened", resolved: str = "resolve
         t = cxdata.clean_timestamp(t, c, required=False, name=name)
     as_of = cxdata.default_as_of(as_of, tickets)
     late = cxdata.after_as_of(t, dated, as_of, name=name)
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t = t.filter(t[resolved].notnull())
     if late:
         cut = as_of.to_pydatetime()
         t = t.filter([t[c].isnull() | (t[c] <= cut) for c in dated])
     aggs = {"n": t.count(), "reopened": t[reopened].cast("int64").sum()}
     out = cxdata.to_pandas(t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs), name=name)
-    out["reopen_rate"] = out["reopened"] / out["n"]
+    notes = ([late] if late else []) + seg_notes
+    if out.empty or not (out["n"] > 0).any():  # no rows (an error), or all after as_of (a whole table: an error)
+        nothing_before(read, dated[0] if dated else None, as_of, name=name, what="tickets",
+                               notes=notes if by else None)
+    out["reopened"] = out["reopened"].astype("float64").fillna(0)  # the sum over no tickets is 0
+    out["reopen_rate"] = out["reopened"] / out["n"].where(out["n"] > 0)
     out["ci_lower"], out["ci_upper"] = _wilson(out["reopened"], out["n"], alpha)
     out = out.sort_values(by).reset_index(drop=True) if by else out
-    out.attrs.update(as_of=as_of, notes=([late] if late else []) + seg_notes)
+    out.attrs.update(as_of=as_of, notes=notes)
     return out

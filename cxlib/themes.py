@@ -32,6 +32,7 @@ import yaml
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib import metrics
+from cxlib.empty import nothing_before
 
 __all__ = ["load_taxonomy", "tag_comments", "theme_counts", "theme_impact", "trouble_word_counts",
            "rising_themes", "example_comments", "escape_text"]
@@ -87,11 +88,20 @@ def _prepared(data, comment, columns, name, *, as_of=None, time=None, tz=None, p
     as_of = cxdata.default_as_of(as_of, data)
     time = time if time is not None else (TIME if TIME in t.columns else None)
     zone = metrics._reporting_tz(t, tz) if periods else None
+    read = t  # before the cut: an empty result says whether the table has no rows or only later ones
     t, late = cxdata.upto_as_of(t, time, as_of, tz=zone, required=periods, name=name)
     answers = t  # every answer, with a comment or not: it sets the table's last record
     t = t.filter(t[comment].notnull() & (t[comment].strip() != ""))
     return t, {"as_of": as_of, "notes": ([late] if late else []) + seg_notes, "zone": zone, "by": by,
-               "answers": answers}
+               "answers": answers, "read": read, "time": time}
+
+
+def _nothing(facts, name, *, whole: bool) -> None:
+    """A result without comments: the table has no rows (an error), or every answer is after ``as_of``
+    (an error for a ``whole``-table summary, else a ``nothing_before_as_of`` note in ``facts['notes']``);
+    else (blank comments only) nothing to say here. One query, spent only on an empty result."""
+    nothing_before(facts["read"], facts["time"], facts["as_of"], name=name, what="answers",
+                           tz=facts["zone"], notes=None if whole else facts["notes"])
 
 
 #: The answer time of the responses contract.
@@ -124,6 +134,8 @@ def tag_comments(data, *, comment: str = "comment", id: str = "respondent_id", k
     out = cxdata.to_pandas(expr, name=name)
     out["label"] = out["theme"].map({k: v["label"] for k, v in tax["themes"].items()})
     out = out[[id, "theme", "label", *keep, comment]].sort_values([id, "theme"]).reset_index(drop=True)
+    if out.empty:  # a list of mentions: none is a finding (a note when every answer is after as_of)
+        _nothing(facts, name, whole=False)
     out.attrs.update(as_of=facts["as_of"], notes=facts["notes"])
     return out
 
@@ -157,6 +169,9 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     aggs = {"comments": t.count(), **{f"_t_{k}": _flag(t[comment], v["pattern"]).cast("int64").sum()
                                       for k, v in tax["themes"].items()}}
     wide = cxdata.to_pandas(t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs), name=name)
+    if wide.empty or not (wide["comments"] > 0).any():  # whole table: an error; per segment / period: a note
+        _nothing(facts, name, whole=not keys)
+        wide = wide.fillna(0)  # the sums over no comments are 0
     notes, attrs = list(facts["notes"]), {}
     if period:  # the answers' last record (on the periods' clock): does the trend end early, which periods ended?
         local = cxdata.local_as_of(facts["as_of"], facts["zone"])
@@ -214,6 +229,8 @@ def theme_impact(data, *, comment: str = "comment", score: str = "nps", taxonomy
             aggs[f"promoters_{side}_{i}"] = (cond & (s >= 9)).cast("int64").sum()
             aggs[f"detractors_{side}_{i}"] = (cond & (s <= 6)).cast("int64").sum()
     got = cxdata.to_pandas(t.aggregate(**aggs), name=name).iloc[0] if themes_ else None
+    if got is not None and not int(got["n_hit_0"] or 0) + int(got["n_miss_0"] or 0):
+        _nothing(facts, name, whole=True)  # no rows, or none on or before as_of: an error that says which
     rows = []
     for i, (theme, spec) in enumerate(themes_):
         def side(k):
@@ -248,9 +265,12 @@ def trouble_word_counts(data, *, comment: str = "comment", by=None, taxonomy=Non
     aggs = {"comments": t.count(), **{f"_w{i}": _flag(t[comment], _WORD_START + re.escape(w)).cast("int64").sum()
                                       for i, w in enumerate(words)}}
     wide = cxdata.to_pandas(t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs), name=name)
+    if wide.empty or not (wide["comments"] > 0).any():  # whole table: an error; per segment: a note
+        _nothing(facts, name, whole=not by)
+        wide = wide.fillna(0)  # the sums over no comments are 0
     long = wide.melt(id_vars=[*by, "comments"], var_name="word", value_name="mentions")
     long["word"] = long["word"].map({f"_w{i}": w for i, w in enumerate(words)})
-    long["share"] = long["mentions"] / long["comments"]
+    long["share"] = long["mentions"] / long["comments"].where(long["comments"] > 0)
     out = long.sort_values([*by, "mentions"], ascending=[True] * len(by) + [False]).reset_index(drop=True)
     out.attrs.update(as_of=facts["as_of"], notes=facts["notes"])
     return out
@@ -452,6 +472,8 @@ def propose_themes(data, *, comment: str = "comment", score: str | None = "nps",
     untagged, totals, score, facts = _untagged(t0, comment, score, id, taxonomy, name,
                                                as_of=cxdata.default_as_of(as_of, data), time=time)
     n_untagged = int(totals["untagged"])
+    if not int(totals["comments"]):  # no proposals is a finding; say so when every answer is after as_of
+        _nothing(facts, name, whole=False)
     sampled = n_untagged > max_comments
     if sampled:
         untagged = untagged.sample(min(1.0, 1.2 * max_comments / n_untagged), seed=random_state).limit(max_comments)

@@ -282,6 +282,7 @@ def _pandas_path(paths: list[str], spec: dict, kind: str | None, label: str) -> 
     body.columns = [*names, _LINE] if len(body.columns) == len(names) + 1 else [
         *names, *[f"column_{i + 1}" for i in range(len(names), len(body.columns) - 1)], _LINE]
     body = body.reset_index(drop=True)
+    read_lines = body[_LINE].to_numpy(dtype="int64")  # position = data row - 1, before a layout drops rows
     frame = layouts.Frame(df=body, header=header, label=label, options=opts,
                           tz=getattr(mod, "TZ", None) if mod else None)
     if mod is not None and hasattr(mod, "prepare"):
@@ -319,8 +320,27 @@ def _pandas_path(paths: list[str], spec: dict, kind: str | None, label: str) -> 
         "columns": mapping, "declared_personal": declared,
         "notes": list(frame.notes) + ([note("blank_rows_skipped", table=label, count=n_blank)] if n_blank else []),
         "source_tz": frame.tz,
+        "data_rows": _data_rows(frame.df, read_lines),
     }
     return frame.df.drop(columns=[_LINE]), meta
+
+
+def _data_rows(df: pd.DataFrame, read_lines):
+    """The 1-based data row of the file (as read, header rows left out) of each row of ``df``, for
+    messages that name rows (:func:`cxlib.data._examples`) once a layout has dropped rows (partial
+    responses, previews); None when no row was dropped or the rows cannot be traced back (a layout that
+    merged rows)."""
+    idx = df.index
+    if _LINE not in df.columns or not len(df) or not pd.api.types.is_integer_dtype(idx) or not idx.is_unique:
+        return None
+    pos = idx.to_numpy()
+    if pos.min() < 0 or pos.max() >= len(read_lines):
+        return None
+    if (read_lines[pos] != df[_LINE].to_numpy(dtype="int64")).any():  # not the record read at that position
+        return None
+    if idx.equals(pd.RangeIndex(len(read_lines))):  # every row kept, in order: row numbers already right
+        return None
+    return pos + 1
 
 
 def _engine_path(source: Any, spec: dict, kind: str | None, label: str) -> tuple[ibis.Table, dict]:

@@ -76,8 +76,13 @@ def prepare(frame: Frame) -> None:
     if status:
         drop = frame.df[status].str.strip().str.lower().isin(_DROP_STATUS).fillna(False).astype(bool)
         if drop.any():
-            frame.notes.append(f"{int(drop.sum())} survey preview / test / spam responses dropped.")
+            frame.notes.append(f"{_responses(int(drop.sum()))} dropped (survey preview / test / spam).")
             frame.df = frame.df[~drop]
+
+
+def _responses(n: int, kind: str = "") -> str:
+    """'1 partial response', '3 partial responses' (a count and its noun agree)."""
+    return f"{n:,} {kind + ' ' if kind else ''}response{'' if n == 1 else 's'}"
 
 
 def finish(frame: Frame) -> None:
@@ -88,8 +93,8 @@ def finish(frame: Frame) -> None:
         partial = flag.isin(["false", "0", "no"]).fillna(False).astype(bool)
         unanswered = partial & df["nps"].isna()
         if unanswered.any():
-            frame.notes.append(f"{int(unanswered.sum())} partial responses without a score dropped "
-                               f"(survey not finished); {int((partial & ~unanswered).sum())} partial "
-                               "responses with a score kept.")
+            frame.notes.append(f"{_responses(int(unanswered.sum()), 'partial')} without a score dropped "
+                               f"(survey not finished); {_responses(int((partial & ~unanswered).sum()), 'partial')} "
+                               "with a score kept.")
             frame.df = df[~unanswered]
     _ = missing
