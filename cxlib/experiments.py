@@ -1614,6 +1614,11 @@ def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", vari
         r = compare_summary(g.drop(columns="_p"), control=control, metrics=[m], alpha=alpha, correction="none",
                             sequential=sequential, n_opt=n_opt, adjustment=adjustment)
         parts.append(r.assign(period=pd.Timestamp(p)))
+    if not parts:  # e.g. an early as_of leaves one arm, or one unit an arm: nothing to compare at any period
+        label = cxdata.source_name(t, name)
+        raise cxdata.CXDataError(f"{label}: no {period} up to {as_of:%Y-%m-%d} has two arms with at least 2 units "
+                                 f"each in '{m.column}' (arms: {', '.join(map(str, sorted(summ['variant'].unique()))) or 'none'}); "
+                                 "choose a later as_of.", source=label, column=m.column)
     out = pd.concat(parts, ignore_index=True)
     out = out[["period", *[c for c in out.columns if c != "period"]]]
     check = srm(t if counts is None else counts, variant=variant, expected=expected, threshold=srm_threshold)

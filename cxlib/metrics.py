@@ -64,7 +64,15 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
     t, by = segments.prepare(t, by, name=name, notes=seg_notes, need=[score] + ([time] if time is not None else []))
     if "respondent_id" in t.columns:  # one answer per respondent: a duplicated export would count twice
         cxdata.check_unique(t, "respondent_id", name=name)
-    t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
+    try:
+        t = cxdata.clean_numeric(t, score, lo=lo, hi=hi, integer=integer, name=name)
+    except cxdata.CXDataError as exc:  # a header without rows (an empty frame's untyped column): say that
+        failed = exc
+    else:
+        failed = None
+    if failed is not None:
+        nothing_before(t, None, None, name=name)
+        raise failed
     keys = list(by)
     # answers after the analysis date are left out: a mistyped 2099 is neither counted nor a period
     time = time if time is not None else ("response_time" if "response_time" in t.columns else None)
