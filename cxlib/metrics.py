@@ -34,6 +34,7 @@ from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.empty import nothing_before, raise_nothing_before
 from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_complete, period_start  # noqa: F401
+from cxlib.stats import _z, mean_change, nps_change, proportion_change, score_change  # noqa: F401
 
 MIN_N = 30
 
@@ -90,11 +91,19 @@ def _grouped(data, score, *, by, time, period, lo, hi, integer, name=None, tz=No
                      "by": by, "every": every, "score": score, "answers": answers, "read": read}
 
 
+def _dense(t, facts, weights):
+    """Unweighted with segments: every row, blank scores too (the aggregates skip them), so an all-blank
+    segment value is a group with n = 0 without a join; weighted: the answered rows (and the join)."""
+    if weights is not None or facts.get("every") is None:
+        return t, facts
+    return facts["every"], {**facts, "every": None, "dense": True}
+
+
 def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
     """The aggregate per group, ``attrs`` ``as_of`` and ``notes``. A trend also reads the table's last
     answer (``attrs['data_end']``, on the periods' clock): the note on answers that end more than a period
     before ``as_of``, and ``complete`` (the period ended by the earlier of the two)."""
-    df = _aggregate(t, keys, every=facts.get("every"), **aggs)
+    df = _aggregate(t, keys, every=facts.get("every"), fill=facts.get("dense", False), **aggs)
     notes = list(facts["notes"])
     if df.empty or not keys and not (df["n"] > 0).any():  # no rows, or all after as_of: say which
         nothing_before(facts["read"], facts["time"], facts["as_of"], name=name, what="answers", tz=facts["zone"],
@@ -110,10 +119,10 @@ def _counted(t, keys, facts, period, name, **aggs) -> pd.DataFrame:
     return df
 
 
-def _aggregate(t, keys, every=None, **aggs) -> pd.DataFrame:
+def _aggregate(t, keys, every=None, fill=False, **aggs) -> pd.DataFrame:
     """``aggs`` per group of ``keys``; with ``every`` (the rows before blank scores were left out), every
     group of ``every`` is a row, its sums 0 where it has no answer (in the same query: a left join on the
-    keys, missing segment values matched as equal)."""
+    keys, missing segment values matched as equal). ``fill``: ``t`` holds the blank scores (see :func:`_dense`)."""
     expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
     if keys and every is not None:
         seen = every.select(*keys).distinct()
@@ -121,7 +130,7 @@ def _aggregate(t, keys, every=None, **aggs) -> pd.DataFrame:
         expr = seen.left_join(found, [seen[k].identical_to(found[f"_cx_k{i}"]) for i, k in enumerate(keys)])
         expr = expr.select(*keys, *aggs)
     df = cxdata.to_pandas(expr)
-    if not keys or every is not None:  # a group (or a table) without answers: counts and sums 0, not missing
+    if not keys or every is not None or fill:  # a group (or table) without answers: counts and sums 0
         sums = [c for c in aggs if c != "_cx_last"]
         df[sums] = df[sums].astype("float64").fillna(0)
         df = df.astype({c: "int64" for c in sums if str(aggs[c].type()).startswith("int")})
@@ -135,10 +144,6 @@ def _with_attrs(out: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     out.attrs.update(as_of=counts.attrs.get("as_of"), notes=list(counts.attrs.get("notes", [])),
                      **{k: counts.attrs[k] for k in ("data_end", "period") if k in counts.attrs})
     return out
-
-
-def _z(alpha):
-    return stats.norm.ppf(1 - alpha / 2)
 
 
 def wilson_interval(k, n, alpha: float = 0.05):
@@ -180,6 +185,7 @@ def nps_counts(data, *, score: str = "nps", by=None, time: str | None = None, pe
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
         wsums = _weighted_sums(t, weights, promoters=t[score] >= 9, detractors=t[score] <= 6)
+    t, facts = _dense(t, facts, weights)
     s = t[score]
     out = _counted(t, keys, facts, period, name, n=s.count(), promoters=(s >= 9).cast("int64").sum(),
                    detractors=(s <= 6).cast("int64").sum(), **wsums)
@@ -355,6 +361,7 @@ def csat_counts(data, *, score: str = "csat", scale: tuple[int, int] = (1, 5), b
     if weights is not None:
         t = _clean_weights(t, weights, name=name)
         wsums = _weighted_sums(t, weights, satisfied=t[score] >= hi - 1)
+    t, facts = _dense(t, facts, weights)
     s = t[score]
     return _counted(t, keys, facts, period, name, n=s.count(), satisfied=(s >= hi - 1).cast("int64").sum(),
                     **wsums)
@@ -432,6 +439,7 @@ def ces_counts(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), hig
         x = t[score].cast("float64")
         wsums = _weighted_sums(t, weights, sum=x, sum_squares=x * x,
                                easy=(x >= hi - 1) if higher_is_easier else (x <= lo + 1))
+    t, facts = _dense(t, facts, weights)
     s = t[score].cast("float64")
     easy = (s >= hi - 1) if higher_is_easier else (s <= lo + 1)
     return _counted(t, keys, facts, period, name, n=s.count(), sum=s.sum(), sum_squares=(s * s).sum(),
@@ -515,58 +523,6 @@ def ces(data, *, score: str = "ces", scale: tuple[int, int] = (1, 7), higher_is_
 
 
 # ------------------------------------------------------------------------------------------ changes
-
-def _change_row(diff, se, alpha):
-    z = _z(alpha)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = 2 * stats.norm.sf(np.abs(diff / se))
-    return {"change": diff, "ci_lower": diff - z * se, "ci_upper": diff + z * se, "p_value": p,
-            "beyond_noise": bool(p < alpha) if np.isfinite(p) else False}
-
-
-def nps_change(current: pd.Series | dict, baseline: pd.Series | dict, *, alpha: float = 0.05) -> dict:
-    """Difference of two independent NPS (points) with a 95% interval and a two-sided z-test p-value.
-
-    ``current`` and ``baseline`` carry ``n``, ``promoters``, ``detractors`` (rows of :func:`nps_counts`).
-    The variance of the difference is the sum of the two trinomial variances.
-    """
-    def est(c):
-        n = float(c["n"])
-        p, d = c["promoters"] / n, c["detractors"] / n
-        return 100 * (p - d), 100 ** 2 * (p + d - (p - d) ** 2) / n
-    (a, va), (b, vb) = est(current), est(baseline)
-    return {"current": a, "baseline": b, **_change_row(a - b, np.sqrt(va + vb), alpha)}
-
-
-def proportion_change(k1, n1, k0, n0, *, alpha: float = 0.05) -> dict:
-    """Difference of two independent proportions (unpooled normal interval and z-test)."""
-    p1, p0 = k1 / n1, k0 / n0
-    se = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    return {"current": p1, "baseline": p0, **_change_row(p1 - p0, se, alpha)}
-
-
-def mean_change(current, baseline, *, alpha: float = 0.05) -> dict:
-    """Difference of two independent means from ``n``/``sum``/``sum_squares`` (Welch normal interval)."""
-    def est(c):
-        n = float(c["n"])
-        m = c["sum"] / n
-        v = (c["sum_squares"] - n * m * m) / (n - 1)
-        return m, v / n
-    (a, va), (b, vb) = est(current), est(baseline)
-    return {"current": a, "baseline": b, **_change_row(a - b, np.sqrt(va + vb), alpha)}
-
-
-def score_change(metric: str, current, baseline, *, alpha: float = 0.05) -> dict:
-    """The change of a score between two independent groups of answers, by the score's own test:
-    :func:`nps_change` for ``'nps'``, :func:`proportion_change` on ``satisfied`` / ``n`` for ``'csat'``,
-    :func:`mean_change` otherwise (CES). ``current`` / ``baseline`` are rows of the score's counts."""
-    if metric == "nps":
-        return nps_change(current, baseline, alpha=alpha)
-    if metric == "csat":
-        return proportion_change(current["satisfied"], current["n"], baseline["satisfied"], baseline["n"],
-                                 alpha=alpha)
-    return mean_change(current, baseline, alpha=alpha)
-
 
 def _counts_total(c) -> dict:
     """A counts row (dict / Series) or a counts table (summed over its rows) as one dict."""
