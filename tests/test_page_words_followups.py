@@ -143,3 +143,17 @@ def test_qualtrics_partial_response_counts_agree_with_their_nouns(tmp_path, part
     assert dropped in said
     assert "1 partial response with a score kept" in said     # the last row: unfinished, with a score
     assert "1 partial responses" not in said
+
+
+def test_typeform_partial_response_count_agrees_with_its_noun(tmp_path):
+    """One unfinished Typeform answer without a score: '1 partial response', never '1 partial responses'."""
+    from cxlib import sources
+
+    p = tmp_path / "tf.csv"
+    p.write_text("#,How likely are you to recommend us?,Start Date (UTC),Submit Date (UTC),Network ID\n"
+                 "a1,9,2026-04-01 10:00:00,2026-04-01 10:03:00,n1\n"
+                 "a2,,2026-04-02 10:00:00,,n2\n"
+                 "a3,7,2026-04-03 10:00:00,2026-04-03 10:02:00,n3\n")
+    notes = " ".join(map(str, sources.metadata(sources.read({"path": str(p), "layout": "typeform"},
+                                                            kind="responses"))["notes"]))
+    assert "1 partial response without a score dropped" in notes

@@ -82,3 +82,8 @@ def guess(frame: Frame, texts: dict[str, str], groups: dict[str, list[str]] | No
             if len(cols) >= 2:
                 frame.drivers = cols
                 break
+
+
+def responses(n: int, kind: str = "") -> str:
+    """'1 partial response', '3 partial responses': a count and its noun agree (every survey layout)."""
+    return f"{n:,} {kind + ' ' if kind else ''}response{'' if n == 1 else 's'}"

@@ -17,7 +17,7 @@ import json
 import re
 
 from cxlib.sources.layouts import Frame, norm
-from cxlib.sources.layouts._survey import guess
+from cxlib.sources.layouts._survey import guess, responses
 from cxlib.sources.parse import missing
 
 NAME = "qualtrics"
@@ -76,13 +76,8 @@ def prepare(frame: Frame) -> None:
     if status:
         drop = frame.df[status].str.strip().str.lower().isin(_DROP_STATUS).fillna(False).astype(bool)
         if drop.any():
-            frame.notes.append(f"{_responses(int(drop.sum()))} dropped (survey preview / test / spam).")
+            frame.notes.append(f"{responses(int(drop.sum()))} dropped (survey preview / test / spam).")
             frame.df = frame.df[~drop]
-
-
-def _responses(n: int, kind: str = "") -> str:
-    """'1 partial response', '3 partial responses' (a count and its noun agree)."""
-    return f"{n:,} {kind + ' ' if kind else ''}response{'' if n == 1 else 's'}"
 
 
 def finish(frame: Frame) -> None:
@@ -93,8 +88,8 @@ def finish(frame: Frame) -> None:
         partial = flag.isin(["false", "0", "no"]).fillna(False).astype(bool)
         unanswered = partial & df["nps"].isna()
         if unanswered.any():
-            frame.notes.append(f"{_responses(int(unanswered.sum()), 'partial')} without a score dropped "
-                               f"(survey not finished); {_responses(int((partial & ~unanswered).sum()), 'partial')} "
+            frame.notes.append(f"{responses(int(unanswered.sum()), 'partial')} without a score dropped "
+                               f"(survey not finished); {responses(int((partial & ~unanswered).sum()), 'partial')} "
                                "with a score kept.")
             frame.df = df[~unanswered]
     _ = missing

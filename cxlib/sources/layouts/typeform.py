@@ -13,7 +13,7 @@ Example
 from __future__ import annotations
 
 from cxlib.sources.layouts import Frame, norm
-from cxlib.sources.layouts._survey import guess, ratings
+from cxlib.sources.layouts._survey import guess, ratings, responses
 from cxlib.sources.parse import slug
 
 NAME = "typeform"
@@ -71,6 +71,6 @@ def finish(frame: Frame) -> None:
     if "nps" in df.columns:
         drop = partial & df["nps"].isna()
         if drop.any():
-            frame.notes.append(f"{int(drop.sum())} partial responses without a score dropped.")
+            frame.notes.append(f"{responses(int(drop.sum()), 'partial')} without a score dropped.")
         df = df[~drop]
     frame.df = df
