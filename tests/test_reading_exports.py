@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import ast
 import gzip
+import importlib.util
 import inspect
-import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pandas as pd
 import pytest
@@ -99,48 +98,12 @@ def test_cx_validate_prints_one_line_and_exits_2_on_an_engine_error(tmp_path, mo
 # ---------------------------------------------------------------------------------------------- Excel
 
 def _xlsx(path: Path, rows: list[list]) -> None:
-    """A minimal workbook: numbers as numbers, text as inline strings ('' as an empty text cell, which a
-    spreadsheet leaves in rows it once held)."""
-    def ref(r, c):
-        s, c = "", c + 1
-        while c:
-            c, rem = divmod(c - 1, 26)
-            s = chr(65 + rem) + s
-        return f"{s}{r + 1}"
-    body = []
-    for r, row in enumerate(rows):
-        cells = []
-        for c, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, (int, float)):
-                cells.append(f'<c r="{ref(r, c)}"><v>{v}</v></c>')
-            else:
-                cells.append(f'<c r="{ref(r, c)}" t="inlineStr"><is><t>{escape(str(v))}</t></is></c>')
-        body.append(f'<row r="{r + 1}">{"".join(cells)}</row>')
-    ns = "http://schemas.openxmlformats.org"
-    parts = {
-        "[Content_Types].xml": f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{ns}/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
-        'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-        'spreadsheetml.worksheet+xml"/></Types>',
-        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/relationships">'
-        f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" '
-        'Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{ns}/spreadsheetml/2006/main" '
-        f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="Responses" sheetId="1" '
-        'r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/'
-        f'2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" '
-        'Target="worksheets/sheet1.xml"/></Relationships>',
-        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{ns}/spreadsheetml/'
-        f'2006/main"><sheetData>{"".join(body)}</sheetData></worksheet>',
-    }
-    with zipfile.ZipFile(path, "w") as z:
-        for name, text in parts.items():
-            z.writestr(name, text)
+    """A minimal workbook by the export fixtures' writer, '' kept as an empty text cell."""
+    maker = Path(__file__).parent / "fixtures" / "make_exports.py"
+    spec = importlib.util.spec_from_file_location("make_exports", maker)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.write_xlsx(path, rows, keep_empty=True)
 
 
 def test_a_plain_xlsx_path_is_read_as_its_spec(tmp_path):
