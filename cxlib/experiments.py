@@ -1277,17 +1277,8 @@ def compare(data, *, unit: str = "unit_id", variant: str = "variant", control: s
     """
     ms = _normalize(metrics, covariates)
     source, (data, as_of, late) = data, _exposed_by(data, time, as_of, name)
-    try:
-        summary = summary_statistics(data, unit=unit, variant=variant, metrics=ms, by=by, check_units=check_units,
-                                     cap=cap, name=name)
-    except cxdata.CXDataError as exc:  # with later units left out, nothing left may be the reason: say so
-        failed = exc
-    else:
-        failed = None
-    if failed is not None:
-        if late is not None:
-            _nothing_exposed(source, time, as_of, name)
-        raise failed
+    summary = _summary_or_why(data, source, time, as_of, late, unit=unit, variant=variant, metrics=ms, by=by,
+                              check_units=check_units, cap=cap, name=name)
     out = compare_summary(summary, control=str(control).strip(), metrics=ms, alpha=alpha, correction=correction,
                           by=summary.attrs["by"], sequential=sequential, n_opt=n_opt, adjustment=adjustment,
                           lift_ci=lift_ci,
@@ -1327,6 +1318,18 @@ def _exposed_by(data, time, as_of, name):
     as_of = cxdata.default_as_of(as_of, data)
     t, late = cxdata.upto_as_of(t, column, as_of, name=name)
     return t, as_of, late
+
+
+def _summary_or_why(data, source, time, as_of, late, *, name=None, **options) -> pd.DataFrame:
+    """:func:`summary_statistics` of ``data``; when it finds nothing and later units were left out of
+    ``source`` (``late``), the error says so instead (raised outside the handler: no chained traceback)."""
+    try:
+        return summary_statistics(data, name=name, **options)
+    except cxdata.CXDataError as exc:
+        failed = exc
+    if late is not None:
+        _nothing_exposed(source, time, as_of, name)
+    raise failed
 
 
 def _nothing_exposed(data, time, as_of, name) -> None:
@@ -1590,16 +1593,7 @@ def cumulative(data, *, time: str = "exposure_time", unit: str = "unit_id", vari
     t, late = cxdata.upto_as_of(t, time, as_of, required=True, name=name)
     t = t.mutate(_p=cxdata.period_start(t[time], period).cast("date"))
     parts = []
-    try:
-        summ = summary_statistics(t, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
-    except cxdata.CXDataError as exc:  # with later units left out, nothing left may be the reason: say so
-        failed = exc
-    else:
-        failed = None
-    if failed is not None:
-        if late is not None:
-            _nothing_exposed(data, time, as_of, name)
-        raise failed
+    summ = _summary_or_why(t, data, time, as_of, late, unit=unit, variant=variant, metrics=[m], by="_p", name=name)
     counts = summ.attrs.get("arm_counts")
     summ = summ.sort_values(["variant", "_p"])
     num = [c for c in summ.columns if c not in ("_p", "variant", "metric", "kind")]
