@@ -27,7 +27,7 @@ from cxlib import segments as cxseg
 from cxlib import metrics, support, themes
 from cxlib.notes import note
 
-__all__ = ["last_complete_week", "headline", "weekly_trends", "segment_table", "support_changes", "close_the_loop",
+__all__ = ["last_complete_week", "reporting_week", "headline", "weekly_trends", "segment_table", "support_changes", "close_the_loop",
            "summarize"]
 
 
@@ -63,7 +63,7 @@ def _local(t, time, tz, name, as_of):
     return t, zone, late
 
 
-def _week(week, t, as_of, *, tz=None, week_start="monday") -> pd.Timestamp:
+def reporting_week(week, t, as_of, *, tz=None, week_start="monday") -> pd.Timestamp:
     """The reported week: the week holding ``week``, or by default :func:`last_complete_week` of the
     analysis date ``as_of`` (read on the reporting clock). A week that ends after ``as_of`` is an error:
     it is not complete, and its answers would be cut short (or come from rows left out as too late).
@@ -140,7 +140,7 @@ def headline(responses, *, week=None, time: str = "response_time", nps: str = "n
     week's answers plus its baseline's. ``attrs['sequential']`` says which kind the flags are.
     """
     as_of = cxdata.default_as_of(as_of, responses)
-    w = _week(week, cxdata.as_table(responses, name=name), as_of, tz=tz, week_start=week_start)
+    w = reporting_week(week, cxdata.as_table(responses, name=name), as_of, tz=tz, week_start=week_start)
     rows, notes = [], []
     specs = [("nps", nps, metrics.nps_counts, metrics.nps_from_counts)]
     if csat:
@@ -203,7 +203,7 @@ def segment_table(responses, *, week=None, by=("channel", "plan", "region", "tou
     """
     t0 = cxdata.as_table(responses, name=name)
     as_of = cxdata.default_as_of(as_of, responses)
-    w = _week(week, t0, as_of, tz=tz, week_start=week_start)
+    w = reporting_week(week, t0, as_of, tz=tz, week_start=week_start)
     seg_notes: list = []  # segments named as the export shows them; trimmed, case variants merged (a note each)
     t, by = cxseg.prepare(t0, by, name=name, notes=seg_notes, need=[score])
     t, zone, late = _local(t, time, tz, name, as_of)
@@ -258,7 +258,7 @@ def support_changes(tickets, *, week=None, measure: str = "first_response", by: 
     """
     as_of = cxdata.default_as_of(as_of, tickets)
     t = cxdata.as_table(tickets)
-    w = _week(week, t, as_of, tz=tz, week_start=week_start)
+    w = reporting_week(week, t, as_of, tz=tz, week_start=week_start)
     t, late = cxdata.upto_as_of(t, created, as_of, required=True)
     end_role = support.MEASURES[measure][1] if measure in support.MEASURES else None
     end_col = columns.get(end_role, f"{end_role}_at" if end_role == "first_response" else "resolved_at")
@@ -311,7 +311,7 @@ def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_
     """
     as_of = cxdata.default_as_of(as_of, responses)
     t = cxdata.as_table(responses, name=name)
-    w = _week(week, t, as_of, tz=tz, week_start=week_start)
+    w = reporting_week(week, t, as_of, tz=tz, week_start=week_start)
     t = cxdata.drop_personal(t, personal)
     segments = [s for s in cxdata.as_list(segments) if s in t.columns]
     cxdata.require_columns(t, [respondent, time, score, comment], name=name)
@@ -393,7 +393,7 @@ def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", c
         _add_notes(notes, p.attrs.get("notes"))
     cols = ["metric", "period", "n", "estimate", "ci_lower", "ci_upper", "suppressed"]
     out = pd.concat([p[cols] for p in parts], ignore_index=True)
-    last = _week(None, cxdata.as_table(responses, name=name), as_of, tz=tz, week_start=week_start)
+    last = reporting_week(None, cxdata.as_table(responses, name=name), as_of, tz=tz, week_start=week_start)
     out = out[out["period"] <= last]
     if weeks:
         out = out[out["period"] > last - pd.Timedelta(weeks=weeks)]
@@ -498,7 +498,7 @@ def what_changed(responses, *, week=None, by, metric: str = "nps", time: str = "
     score = score or metric
     as_of = cxdata.default_as_of(as_of, responses)
     t = cxdata.as_table(responses, name=name)
-    w = _week(week, t, as_of, tz=tz, week_start=week_start)
+    w = reporting_week(week, t, as_of, tz=tz, week_start=week_start)
     seg_notes: list = []
     t, by_cols = cxseg.prepare(t, by_cols, name=name, notes=seg_notes, need=[time, score])
     t, _, late = _local(t, time, tz, name, as_of)

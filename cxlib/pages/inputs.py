@@ -29,10 +29,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import pandas as pd
 
 from cxlib import data as cxdata
-from cxlib import sources
+from cxlib import scorecard, sources
 from cxlib.notes import note
 
 __all__ = ["GIVEN_ENV", "PAGES", "Page", "Inputs", "resolve", "given_parameters"]
@@ -257,18 +256,15 @@ def resolve(page: str, values: Mapping[str, Any], *, given: set[str] | None = No
 
 
 def _week_problems(values: Mapping[str, Any], out: Mapping[str, Any], spec: Page) -> list[str]:
-    """A reporting ``week`` must have ended by the analysis date (a week still running is not a week)."""
-    week = values.get("week")
-    if not week:
+    """A reporting ``week`` must have ended by the analysis date: the scorecard's own rule
+    (:func:`cxlib.scorecard.reporting_week`), asked before anything runs."""
+    week, source = values.get("week"), out.get(spec.tables[0])
+    if not week or source in (None, ""):
         return []
     try:
-        start = pd.Timestamp(str(week)).normalize()
-    except (ValueError, TypeError):
-        return [f"parameter 'week' must be a date YYYY-MM-DD, got {week!r}"]
-    as_of = cxdata.default_as_of(values.get("as_of"), *[out.get(k) for k in spec.tables[:1]])
-    end = start + pd.Timedelta(days=7)
-    if end > as_of + pd.Timedelta(seconds=1):
-        return [f"parameter 'week' starts {start:%Y-%m-%d} and ends {end - pd.Timedelta(days=1):%Y-%m-%d}, after "
-                f"the analysis date {as_of:%Y-%m-%d}: pick a week that has ended, or leave week out for the last "
-                "complete one"]
+        as_of = cxdata.default_as_of(values.get("as_of"), source)
+        scorecard.reporting_week(week, _table_of(source, spec.tables[0]), as_of, tz=values.get("tz"),
+                                 week_start=values.get("week_start") or "monday")
+    except cxdata.CXDataError as exc:
+        return [f"parameter 'week': {str(exc).rstrip('.')}"]
     return []
