@@ -6,6 +6,7 @@ or on the export fixtures. `python tests/golden/runs.py record` rewrites tests/g
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,10 @@ def run(name: str, workdir: Path) -> Path:
         p = workdir / f"{name}.yaml"
         p.write_text(yaml.safe_dump(params))
         args += ["--params", str(p)]
-    r = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800, cwd=ROOT)
+    # a fixed salt makes pseudonymised ids (contact-like customer ids) the same in every run
+    env = {**os.environ, "CX_PSEUDONYM_SALT": "golden"}
+    r = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800, cwd=ROOT,
+                       env=env)
     if r.returncode != 0:
         raise RuntimeError(f"golden run {name} exited {r.returncode}:\n{r.stderr[-3000:]}")
     return workdir / name / DATE / "tables"
