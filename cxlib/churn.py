@@ -20,7 +20,8 @@ import pandas as pd
 
 from cxlib import data as cxdata
 from cxlib import segments
-from cxlib.cohorts import _as_of, _index, _offset, _wilson
+from cxlib.cohorts import _as_of, _index, _offset
+from cxlib.stats import wilson
 
 __all__ = ["churn_rate", "retention_rate", "summarize"]
 
@@ -121,7 +122,7 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
     out["metric"] = "churn_rate"
     out["estimate"] = est
     out["churn_rate"] = est
-    out["ci_lower"], out["ci_upper"] = _wilson(out["lost"], out["n"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["lost"], out["n"], alpha)
     out["suppressed"] = out["n"] < min_n
     out.loc[out["suppressed"], ["estimate", "churn_rate", "ci_lower", "ci_upper"]] = np.nan
     extra = []

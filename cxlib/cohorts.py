@@ -28,10 +28,10 @@ import datetime as dt
 import ibis
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
 from cxlib import segments
+from cxlib.stats import wilson
 
 __all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "summarize"]
 
@@ -231,14 +231,6 @@ def _as_of(value):
     return pd.Timestamp(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value))
 
 
-def _wilson(k, n, alpha):
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    safe = np.where(n > 0, n, 1)
-    lo, hi = proportion_confint(np.minimum(k, safe), safe, alpha=alpha, method="wilson")
-    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
-
-
 def retention_table(events, *, customer: str = "customer_id", time: str = "event_time", grain: str = "month",
                     definition: str = "return_on", periods: int | None = None, value: str | None = None,
                     by=None, as_of=None, tz: str | None = None, signup: str | None = None,
@@ -392,7 +384,7 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
             out = out.merge(rev, on=[*keys, "period"], how="left")
     out["active"] = out["active"].fillna(0).astype("int64")
     out["retention"] = out["active"] / out["cohort_size"]
-    out["ci_lower"], out["ci_upper"] = _wilson(out["active"], out["cohort_size"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["active"], out["cohort_size"], alpha)
     period_end = _offset(out["period_start"], 1, grain)
     out["mature"] = (period_end <= obs_end).to_numpy()
     if value:
@@ -428,7 +420,7 @@ def retention_curve(table: pd.DataFrame, *, by=None, alpha: float = 0.05, mature
     out = g.agg(cohorts=("cohort", "nunique"), customers=("cohort_size", "sum"), active=("active", "sum"))
     out = out.reset_index()
     out["retention"] = out["active"] / out["customers"]
-    out["ci_lower"], out["ci_upper"] = _wilson(out["active"], out["customers"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["active"], out["customers"], alpha)
     out["suppressed"] = out["customers"] < min_n
     out.loc[out["suppressed"], ["retention", "ci_lower", "ci_upper"]] = np.nan
     return out
@@ -484,7 +476,7 @@ def repeat_business(events, *, customer: str = "customer_id", time: str = "event
     out = cxdata.to_pandas(agg, name=name)
     out["period"] = pd.to_datetime(out["period"])
     out["repeat_rate"] = out["repeat_buyers"] / out["buyers"]
-    out["ci_lower"], out["ci_upper"] = _wilson(out["repeat_buyers"], out["buyers"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["repeat_buyers"], out["buyers"], alpha)
     out["repeat_revenue_share"] = out["repeat_revenue"] / out["revenue"].where(out["revenue"] > 0)
     out["suppressed"] = out["buyers"] < min_n
     out.loc[out["suppressed"], ["repeat_rate", "ci_lower", "ci_upper", "repeat_revenue_share"]] = np.nan

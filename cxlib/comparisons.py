@@ -16,40 +16,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxlib.stats import two_shares, wilson
+
 __all__ = ["two_shares", "compare_newer", "compare_segments", "compare_windows"]
 
 
 def _side(k, n, prefix: str = "") -> dict:
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(k, n, method="wilson") if n else (np.nan, np.nan)
+    lo, hi = (float(x[0]) for x in wilson([k], [n])) if n else (np.nan, np.nan)
     return {f"{prefix}customers": int(n), f"{prefix}active": int(k), f"{prefix}retention": k / n if n else np.nan,
             f"{prefix}ci_lower": lo, f"{prefix}ci_upper": hi}
-
-
-def two_shares(k1, n1, k0, n0, *, alpha: float = 0.05) -> dict:
-    """Difference of two shares k1/n1 - k0/n0: Newcombe interval, pooled z-test, beyond noise or not.
-
-    Returns a dict with ``difference``, ``difference_ci_lower``, ``difference_ci_upper``, ``p_value``,
-    ``beyond_noise`` (NaN / False when a side is empty).
-
-    Examples
-    --------
-    >>> round(two_shares(60, 100, 45, 100)["difference"], 2)
-    0.15
-    """
-    from scipy.stats import norm
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    if not (n1 and n0):
-        return {"difference": np.nan, "difference_ci_lower": np.nan, "difference_ci_upper": np.nan,
-                "p_value": np.nan, "beyond_noise": False}
-    lo, hi = confint_proportions_2indep(k1, n1, k0, n0, compare="diff", method="newcomb", alpha=alpha)
-    pooled = (k1 + k0) / (n1 + n0)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
-    p = 2 * norm.sf(abs(k1 / n1 - k0 / n0) / se) if se > 0 else 1.0
-    return {"difference": k1 / n1 - k0 / n0, "difference_ci_lower": lo, "difference_ci_upper": hi,
-            "p_value": p, "beyond_noise": bool(lo > 0 or hi < 0)}
 
 
 def compare_newer(table: pd.DataFrame, *, ages=(1, 3), newer: int = 6) -> pd.DataFrame:

@@ -63,13 +63,12 @@ import ibis
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
 
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.empty import nothing_before
 from cxlib.notes import note
+from cxlib.stats import minimum_detectable_effect, nps_sd, sample_size  # noqa: F401 (public here too)
 
 __all__ = ["Metric", "summary_statistics", "compare", "compare_summary", "cumulative", "srm", "SRMResult",
            "confidence_sequence", "heterogeneity", "segment_explorer",
@@ -1698,46 +1697,7 @@ def srm(counts, *, expected=None, variant: str = "variant", threshold: float = 0
 
 # ------------------------------------------------------------------------------------------ power
 
-def sample_size(baseline: float, mde: float, *, kind: str = "proportion", sd: float | None = None,
-                relative: bool = True, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Units per arm to detect ``mde`` (relative to ``baseline`` unless ``relative=False``), two-sided.
-
-    Proportions use Cohen's h (arcsine) effect size; means and NPS need ``sd`` (for NPS in points, e.g.
-    :func:`nps_sd` of the baseline promoter and detractor shares; NPS effects are usually given with
-    ``relative=False``, in points). statsmodels ``NormalIndPower``.
-
-    Examples
-    --------
-    >>> sample_size(0.10, 0.15)                                  # conversion 10% -> 11.5%
-    6687
-    >>> sample_size(20, 5, kind="nps", sd=nps_sd(0.45, 0.25), relative=False)  # NPS 20 -> 25 points
-    4145
-    """
-    target = baseline * (1 + mde) if relative else baseline + mde
-    if kind == "proportion":
-        es = abs(proportion_effectsize(target, baseline))
-    else:
-        if not sd:
-            raise ValueError("means need sd= (the metric's standard deviation per unit)")
-        es = abs(target - baseline) / sd
-    return int(np.ceil(NormalIndPower().solve_power(effect_size=es, alpha=alpha, power=power, ratio=1.0)))
-
-
-def nps_sd(promoters: float, detractors: float) -> float:
-    """Standard deviation of one answer's NPS contribution, in points: 100 sqrt(p + d - (p - d)^2)."""
-    return float(100 * np.sqrt(promoters + detractors - (promoters - detractors) ** 2))
-
-
-def minimum_detectable_effect(n_per_arm: float, baseline: float, *, kind: str = "proportion",
-                              sd: float | None = None, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest relative effect detectable with ``n_per_arm`` units per arm (two-sided, ``power``)."""
-    es = NormalIndPower().solve_power(nobs1=n_per_arm, alpha=alpha, power=power, ratio=1.0)
-    if kind == "proportion":
-        target = np.sin(np.arcsin(np.sqrt(baseline)) + es / 2) ** 2
-        return float(target / baseline - 1)
-    if not sd:
-        raise ValueError("means need sd= (the metric's standard deviation per unit)")
-    return float(es * sd / baseline)
+# sample_size, nps_sd and minimum_detectable_effect live in cxlib.stats (imported above).
 
 
 # ------------------------------------------------------------------------------------------ summary

@@ -38,7 +38,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib import metrics
-from cxlib.cohorts import _wilson
+from cxlib.stats import wilson
 
 __all__ = ["funnel", "stage_metrics", "step_times", "step_conversion", "weakest_step", "churn_by_touch",
            "last_touch_before_churn", "DEFAULT_STEPS", "TOUCH_STEPS", "DEFAULT_TARGETS", "WITHIN_DAYS"]
@@ -207,7 +207,7 @@ def funnel(events, *, steps=DEFAULT_STEPS, customer: str = "customer_id", event:
     counts = ["position", "reached", "previous", "first"]
     out[counts] = out[counts].astype("int64")
     out["conversion"] = out["reached"] / out["previous"].where(out["previous"] > 0)
-    out["ci_lower"], out["ci_upper"] = _wilson(out["reached"], out["previous"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["reached"], out["previous"], alpha)
     out["drop_off"] = 1 - out["conversion"]
     out["overall"] = out["reached"] / out["first"].where(out["first"] > 0)
     out["suppressed"] = out["previous"] < max(min_n, 1)
@@ -417,7 +417,7 @@ def step_times(events, *, steps=None, start: str | None = None, end: str | None 
         for i, d in enumerate(within):
             tag = f"within_{d:g}d"
             num, den = int(c[f"_num{i}"] or 0), int(c[f"_den{i}"] or 0)
-            lo_w, hi_w = _wilson([num], [den], alpha)
+            lo_w, hi_w = wilson([num], [den], alpha)
             share_ok = den >= max(min_n, 1)
             row.update({tag: num / den if share_ok else np.nan,
                         f"{tag}_ci_lower": float(lo_w[0]) if share_ok else np.nan,
@@ -929,7 +929,7 @@ def last_touch_before_churn(subscriptions, *, events=None, tickets=None, respons
                            name=name).rename(columns={"_touch": "touch"})
     total = int(out["churns"].sum())
     out["share"] = out["churns"] / total if total else np.nan
-    out["ci_lower"], out["ci_upper"] = _wilson(out["churns"], np.full(len(out), total), alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["churns"], np.full(len(out), total), alpha)
     out = out.sort_values(["churns", "touch"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     out = out[["touch", "churns", "share", "ci_lower", "ci_upper", "median_days_before"]]
     out.attrs.update({"churns": total, "window_days": w_sec / 86400.0, "as_of": as_of,

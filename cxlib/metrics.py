@@ -28,13 +28,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.empty import nothing_before, raise_nothing_before
 from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_complete, period_start  # noqa: F401
-from cxlib.stats import _z, mean_change, nps_change, proportion_change, score_change  # noqa: F401
+from cxlib.stats import _z, mean_change, nps_change, proportion_change, score_change, wilson  # noqa: F401
 
 MIN_N = 30
 
@@ -146,16 +145,7 @@ def _with_attrs(out: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def wilson_interval(k, n, alpha: float = 0.05):
-    """Wilson score interval of ``k`` successes in ``n`` trials (statsmodels ``proportion_confint``).
-
-    Vectorised; rows with ``n == 0`` get NaN. Returns ``(lower, upper)`` arrays of shares 0-1.
-    """
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    safe = np.where(n > 0, n, 1)
-    lo, hi = proportion_confint(np.minimum(k, safe), safe, alpha=alpha, method="wilson")
-    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
+wilson_interval = wilson  # the one Wilson interval (cxlib.stats); public here for existing callers
 
 
 def _suppress(df, cols, min_n):

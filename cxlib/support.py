@@ -22,7 +22,7 @@ from cxlib import data as cxdata
 from cxlib import segments
 from cxlib import metrics
 from cxlib.empty import nothing_before, raise_nothing_before
-from cxlib.cohorts import _wilson
+from cxlib.stats import wilson
 
 __all__ = ["durations", "response_times", "target_attainment", "repeat_contact_rate", "reopen_rate",
            "MEASURES"]
@@ -190,7 +190,7 @@ def target_attainment(tickets, *, targets: dict, measure: str = "first_response"
     keys = [by, *(["period"] if period else [])]
     out = counts.groupby(keys).agg(target=("target", "first"), n=("n", "sum"), met=("met", "sum")).reset_index()
     out["attainment"] = out["met"] / out["n"].where(out["n"] > 0)
-    out["ci_lower"], out["ci_upper"] = _wilson(out["met"], out["n"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["met"], out["n"], alpha)
     out.insert(len(keys), "measure", measure)
     out["unit"] = unit
     return _dated(out, counts)
@@ -250,7 +250,7 @@ def repeat_contact_rate(tickets, *, within_days: float = 7, customer: str = "cus
         nothing_before(read, created, cut, name=name, what="tickets", notes=notes if keys else None)
     out["repeats"] = out["repeats"].astype("float64").fillna(0)  # the sum over no tickets is 0
     out["repeat_rate"] = out["repeats"] / out["n"].where(out["n"] > 0)
-    out["ci_lower"], out["ci_upper"] = _wilson(out["repeats"], out["n"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["repeats"], out["n"], alpha)
     if "period" in out:
         out["period"] = pd.to_datetime(out["period"])
     out.attrs.update(within_days=within_days, as_of=cut, notes=notes)
@@ -287,7 +287,7 @@ def reopen_rate(tickets, *, reopened: str = "reopened", resolved: str = "resolve
                                notes=notes if by else None)
     out["reopened"] = out["reopened"].astype("float64").fillna(0)  # the sum over no tickets is 0
     out["reopen_rate"] = out["reopened"] / out["n"].where(out["n"] > 0)
-    out["ci_lower"], out["ci_upper"] = _wilson(out["reopened"], out["n"], alpha)
+    out["ci_lower"], out["ci_upper"] = wilson(out["reopened"], out["n"], alpha)
     out = out.sort_values(by).reset_index(drop=True) if by else out
     out.attrs.update(as_of=as_of, notes=notes)
     return out

@@ -189,9 +189,9 @@ def theme_counts(data, *, comment: str = "comment", by=None, time: str | None = 
     k = long["mentions"].to_numpy(float)
     n = long["comments"].to_numpy(float)
     long["share"] = k / np.where(n > 0, n, np.nan)
-    from cxlib.cohorts import _wilson
+    from cxlib.stats import wilson
 
-    long["ci_lower"], long["ci_upper"] = _wilson(k, n, alpha)
+    long["ci_lower"], long["ci_upper"] = wilson(k, n, alpha)
     long["suppressed"] = long["comments"] < min_n
     long.loc[long["suppressed"], ["share", "ci_lower", "ci_upper"]] = np.nan
     order = [*keys, "theme", "label", "stage", "comments", "mentions", "share", "ci_lower", "ci_upper", "suppressed"]
@@ -577,11 +577,11 @@ def propose_themes(data, *, comment: str = "comment", score: str | None = "nps",
         return empty
     res = pd.DataFrame(out).sort_values("size", ascending=False, kind="mergesort").reset_index(drop=True)
     res["theme"] = [f"proposed_{i + 1}" for i in range(len(res))]
-    from cxlib.cohorts import _wilson
+    from cxlib.stats import wilson
 
     sh_n = np.full(len(res), float(len(rows)))
     res["share"] = res["size"] / sh_n
-    res["share_ci_lower"], res["share_ci_upper"] = _wilson(res["size"].to_numpy(float), sh_n, alpha)
+    res["share_ci_lower"], res["share_ci_upper"] = wilson(res["size"].to_numpy(float), sh_n, alpha)
     for c in out_cols:
         if c not in res:
             res[c] = np.nan

@@ -57,7 +57,7 @@ def churn_summary(result: pd.DataFrame, *, by: str | None = None, last: int = 6,
     --------
     >>> churn_summary(metrics.churn_rate("data/sample/subscriptions.csv"))  # doctest: +SKIP
     """
-    from cxlib.cohorts import _wilson
+    from cxlib.stats import wilson
 
     period = result.attrs.get("period", "month")
     done = result[result["complete"]]
@@ -70,7 +70,7 @@ def churn_summary(result: pd.DataFrame, *, by: str | None = None, last: int = 6,
         lost, n = int(g["lost"].sum()), int(g["n"].sum())
         if n == 0:
             continue
-        lo, hi = _wilson([lost], [n], 0.05)
+        lo, hi = wilson([lost], [n], 0.05)
         items.append(text("{}: <strong>{}</strong> of customers cancel per {} (95% CI {}; {} lost of {} "
                           "customer-{}s over the last {} complete {}s).", who, share(lost / n, 1), period,
                           interval_range(lost / n, lo[0], hi[0], kind="share", digits=1),
