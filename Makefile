@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Everything the suite needs: the package, dev tools and the Spark extra (Spark tests run in CI).
 EXTRAS ?= dev,spark
 
-.PHONY: help setup report test lab sample notebooks bench clean
+.PHONY: help setup report test lab sample notebooks bench docs clean
 
 help:
 	@echo "make report     run every notebook on the sample data into reports/<today>/"
@@ -15,6 +15,7 @@ help:
 	@echo "make sample     regenerate data/sample/ from the seeded generator"
 	@echo "make notebooks  re-execute the committed notebooks in place (outputs on sample data)"
 	@echo "make bench      run the benchmarks (writes benchmarks/README.md tables)"
+	@echo "make docs       build the API reference from the docstrings into docs/api/ (offline)"
 
 # Re-install only when pyproject.toml changes (the stamp is older than it).
 $(STAMP): pyproject.toml
@@ -43,6 +44,12 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The API reference (numpydoc docstrings) as static HTML, no network: open docs/api/index.html.
+# (pdoc --docformat numpy, with every module named: cxlib's __all__ would hide its submodules.)
+docs: $(STAMP)
+	rm -rf docs/api
+	$(BIN)/python docs/build_api.py docs/api
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,6 +1,6 @@
 """cxlib: the helper package behind the cx-workbook notebooks.
 
-Modules are named for what they answer: ``data`` (sources, validation, ``CXDataError``), ``sample``,
+Modules are named for what they answer: ``data`` (validation; ``CXDataError`` lives in ``errors``), ``sample``,
 ``metrics``, ``cohorts``, ``survival``, ``drivers``, ``themes``, ``experiments``, ``plots``,
 ``reports``; the ``cx`` command lives in ``cli``.
 """
@@ -13,7 +13,7 @@ warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated"
 warnings.filterwarnings("ignore", message=r"The 'future.infer_string' option is deprecated",
                         category=DeprecationWarning)
 
-from cxlib.data import CXDataError  # noqa: E402
+from cxlib.errors import CXDataError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["CXDataError", "__version__"]

@@ -41,8 +41,9 @@ import pandas as pd
 
 from cxlib import data as cxdata
 from cxlib import segments
+from cxlib.notes import note
 
-__all__ = ["who_to_save", "SIGNALS"]
+__all__ = ["who_to_save", "SIGNALS", "REASONS"]
 
 #: Signal columns of :func:`who_to_save`, in the order reasons are given.
 SIGNALS = ("cancel_pending", "detractor", "support", "inactive", "contraction", "lapsing")
@@ -59,7 +60,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
                 open_days: int = 7, inactive_days: int = 45, contraction_months: int = 3,
                 lapsing_below: float = 0.5, top: int | None = None, salt: str | None = None,
                 pseudonymize: bool = True, currency: str = "", name: str | None = None) -> pd.DataFrame:
-    """Subscribed customers with warning signs, ranked by value at risk, with the reason in plain words.
+    """Subscribed customers with warning signs, ranked by value at risk, with the reasons as codes.
 
     Parameters
     ----------
@@ -102,7 +103,7 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     pseudonymize : bool
         Replace ids by pseudonyms (default). Turn off only for a list that stays inside the CRM.
     currency : str
-        Put before the amounts of money in ``reason`` (e.g. ``'$'``).
+        The currency of the money amounts, kept in ``.attrs['currency']`` for the words of the page.
 
     Returns
     -------
@@ -111,9 +112,9 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
         ``mrr`` (current), ``value_at_risk``, ``ltv_to_date`` (sum of the MRR history to date; NaN
         without it), ``signals`` (how many), one 0/1 column per signal in :data:`SIGNALS`, the evidence
         (``ends_on``, ``last_nps``, ``last_nps_on``, ``tickets_recent``, ``open_ticket_days``,
-        ``days_inactive``, ``mrr_before``, ``expected_clv``, ``p_alive``), ``reason`` (plain words, e.g.
-        "scored 3/10 on 2 Nov 2026; 3
-        support tickets in the last 30 days"). ``.attrs['counts']``: customers per signal among all
+        ``days_inactive``, ``mrr_before``, ``expected_clv``, ``p_alive``), ``reason`` (the signs' codes of
+        :data:`REASONS`, ";"-separated, e.g. ``"detractor;support_tickets"``: the page says them in words,
+        :func:`cxlib.present.at_risk_reason`). ``.attrs['counts']``: customers per signal among all
         subscribed; ``.attrs['subscribed']``: subscribed customers; ``.attrs['listed']``: customers
         with a sign (before ``top``).
 
@@ -304,45 +305,37 @@ def who_to_save(subscriptions, *, responses=None, tickets=None, events=None, mrr
     thresholds = dict(survey_days=survey_days, ticket_days=ticket_days, min_tickets=min_tickets,
                       open_days=open_days, inactive_days=inactive_days, contraction_months=contraction_months,
                       lapsing_below=lapsing_below)
-    out["reason"] = [_reason(r, currency=currency, **thresholds) for _, r in out.iterrows()]
+    out["reason"] = [_reason(r, **thresholds) for _, r in out.iterrows()]
     out.attrs.update(as_of=as_of, months=months, subscribed=int(counts["subscribed"]),
                      listed=int(counts["listed"] or 0), counts={c: int(counts[c] or 0) for c in SIGNALS},
                      inputs=[k_ for k_, v in (("responses", responses), ("tickets", tickets), ("events", events),
                                              ("mrr_history", mrr_history), ("clv", clv)) if v is not None],
                      value="expected_clv" if subscriptions is None else "mrr",
-                     thresholds=thresholds, data_end=data_end, ends=ends, notes=[n for n in notes if n])
+                     thresholds=thresholds, currency=currency, data_end=data_end, ends=ends, notes=[n for n in notes if n])
     return out
 
 
-def _day(ts) -> str:
-    ts = pd.Timestamp(ts)
-    return f"{ts.day} {ts:%b %Y}"
+#: Codes of the ``reason`` column, in the order they are given: a support sign is split into its two
+#: triggers. The values behind each are in the row's own columns (``ends_on``, ``last_nps`` ...).
+REASONS = ("cancel_pending", "detractor", "support_tickets", "support_open", "inactive", "contraction", "lapsing")
 
 
-def _reason(r, *, currency, survey_days, ticket_days, min_tickets, open_days, inactive_days, contraction_months,
-            lapsing_below) -> str:
-    """The signs of one row in plain words (numbers and dates only: no value supplied by a user)."""
-    parts = []
+def _reason(r, *, min_tickets, open_days, **_thresholds) -> str:
+    """The codes of one row's signs, ";"-separated (e.g. ``"detractor;inactive"``): no words."""
+    codes = []
     if r["cancel_pending"]:
-        parts.append(f"has cancelled, leaves on {_day(r['ends_on'])}")
+        codes.append("cancel_pending")
     if r["detractor"]:
-        parts.append(f"scored {int(r['last_nps'])}/10 in the survey on {_day(r['last_nps_on'])}")
+        codes.append("detractor")
     if r["support"]:
-        bits = []
         if r["tickets_recent"] >= min_tickets:
-            bits.append(f"{int(r['tickets_recent'])} support tickets in the last {ticket_days} days")
+            codes.append("support_tickets")
         if pd.notna(r["open_ticket_days"]) and r["open_ticket_days"] >= open_days:
-            bits.append(f"a support ticket open for {int(r['open_ticket_days'])} days")
-        parts.append(" and ".join(bits))
-    if r["inactive"]:
-        parts.append(f"no activity for {int(r['days_inactive'])} days")
-    if r["contraction"]:
-        parts.append(f"monthly revenue down from {currency}{r['mrr_before']:,.0f} to {currency}{r['mrr']:,.0f} in "
-                     f"{contraction_months} months")
-    if r["lapsing"]:
-        parts.append(f"probably stopped buying ({r['p_alive']:.0%} chance still active, by their purchase rhythm)")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:]
+            codes.append("support_open")
+    for c in ("inactive", "contraction", "lapsing"):
+        if r[c]:
+            codes.append(c)
+    return ";".join(codes)
 
 
 def buyers_to_save(events, *, customer: str = "customer_id", time: str = "event_time", value: str = "revenue",
@@ -353,7 +346,7 @@ def buyers_to_save(events, *, customer: str = "customer_id", time: str = "event_
     Fits :func:`cxlib.clv.clv_table` (BG/NBD + Gamma-Gamma on weekly recency / age, expected revenue over
     ``horizon_weeks``) and lists buyers with warning signs (``kwargs`` go to :func:`who_to_save`: responses,
     tickets, top ...; ``events`` is also the activity signal). Returns ``(list, notes)``; the list is
-    None, with a plain note why, when the models cannot be fitted (fewer than ``min_buyers`` buyers,
+    None, with a note code why (``clv_not_fitted``, ``clv_too_few_buyers``, ``clv_not_finite``), when the models cannot be fitted (fewer than ``min_buyers`` buyers,
     too few repeat buyers); a BG/NBD fit at the edge of its parameter space (no drop-out) is kept and noted.
 
     Examples
@@ -366,18 +359,15 @@ def buyers_to_save(events, *, customer: str = "customer_id", time: str = "event_
         table = clv.clv_table(events, customer=customer, time=time, value=value, event_name=event_name, as_of=as_of,
                               unit="week", horizon=horizon_weeks)
     except cxdata.CXDataError as exc:
-        return None, [f"Expected customer lifetime value is not shown: {exc}"]
+        return None, [note("clv_not_fitted", error=str(exc))]
     bg, gg = table.attrs["bgnbd"], table.attrs["gamma_gamma"]
     if len(table) < min_buyers:
-        return None, [f"Expected customer lifetime value is not shown: {len(table)} buyers, fewer than {min_buyers}."]
+        return None, [note("clv_too_few_buyers", buyers=len(table), min_buyers=min_buyers)]
     if not np.isfinite(table["expected_clv"]).all():
-        return None, ["Expected customer lifetime value is not shown: the purchase model gives no finite "
-                      "prediction for these data."]
+        return None, [note("clv_not_finite")]
     notes = []
     if bg.get("at_boundary"):
-        notes.append("The purchase model's parameters run to a limit on these data (typically: almost nobody seems "
-                     "to drop out), so its chance that a buyer is still active is rough; expected revenue remains its "
-                     "best prediction.")
+        notes.append(note("clv_at_boundary"))
     out = who_to_save(None, clv=table, events=events, customer=customer, event_time=time, as_of=as_of, **kwargs)
     out.attrs.update(bgnbd=bg, gamma_gamma=gg, horizon_weeks=horizon_weeks, buyers=len(table))
     return out, notes

@@ -23,7 +23,7 @@ from cxlib import segments
 from cxlib.cohorts import _as_of, _index, _offset
 from cxlib.stats import wilson
 
-__all__ = ["churn_rate", "retention_rate", "summarize"]
+__all__ = ["churn_rate", "retention_rate", "recent_churn", "mrr_kept"]
 
 
 def _periods_started(first_start: pd.Timestamp, period: str, as_of) -> int:
@@ -153,13 +153,58 @@ def retention_rate(subscriptions, **kwargs) -> pd.DataFrame:
     return out
 
 
-def summarize(table: pd.DataFrame, *, by: str | None = None, last: int = 6) -> str:
-    """Plain-language summary of a :func:`churn_rate` table: the pooled rate of the last ``last`` complete
-    periods per segment (lost / at risk, Wilson 95% interval).
+def recent_churn(result: pd.DataFrame, *, by: str | None = None, last: int = 6,
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Churn pooled over the last ``last`` complete periods of a :func:`churn_rate` result, per segment:
+    customers lost over customer-periods at risk, with a Wilson interval.
 
-    Returns :class:`cxlib.present.Text`: safe HTML in which every data value is escaped (wording in
-    :func:`cxlib.present.churn_summary`).
+    One row per segment (``by``; one row for everyone without it) with ``lost``, ``n`` (customer-periods
+    at risk), ``churn_rate``, ``ci_lower``, ``ci_upper`` and ``periods`` (how many periods were pooled);
+    segments with no customer at risk are left out. ``.attrs['period']`` is the result's period length.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"period": pd.to_datetime(["2026-01-01", "2026-02-01"]), "lost": [5, 7],
+    ...                   "n": [100, 100], "complete": [True, True]})
+    >>> recent_churn(t)[["lost", "n", "churn_rate"]].to_dict("records")
+    [{'lost': 12, 'n': 200, 'churn_rate': 0.06}]
     """
-    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
+    done = result[result["complete"].astype(bool)]
+    recent = sorted(done["period"].unique())[-last:]
+    done = done[done["period"].isin(recent)]
+    keys = [by] if by else []
+    if keys:
+        g = done.groupby(by, sort=True)[["lost", "n"]].sum().reset_index()
+    else:
+        g = pd.DataFrame({"lost": [done["lost"].sum()], "n": [done["n"].sum()]})
+    g["lost"], g["n"] = g["lost"].astype(int), g["n"].astype(int)
+    g = g[g["n"] > 0].reset_index(drop=True)
+    g["churn_rate"] = g["lost"] / g["n"]
+    lo, hi = wilson(g["lost"].to_numpy(), g["n"].to_numpy(), alpha) if len(g) else ([], [])
+    g["ci_lower"], g["ci_upper"] = lo, hi
+    g["periods"] = len(recent)
+    g.attrs["period"] = result.attrs.get("period", "month")
+    return g
 
-    return present.churn_summary(table, by=by, last=last)
+
+def mrr_kept(result: pd.DataFrame, *, last: int = 3) -> dict | None:
+    """Gross revenue retention of the last ``last`` complete periods of a :func:`churn_rate` result made
+    with ``mrr=``: 1 - MRR lost / MRR at the start, summed over the periods (and segments).
+
+    Returns ``{"periods", "mrr_start", "mrr_lost", "kept"}``, or None without MRR columns or complete
+    periods.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"period": [1, 2], "mrr_start": [1000.0, 1000.0], "mrr_lost": [50.0, 150.0],
+    ...                   "complete": [True, True]})
+    >>> mrr_kept(t)["kept"]
+    0.9
+    """
+    if "mrr_start" not in result or "mrr_lost" not in result:
+        return None
+    done = result[result["complete"].astype(bool)].groupby("period")[["mrr_start", "mrr_lost"]].sum().tail(last)
+    if done.empty:
+        return None
+    start, lost = done["mrr_start"].sum(), done["mrr_lost"].sum()
+    return {"periods": len(done), "mrr_start": float(start), "mrr_lost": float(lost), "kept": 1 - lost / start}

@@ -33,7 +33,7 @@ from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.stats import wilson
 
-__all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "summarize"]
+__all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "ltv_at_age", "revenue_curve"]
 
 GRAINS = ("hour", "day", "week", "month", "quarter", "year")
 #: ``grain='hour'`` without ``periods=`` keeps this many periods (one week): a full hourly grid over
@@ -426,18 +426,6 @@ def retention_curve(table: pd.DataFrame, *, by=None, alpha: float = 0.05, mature
     return out
 
 
-def summarize(table: pd.DataFrame, *, by: str | None = None, period: int = 1) -> str:
-    """Plain-language summary of a retention table (period-``period`` retention, intervals).
-
-    Returns :class:`cxlib.present.Text`: safe HTML (a ``markupsafe.Markup`` str) in which every data
-    value is escaped; notebooks display it as HTML. The wording lives in
-    :func:`cxlib.present.retention_summary`.
-    """
-    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
-
-    return present.retention_summary(table, by=by, period=period)
-
-
 def repeat_business(events, *, customer: str = "customer_id", time: str = "event_time", value: str = "revenue",
                     event: str | None = "event_name", purchase: str = "purchase", period: str = "month", by=None,
                     as_of=None, alpha: float = 0.05, min_n: int = 30, name: str | None = None) -> pd.DataFrame:
@@ -518,3 +506,25 @@ def revenue_curve(table: pd.DataFrame) -> pd.DataFrame:
                                   revenue=("revenue", "sum"), first_revenue=("first_revenue", "sum")).reset_index()
     out["revenue_retention"] = out["revenue"] / out["first_revenue"]
     return out
+
+
+def ltv_at_age(ltv: pd.DataFrame, *, min_n: int = 30, ages=(12, 6, 3, 1)) -> dict | None:
+    """Revenue per customer at the oldest of ``ages`` that at least one cohort of ``min_n`` or more
+    customers has completed, pooled over those cohorts (total revenue to date / their customers), from
+    :func:`ltv_to_date`.
+
+    Returns ``{"period", "cohorts", "ltv"}``, or None when no such cohort has reached any of ``ages``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["a", "b", "a"], "period": [1, 1, 3], "cohort_size": [40, 60, 40],
+    ...                   "cumulative_revenue": [400.0, 300.0, 800.0]})
+    >>> ltv_at_age(t)
+    {'period': 3, 'cohorts': 1, 'ltv': 20.0}
+    """
+    big = ltv[(ltv["cohort_size"] >= min_n) & ltv["period"].isin(list(ages))]
+    if big.empty:
+        return None
+    k = big["period"].max()
+    at = big[big["period"] == k]
+    return {"period": int(k), "cohorts": len(at), "ltv": float(at["cumulative_revenue"].sum() / at["cohort_size"].sum())}

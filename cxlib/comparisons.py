@@ -18,7 +18,7 @@ import pandas as pd
 
 from cxlib.stats import two_shares, wilson
 
-__all__ = ["two_shares", "compare_newer", "compare_segments", "compare_windows"]
+__all__ = ["two_shares", "compare_newer", "compare_segments", "compare_windows", "compare_latest"]
 
 
 def _side(k, n, prefix: str = "") -> dict:
@@ -84,3 +84,30 @@ def compare_windows(df: pd.DataFrame, *, count: str, n: str, window: int = 3) ->
     k1, n1, k0, n0 = last[count].sum(), last[n].sum(), before[count].sum(), before[n].sum()
     return {"from": last.index.min(), "to": last.index.max(), "periods": w, **_side(k1, n1),
             **two_shares(k1, n1, k0, n0)}
+
+
+def compare_latest(df: pd.DataFrame, *, share: str, n: str, cohort: str = "cohort", newer: int = 6) -> dict | None:
+    """The latest ``newer`` cohorts' pooled share against all earlier cohorts' (when there are no more
+    than ``newer`` rows, the later half against the earlier half), from a table with one row per cohort
+    (in order) holding a ``share`` of ``n`` (e.g. reached first value within 7 days).
+
+    Pooled counts are ``round(share * n)`` summed over the cohorts. Returns :func:`two_shares` of the two
+    with ``cohorts`` (how many are newer), ``share``, ``reference_share``, ``from``, ``to``,
+    ``reference_from``, ``reference_to``; None with fewer than two cohorts.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": [1, 2, 3, 4], "s": [0.5, 0.5, 0.6, 0.7], "n": [100] * 4})
+    >>> r = compare_latest(t, share="s", n="n", newer=6)
+    >>> r["cohorts"], round(r["share"], 2), round(r["reference_share"], 2)
+    (2, 0.65, 0.5)
+    """
+    if len(df) < 2:
+        return None
+    m = newer if len(df) > newer else len(df) // 2
+    new, old = df.tail(m), df.iloc[:-m]
+    k1, n1 = round((new[share] * new[n]).sum()), int(new[n].sum())
+    k0, n0 = round((old[share] * old[n]).sum()), int(old[n].sum())
+    return {**two_shares(k1, n1, k0, n0), "cohorts": m, "share": k1 / n1, "reference_share": k0 / n0,
+            "from": new[cohort].iloc[0], "to": new[cohort].iloc[-1],
+            "reference_from": old[cohort].iloc[0], "reference_to": old[cohort].iloc[-1]}

@@ -36,8 +36,9 @@ import pandas as pd
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.empty import nothing_before
+from cxlib.notes import Note, note
 
-__all__ = ["key_drivers", "relative_weights", "shapley_values", "pratt", "quadrant", "summarize", "METHODS"]
+__all__ = ["key_drivers", "relative_weights", "shapley_values", "pratt", "quadrant", "rating_scale", "METHODS"]
 
 METHODS = ("relative_weights", "shapley", "ols")
 
@@ -460,19 +461,35 @@ def quadrant(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _label(driver: str) -> str:
-    return driver.removeprefix("drv_").replace("_", " ")
+def rating_scale(result: pd.DataFrame | None = None, scale=None) -> tuple[float, float] | None:
+    """The driver rating scale ``(low, high)``: ``scale`` when given (a spec's / layout's
+    ``driver_scale``), else ``result.attrs['scale']`` (observed by :func:`key_drivers`), else read from the
+    averages as a last resort (at most 5 -> 1–5, at most 7 -> 1–7, else 0–10 or 1–10).
 
-
-def summarize(table: pd.DataFrame) -> str:
-    """Plain-language summary of a :func:`key_drivers` result (top drivers, fix-first list).
-
-    Returns :class:`cxlib.present.Text`: safe HTML in which every driver label is escaped (wording in
-    :func:`cxlib.present.drivers_summary`).
+    Examples
+    --------
+    >>> rating_scale(scale=[1, 5]), rating_scale(pd.DataFrame({"mean": [7.2, 6.1]}))
+    ((1.0, 5.0), (1.0, 10.0))
     """
-    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
-
-    return present.drivers_summary(table)
+    if scale is None and result is not None:
+        scale = result.attrs.get("scale")
+        if isinstance(scale, dict):  # per-driver scales: one scale when they agree
+            found = {tuple(v) for v in scale.values() if v is not None}
+            scale = found.pop() if len(found) == 1 else None
+    if scale is not None:
+        lo, hi = scale
+        return float(lo), float(hi)
+    if result is None or "mean" not in result:
+        return None
+    v = pd.to_numeric(result["mean"], errors="coerce").dropna()
+    if v.empty:
+        return None
+    hi = float(v.max())
+    if hi <= 5:
+        return 1.0, 5.0
+    if hi <= 7:
+        return 1.0, 7.0
+    return (0.0 if float(v.min()) < 1 else 1.0), 10.0
 
 
 # ------------------------------------------------------------------------------------------ warnings
@@ -554,6 +571,7 @@ def halo_counts(responses, *, outcome: str = "nps", drivers="drv_", by=None, sca
 
 
 def _where(key: dict) -> str:
+    """" (in plan basic)" for an error message about one segment; "" for the whole table."""
     return f" (in {', '.join(f'{k} {v}' for k, v in key.items())})" if key else ""
 
 
@@ -593,10 +611,21 @@ def _halo_from_rows(rows: pd.DataFrame, *, cols, by_cols, scale, x=None) -> pd.D
 
 
 def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, name=None,
-                     halo: pd.DataFrame | list | None = None, as_of=None) -> list[str]:
-    """Plain-sentence warnings for a :func:`key_drivers` result: overlapping drivers (VIF) and halo answers
-    (``halo``: :func:`halo_counts`' table, or its records, when already known; else counted in the engine)."""
+                     halo: pd.DataFrame | list | None = None, as_of=None) -> list[Note]:
+    """Warnings for a :func:`key_drivers` result as note codes with values (the words are present's):
+    ``drivers_overlap`` (drivers whose VIF is above :data:`VIF_WARN`: ``drivers``, ``vifs``,
+    ``threshold``) and ``halo_answers_common`` (more than :data:`HALO_WARN_SHARE` halo answers: ``halo``,
+    ``n``, ``share``, ``straightliners``); each with ``where`` (the segment, ``{column: value}``, or ``{}``)
+    and ``labels`` (the source's display labels of the drivers it names). ``halo``: :func:`halo_counts`'
+    table, or its records, when already known; else counted in the engine.
+
+    Examples
+    --------
+    >>> [w.code for w in key_drivers(df, bootstrap=0).attrs["warnings"]]  # doctest: +SKIP
+    ['drivers_overlap', 'halo_answers_common']
+    """
     warnings = []
+    spec_labels = out.attrs.get("labels") or {}
     groups = [({}, out)] if not by_cols else [
         (dict(zip(by_cols, k if isinstance(k, tuple) else (k,))), g) for k, g in out.groupby(by_cols)]
     for key, g in groups:
@@ -604,20 +633,18 @@ def _driver_warnings(out: pd.DataFrame, responses, *, outcome, cols, by_cols, na
             continue
         high = g[g["vif"] > VIF_WARN].sort_values("vif", ascending=False)
         if len(high):
-            what = ", ".join(f"{_label(d)} (VIF {v:.0f})" for d, v in zip(high["driver"], high["vif"]))
-            warnings.append(f"Drivers overlap strongly{_where(key)}: {what}; importances are shared between them, "
-                            f"so their ranking among themselves is not reliable (a VIF above {VIF_WARN:g} means "
-                            "a driver is largely predictable from the others).")
+            names = [str(d) for d in high["driver"]]
+            warnings.append(note("drivers_overlap", where=key, drivers=names,
+                                 vifs=[float(v) for v in high["vif"]], threshold=VIF_WARN,
+                                 labels={d: spec_labels[d] for d in names if d in spec_labels}))
     if halo is None:
         halo = halo_counts(responses, outcome=outcome, drivers=cols, by=by_cols or None,
                            scale=out.attrs.get("scale"), name=name, as_of=as_of)
     for r in (halo if isinstance(halo, list) else (r for _, r in halo.iterrows())):
         if r["n"] and r["halo_share"] > HALO_WARN_SHARE:
-            key = {b: r[b] for b in by_cols}
-            warnings.append(f"Halo answers are common{_where(key)}: {int(r['halo'])} of {int(r['n'])} respondents "
-                            f"who rated every driver ({r['halo_share']:.0%}) gave (nearly) the same score to every "
-                            f"driver ({int(r['straightliners'])} exactly the same); their ratings say how they feel "
-                            "overall, not which driver matters, so the importances rest on the others.")
+            warnings.append(note("halo_answers_common", where={b: r[b] for b in by_cols}, halo=int(r["halo"]),
+                                 n=int(r["n"]), share=float(r["halo_share"]),
+                                 straightliners=int(r["straightliners"])))
     return warnings
 
 

@@ -35,16 +35,64 @@ __all__ = ["start", "stop", "remove_folder", "KernelManager", "ENV"]
 #: Environment variable carrying the kernel parent's socket path to the workers ("0" disables it).
 ENV = "CX_KERNEL_PARENT"
 
-#: What the notebooks import, imported once by the kernel parent (anything missing is skipped).
-PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib", "matplotlib.pyplot",
-           "matplotlib_inline.backend_inline", "seaborn", "ibis", "duckdb", "pyarrow", "great_tables",
-           "ibis.backends.duckdb", "ibis.formats.pandas", "ibis.formats.pyarrow", "pyarrow.pandas_compat",
-           "sqlglot.transforms",
-           "IPython", "IPython.display", "ipykernel.kernelapp", "ipykernel.ipkernel",
-           "cxlib", "cxlib.data", "cxlib.sources", "cxlib.metrics", "cxlib.cohorts", "cxlib.survival",
-           "cxlib.drivers", "cxlib.experiments", "cxlib.journey", "cxlib.support", "cxlib.scorecard",
-           "cxlib.themes", "cxlib.revenue", "cxlib.at_risk", "cxlib.clv", "cxlib.churn", "cxlib.comparisons",
-           "cxlib.plots", "cxlib.present", "cxlib.reports")
+
+def _preload() -> None:
+    """What the notebooks import, imported once by the kernel parent so every forked kernel shares it.
+
+    Written as plain import statements, not names handed to importlib: the import graph (import-linter,
+    grimp) sees them. A group that fails to import is skipped (the kernel imports it again and reports).
+    ``cxlib.reports`` (``publish``) is left out: it starts this module, so importing it here would close a
+    circle; it is light (the standard library and pandas).
+    """
+    with contextlib.suppress(Exception):
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+        import pyarrow  # noqa: F401
+        import pyarrow.pandas_compat  # noqa: F401
+    with contextlib.suppress(Exception):
+        import scipy.stats  # noqa: F401
+        import statsmodels.api  # noqa: F401
+    with contextlib.suppress(Exception):
+        import matplotlib  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+        import matplotlib_inline.backend_inline  # noqa: F401
+        import seaborn  # noqa: F401
+        import great_tables  # noqa: F401
+    with contextlib.suppress(Exception):
+        import duckdb  # noqa: F401
+        import ibis  # noqa: F401
+        import ibis.backends.duckdb  # noqa: F401
+        import ibis.formats.pandas  # noqa: F401
+        import ibis.formats.pyarrow  # noqa: F401
+        import sqlglot.transforms  # noqa: F401
+    with contextlib.suppress(Exception):
+        import IPython  # noqa: F401
+        import IPython.display  # noqa: F401
+        import ipykernel.ipkernel  # noqa: F401
+        import ipykernel.kernelapp  # noqa: F401
+    with contextlib.suppress(Exception):
+        import cxlib  # noqa: F401
+        import cxlib.data  # noqa: F401
+        import cxlib.sources  # noqa: F401
+    with contextlib.suppress(Exception):
+        import cxlib.metrics  # noqa: F401
+        import cxlib.cohorts  # noqa: F401
+        import cxlib.survival  # noqa: F401
+        import cxlib.drivers  # noqa: F401
+        import cxlib.experiments  # noqa: F401
+        import cxlib.journey  # noqa: F401
+        import cxlib.support  # noqa: F401
+        import cxlib.scorecard  # noqa: F401
+        import cxlib.themes  # noqa: F401
+        import cxlib.revenue  # noqa: F401
+        import cxlib.at_risk  # noqa: F401
+        import cxlib.clv  # noqa: F401
+        import cxlib.churn  # noqa: F401
+        import cxlib.comparisons  # noqa: F401
+    with contextlib.suppress(Exception):
+        import cxlib.pages  # noqa: F401
+        import cxlib.plots  # noqa: F401
+        import cxlib.present  # noqa: F401
 
 _PR_SET_PDEATHSIG = 1
 
@@ -323,14 +371,11 @@ def serve(path: str, parent_pid: int) -> None:
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(16)  # bound before importing: early requests wait in the backlog
-    import importlib
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for mod in PRELOAD:
-            with contextlib.suppress(Exception):
-                importlib.import_module(mod)
+        _preload()
     signal.signal(signal.SIGCHLD, _reap)
     # Python 3.12+ warns on fork() when the process has threads; ours are BLAS worker threads, which
     # OpenBLAS re-creates in the child (pthread_atfork), so the warning would only reach the cron mail

@@ -31,6 +31,9 @@ from scipy import stats
 
 from cxlib import data as cxdata
 from cxlib import segments
+# churn and retention rates live with the cohort analysis; re-exported here (DESIGN.md). churn does not
+# import metrics, so this is one way.
+from cxlib.churn import churn_rate, retention_rate  # noqa: F401
 from cxlib.empty import nothing_before, raise_nothing_before
 from cxlib.periods import WEEK_STARTS, _check_week_start, _reporting_tz, period_complete, period_start  # noqa: F401
 from cxlib.stats import _z, mean_change, nps_change, proportion_change, score_change, wilson  # noqa: F401
@@ -550,6 +553,36 @@ def nps_diff(a_counts, b_counts, *, alpha: float = 0.05) -> pd.DataFrame:
                           "p_value": ch["p_value"], "beyond_noise": ch["beyond_noise"]}])
 
 
+def segment_gaps(by_segment: dict, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Each segment value's NPS against all other answers of the same segment column: the difference in
+    points with a 95% interval and a two-sided z-test (:func:`cxlib.stats.nps_change`).
+
+    ``by_segment`` maps a segment column to its :func:`nps` ``by=`` result. Returns one row per segment and
+    value: ``segment``, ``value``, ``n``, ``nps``, ``ci_lower``, ``ci_upper``, ``suppressed``, ``gap``,
+    ``gap_ci_lower``, ``gap_ci_upper``, ``p_value``, ``beyond_noise`` (no test for a suppressed value).
+
+    Examples
+    --------
+    >>> segment_gaps({"plan": nps("data/sample/responses.csv", by="plan")})  # doctest: +SKIP
+    """
+    cols = ["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed", "gap", "gap_ci_lower",
+            "gap_ci_upper", "p_value", "beyond_noise"]
+    rows = []
+    for seg, t in by_segment.items():
+        total = t[["n", "promoters", "detractors"]].sum()
+        for _, r in t.iterrows():
+            row = {"segment": seg, "value": r[seg], "n": int(r["n"]), "nps": r["nps"], "ci_lower": r["ci_lower"],
+                   "ci_upper": r["ci_upper"], "suppressed": bool(r["suppressed"]), "gap": np.nan,
+                   "gap_ci_lower": np.nan, "gap_ci_upper": np.nan, "p_value": np.nan, "beyond_noise": False}
+            rest = total - r[["n", "promoters", "detractors"]]
+            if not row["suppressed"] and rest["n"] > 0:
+                ch = nps_change(r, rest, alpha=alpha)
+                row.update(gap=ch["change"], gap_ci_lower=ch["ci_lower"], gap_ci_upper=ch["ci_upper"],
+                           p_value=ch["p_value"], beyond_noise=ch["beyond_noise"])
+            rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
 def compare_periods(data, *, score: str = "nps", time: str = "response_time", period: str = "week",
                     current=None, prior: int = 4, by=None, alpha: float = 0.05, tz: str | None = None,
                     week_start: str = "monday", name: str | None = None, as_of=None) -> pd.DataFrame:
@@ -594,12 +627,6 @@ def compare_periods(data, *, score: str = "nps", time: str = "response_time", pe
         rows.append({**dict(zip(by, key)), "period": cur, "baseline_start": before[0],
                      **nps_diff(a, b, alpha=alpha).iloc[0].to_dict()})
     return _with_attrs(pd.DataFrame(rows), counts)
-
-
-try:  # churn and retention rates live with the cohort analysis; re-exported here (DESIGN.md)
-    from cxlib.churn import churn_rate, retention_rate  # noqa: E402,F401
-except ImportError:  # pragma: no cover - during development only
-    pass
 
 
 # ------------------------------------------------------------------------------------------ weights
@@ -937,4 +964,4 @@ def weighted_nps(responses, *, score: str = "nps", weights: str | None = None, t
     return out
 
 
-__all__ += ["population_shares", "weighted_nps"]
+__all__ += ["population_shares", "weighted_nps", "segment_gaps"]

@@ -7,15 +7,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cxlib.schema import KINDS
+
+__all__ = ["PROJECT_ROOT", "DATA_DIR", "SAMPLE_DIR", "NOTEBOOKS_DIR", "REPORTS_DIR", "CONFIG_DIR", "KINDS", "sample_path"]
+
 PROJECT_ROOT: Path = Path(os.environ.get("CX_PROJECT_ROOT", Path(__file__).resolve().parent.parent))
 DATA_DIR: Path = PROJECT_ROOT / "data"
 SAMPLE_DIR: Path = DATA_DIR / "sample"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 CONFIG_DIR: Path = PROJECT_ROOT / "config"
-
-#: The five input tables of data/README.md.
-KINDS = ("events", "subscriptions", "responses", "tickets", "experiment", "mrr_history")
 
 
 def sample_path(kind: str) -> Path:

@@ -27,8 +27,7 @@ from cxlib import segments as cxseg
 from cxlib import metrics, support, themes
 from cxlib.notes import note
 
-__all__ = ["last_complete_week", "reporting_week", "headline", "weekly_trends", "segment_table", "support_changes", "close_the_loop",
-           "summarize"]
+__all__ = ["last_complete_week", "reporting_week", "headline", "weekly_trends", "segment_table", "support_changes", "close_the_loop"]
 
 
 def _week_of(day, week_start: str = "monday") -> pd.Timestamp:
@@ -347,30 +346,6 @@ def close_the_loop(responses, *, tickets=None, week=None, time: str = "response_
     out = out.sort_values([score, time]).reset_index(drop=True)
     out.attrs.update(week=w, as_of=as_of, notes=[late] if late else [])
     return out
-
-
-def _duration(hours: float) -> str:
-    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
-
-
-def _pct_points(label, v):
-    return f"{v:+.1f} points" if label == "nps" else (f"{100 * v:+.1f} pp" if label == "csat" else f"{v:+.2f}")
-
-
-def _value(label, v):
-    return f"{v:+.1f}" if label == "nps" else (f"{v:.0%}" if label == "csat" else f"{v:.2f}")
-
-
-def summarize(head: pd.DataFrame, *, support_table: pd.DataFrame | None = None,
-              rising: pd.DataFrame | None = None, stages: pd.DataFrame | None = None) -> str:
-    """The scorecard's plain-language summary: each headline metric, what changed beyond noise.
-
-    Returns :class:`cxlib.present.Text`: safe HTML in which every data value (channels, themes, stages)
-    is escaped (wording in :func:`cxlib.present.scorecard_summary`).
-    """
-    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
-
-    return present.scorecard_summary(head, support_table=support_table, rising=rising, stages=stages)
 
 
 def weekly_trends(responses, *, time: str = "response_time", nps: str = "nps", csat: str | None = "csat",

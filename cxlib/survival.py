@@ -34,7 +34,7 @@ from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.cohorts import _as_of
 
-__all__ = ["lifetimes", "kaplan_meier", "median_survival", "logrank", "summarize", "UNITS"]
+__all__ = ["lifetimes", "kaplan_meier", "median_survival", "logrank", "UNITS"]
 
 #: Lifetime units, in days.
 UNITS = {"day": 1.0, "week": 7.0, "month": 30.4375, "year": 365.25}
@@ -310,18 +310,6 @@ def logrank(data, *, by, **kwargs) -> dict:
                        np.repeat(counts["event"].to_numpy(float), reps), np.repeat(group, reps))
     k = len(set(group))
     return {"statistic": float(stat), "df": k - 1, "p_value": float(p), "groups": k}
-
-
-def summarize(medians: pd.DataFrame, *, by: str | None = None, test: dict | None = None,
-              unit: str = "month") -> str:
-    """Plain-language summary of median lifetimes (and a log-rank test result).
-
-    Returns :class:`cxlib.present.Text`: safe HTML in which every data value is escaped (wording in
-    :func:`cxlib.present.lifetime_summary`).
-    """
-    from cxlib import present  # present sits above the analyses; imported here to keep imports one-way
-
-    return present.lifetime_summary(medians, by=by, test=test, unit=unit)
 
 
 # ------------------------------------------------------------------------------------------ RMST and Cox

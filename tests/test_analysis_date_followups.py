@@ -138,7 +138,7 @@ def test_every_time_since_sign_runs_to_the_end_of_its_own_table():
                 assert np.isnan(g), (c, col)
             else:
                 assert g == pytest.approx(w), (c, col)
-    assert not got["reason"].str.contains(r"\d{4,} days").any()          # nobody idle for 10,000 days
+    assert not pd.Series(present.at_risk_reasons(got)).str.contains(r"\d{4,} days").any()  # nobody idle for 10,000 days
     ends = got.attrs["ends"]
     assert ends["events"] == e_end and ends["tickets"] == k_end and ends["responses"] == r_end
     assert {"data_ends_early"} <= set(codes(got.attrs["notes"]))

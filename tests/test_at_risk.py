@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxlib import at_risk
+from cxlib import at_risk, present
 from cxlib.data import CXDataError
 from cxlib.paths import SAMPLE_DIR
 from cxlib.sources.personal import pseudonymize
@@ -104,14 +104,18 @@ def test_toy_signals_match_pandas():
             assert r["ltv_to_date"] == want["ltv_to_date"]
     # every sign is present somewhere, with its evidence in the words
     by_id = got.set_index(got["customer"].map(back))
-    assert "leaves on 20 Jul 2026" in by_id.loc["b", "reason"]
-    assert "scored 3/10" in by_id.loc["a", "reason"].lower()
-    assert "2 support tickets in the last 30 days" in by_id.loc["c", "reason"]
-    assert "no activity for 90 days" in by_id.loc["c", "reason"].lower()
+    # the analysis gives codes; the page says them in words (present.at_risk_reasons)
+    assert set(";".join(got["reason"]).split(";")) <= set(at_risk.REASONS)
+    words = pd.Series(present.at_risk_reasons(got), index=by_id.index)
+    assert "cancel_pending" in by_id.loc["b", "reason"] and "detractor" in by_id.loc["a", "reason"]
+    assert "leaves on 20 Jul 2026" in words["b"]
+    assert "scored 3/10" in words["a"].lower()
+    assert "2 support tickets in the last 30 days" in words["c"]
+    assert "no activity for 90 days" in words["c"].lower()
     # d's ticket (1 Jun) is still open when the tickets end (f's resolution, 29 Jun): open 28 days as far
     # as the export saw, not 29 (AS_OF is a day after the tickets' last record)
-    assert "open for 28 days" in by_id.loc["d", "reason"]
-    assert "down from 237 to 158" in by_id.loc["f", "reason"]
+    assert "open for 28 days" in words["d"]
+    assert "down from 237 to 158" in words["f"]
     assert by_id.loc["f", "detractor"] == 1  # 6 is a detractor
     # order: value at risk, then more signs first; ranks 1..n
     assert list(got["rank"]) == list(range(1, len(got) + 1))
@@ -183,7 +187,9 @@ def test_transactional_list_from_a_clv_table():
     assert set(got.loc[got["lapsing"] == 1, "customer"]) == lapsing
     assert got["value_at_risk"].to_numpy() == pytest.approx(t.loc[got["customer"], "expected_clv"].to_numpy())
     assert got["value_at_risk"].is_monotonic_decreasing and got.attrs["value"] == "expected_clv"
-    assert got.loc[got["lapsing"] == 1, "reason"].str.contains("chance still active").all()
+    assert got.loc[got["lapsing"] == 1, "reason"].str.contains("lapsing").all()
+    said = pd.Series(present.at_risk_reasons(got), index=got.index)
+    assert said[got["lapsing"] == 1].str.contains("chance still active").all()
     html = present_html(got)
     assert "Expected revenue (CLV)" in html and "a month)" not in html
     with pytest.raises(CXDataError, match="subscriptions"):

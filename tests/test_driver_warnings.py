@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cxlib import drivers
+from cxlib import drivers, present
+from cxlib.notes import Note, codes
 
 DRV = [f"drv_{c}" for c in "abcdefg"]
 
@@ -31,6 +32,11 @@ def _collinear_halo(n=1500, halo_share=0.4, seed=4):
     df["nps"] = np.clip(np.round(7 + 2 * common + rng.normal(0, 1.5, n)), 0, 10)
     df["segment"] = np.where(rng.random(n) < 0.5, "x", "y")
     return df, halo
+
+
+def _words(notes) -> list[str]:
+    """The warnings as the page says them (present's words for each note code)."""
+    return [str(present.note_text(w)) for w in notes]
 
 
 def _halo_by_hand(df, cols, scale=(1, 10)):
@@ -80,18 +86,23 @@ def test_collinear_halo_data_warns_about_both():
     x = df[DRV].to_numpy()
     rows = x[x.max(axis=1) > x.min(axis=1)]
     assert vif[DRV].to_numpy() == pytest.approx(np.diag(np.linalg.inv(np.corrcoef(rows, rowvar=False))), rel=1e-9)
-    warnings = kd.attrs["warnings"]
-    assert len(warnings) == 2 and all(isinstance(w, str) for w in warnings)
+    notes = kd.attrs["warnings"]
+    assert len(notes) == 2 and all(isinstance(w, Note) for w in notes)  # codes with values, never sentences
+    assert sorted(codes(notes)) == ["drivers_overlap", "halo_answers_common"]
+    overlap = next(w for w in notes if w.code == "drivers_overlap")
+    assert sorted(overlap["drivers"]) == ["drv_a", "drv_b"] and overlap["threshold"] == drivers.VIF_WARN
+    warnings = _words(notes)
     vif_w = next(w for w in warnings if "overlap strongly" in w)
-    assert f"a (VIF {vif['drv_a']:.0f})" in vif_w and f"b (VIF {vif['drv_b']:.0f})" in vif_w
-    assert "importances are shared" in vif_w and "drv_c" not in vif_w and " c (" not in vif_w
+    # the drivers named by the one label rule (present.format.label): drv_a -> "A"
+    assert f"A (VIF {vif['drv_a']:.0f})" in vif_w and f"B (VIF {vif['drv_b']:.0f})" in vif_w
+    assert "importances are shared" in vif_w and "drv_c" not in vif_w and " c (" not in vif_w and " C (" not in vif_w
     n_halo, complete = _halo_by_hand(df, DRV)
     assert halo.sum() <= n_halo <= halo.sum() + 0.02 * complete   # the planted ones and a few natural
     halo_w = next(w for w in warnings if "Halo" in w)
     assert f"{n_halo} of {complete}" in halo_w and f"({n_halo / complete:.0%})" in halo_w
     assert 0.38 <= n_halo / complete <= 0.45         # about the issue's 40% (VIF 437, no warning then)
     # per segment: each segment warns on its own
-    by = drivers.key_drivers(df, bootstrap=0, by="segment").attrs["warnings"]
+    by = _words(drivers.key_drivers(df, bootstrap=0, by="segment").attrs["warnings"])
     assert sum("segment x" in w for w in by) == 2 and sum("segment y" in w for w in by) == 2
 
 
@@ -108,7 +119,7 @@ def test_moderate_overlap_and_few_halo_do_not_warn():
     assert _halo_by_hand(df, DRV[:4])[0] / n < drivers.HALO_WARN_SHARE
     assert drivers.key_drivers(df, bootstrap=0).attrs["warnings"] == []
     df.iloc[: int(0.35 * n), :4] = 5.0                  # about 35%: warns, and only about halo
-    w = drivers.key_drivers(df, bootstrap=0).attrs["warnings"]
+    w = _words(drivers.key_drivers(df, bootstrap=0).attrs["warnings"])
     assert len(w) == 1 and w[0].startswith("Halo answers are common")
     assert f"{_halo_by_hand(df, DRV[:4])[0]} of {n}" in w[0]
 

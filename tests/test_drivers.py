@@ -1,4 +1,4 @@
-"""cxlib.drivers and cxlib.themes against brute force, statsmodels on raw rows, and planted truth."""
+"""cxlib.drivers against brute force, statsmodels on raw rows, and planted truth."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cxlib import drivers, themes
+from cxlib import drivers
 from cxlib.data import CXDataError
 
 WEIGHTS = np.array([0.45, 0.30, 0.15, 0.10, 0.0])
@@ -115,51 +115,6 @@ def test_sample_planted_driver_ranking_and_fix_first(sample_dir):
     assert q.loc["drv_responsiveness", "quadrant"] == "fix first"
     assert q["mean"].idxmin() == "drv_responsiveness"
     assert got.attrs["n_straightliners"] > 100                       # the ~3% halo respondents
-
-
-# ------------------------------------------------------------------------------------------ themes
-
-COMMENTS = pd.DataFrame({
-    "respondent_id": ["a", "b", "c", "d", "e", "f"],
-    "nps": [2, 3, 10, 9, 6, 10],
-    "comment": ["Too expensive, and the setup was confusing", "The PRICE went up", "Love it",
-                None, "<script>alert(1)</script> it crashed", "great"],
-    "email": ["a@x.com"] * 6,
-})
-
-
-def test_tagging_matches_hand_labels():
-    tagged = themes.tag_comments(COMMENTS, keep=("nps",))
-    got = tagged.groupby("respondent_id")["theme"].apply(set).to_dict()
-    assert got == {"a": {"pricing", "setup"}, "b": {"pricing"}, "c": {"praise"}, "e": {"bugs"}, "f": {"praise"}}
-    assert "email" not in tagged.columns
-    with pytest.raises(CXDataError, match="personal-data"):
-        themes.tag_comments(COMMENTS, keep=("email",))
-
-
-def test_theme_counts_and_trouble_words():
-    counts = themes.theme_counts(COMMENTS, min_n=1).set_index("theme")
-    assert counts.loc["pricing", "comments"] == 5 and counts.loc["pricing", "mentions"] == 2
-    words = themes.trouble_word_counts(COMMENTS).set_index("word")
-    assert words.loc["confusing", "mentions"] == 1
-
-
-def test_escape_text_makes_markup_inert():
-    s = themes.escape_text("<script>alert('x')</script> **bold** & more")
-    assert "<script>" not in s and "&lt;script&gt;" in s and "\\*\\*bold" in s and "&amp;" in s
-
-
-def test_sample_pricing_theme_rises_in_planted_week_only(sample_dir):
-    weekly = themes.theme_counts(sample_dir / "responses.csv", time="response_time", period="week")
-    planted = themes.rising_themes(weekly, period="2026-11-16").set_index("theme")
-    assert planted.loc["pricing", "rising"] and planted.loc["pricing", "ratio"] > 2.5
-    flat = themes.rising_themes(weekly, period="2026-11-09")
-    assert not flat["rising"].any()
-
-
-def test_sample_theme_impact(sample_dir):
-    impact = themes.theme_impact(sample_dir / "responses.csv").set_index("theme")
-    assert impact.loc["praise", "impact"] > 50 and impact.loc["pricing", "ci_upper"] < 0
 
 
 def test_engine_path_for_large_data_matches_in_memory(survey):

@@ -111,10 +111,10 @@ def test_halo_warning_counts_match_brute_force_overall_and_by_segment(tmp_path):
     assert halo / n > drivers.HALO_WARN_SHARE
     for src in (str(path), df, str(path)):  # file (cold, then warm) and DataFrame
         kd = drivers.key_drivers(src, drivers=DRV, bootstrap=0)
-        text = " ".join(kd.attrs["warnings"])
+        text = " ".join(str(present.note_text(w)) for w in kd.attrs["warnings"])
         assert f"{halo} of {n} respondents" in text and f"({straight} exactly the same)" in text
         by = drivers.key_drivers(src, drivers=DRV, bootstrap=0, by="segment")
-        text = " ".join(by.attrs["warnings"])
+        text = " ".join(str(present.note_text(w)) for w in by.attrs["warnings"])
         for seg, g in df.groupby("segment"):
             h, s, m = _halo_brute(g)
             assert f"(in segment {seg}): {h} of {m} respondents" in text and f"({s} exactly the same)" in text
@@ -128,7 +128,7 @@ def test_blank_segment_still_counts_its_halo_answers():
     df.loc[df.index[:120], "segment"] = None
     kd = drivers.key_drivers(df, drivers=DRV, bootstrap=0, by="segment")
     h, s, m = _halo_brute(df[df["segment"].isna()])
-    assert any(f"{h} of {m} respondents" in w for w in kd.attrs["warnings"])
+    assert any(f"{h} of {m} respondents" in str(present.note_text(w)) for w in kd.attrs["warnings"])
 
 
 def test_scale_comes_from_the_data_per_segment_too():
@@ -271,7 +271,7 @@ def test_warm_calls_on_a_file_run_only_their_analysis_queries(tmp_path, monkeypa
     _subscriptions().to_csv(subs, index=False)
     calls = []
     real = cxdata._execute
-    monkeypatch.setattr(cxdata, "_execute", lambda expr: calls.append(expr) or real(expr))
+    monkeypatch.setattr("cxlib.engine._execute", lambda expr: calls.append(expr) or real(expr))  # where to_pandas runs it
     for fn, want in ((lambda: drivers.key_drivers(str(survey), drivers=DRV, bootstrap=0), 2),
                      (lambda: survival.kaplan_meier(str(subs), start="start_time", end="end_time",
                                                     as_of="2026-01-01 00:00:00"), 1)):

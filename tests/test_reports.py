@@ -229,28 +229,53 @@ def test_bad_data_is_found_before_anything_runs_exit_2_one_clear_message(tmp_pat
 def test_index_shows_each_page_headline(good_run):
     out, _ = good_run
     index = (out / "index.html").read_text()
-    # the fixture's first Markdown output, as plain escaped text
+    # the answer the fixture published in its headline table, as plain escaped text
     assert "flag is False (bool), grain week, comment: &lt;script&gt;" in index
+    assert '<a href="2026-11-23/good.html">Fixture report</a>' in index   # the notebook's title, from data
+
+
+def test_manifest_takes_headline_and_key_figures_from_the_published_table(good_run):
+    import pandas as pd
+
+    out, _ = good_run
+    day = out / "2026-11-23"
+    rec = json.loads((day / "manifest.json").read_text())["notebooks"][0]
+    first = pd.read_csv(day / "tables" / "good" / "nps_by_channel.csv").iloc[0]
+    assert rec["title"] == "Fixture report"
+    assert rec["headline"] == "flag is False (bool), grain week, comment: <script>"
+    [fig] = rec["key_figures"]
+    assert fig["label"] == "NPS" and fig["value"].startswith(("+", "\u2212", "0"))
+    assert fig["estimate"] == pytest.approx(first["nps"], rel=1e-12)
+    assert (fig["ci_lower"], fig["ci_upper"]) == pytest.approx((first["ci_lower"], first["ci_upper"]), rel=1e-12)
+
+
+def test_a_page_without_a_headline_table_has_no_headline_and_no_figures(tmp_path):
+    from cxlib.reports.tables import read_headline
+
+    assert read_headline(tmp_path) == (None, [])
+    (tmp_path / "headline.csv").write_text("")                  # empty or foreign: still no error
+    assert read_headline(tmp_path) == (None, [])
+    (tmp_path / "headline.csv").write_text("a,b\n1,2\n")
+    assert read_headline(tmp_path) == (None, [])
 
 
 def test_index_shows_the_last_runs_headline_figures_as_a_trend(tmp_path):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook, new_output
-
     from cxlib import present
+    from cxlib.reports.tables import read_headline
 
-    tiles = present.key_figures([present.figure("nps", 13.2, 3.2, 23.1, kind="points"),
-                                 present.figure("csat", 0.81, 0.78, 0.84, kind="share")])
-    cell = new_code_cell("x")
-    cell.outputs = [new_output("display_data", data={"text/html": str(tiles), "text/plain": "x"})]
-    path = tmp_path / "nb.ipynb"
-    nbformat.write(new_notebook(cells=[cell]), path)
-    figures = reports._key_figures(path)
+    headline = present.headline_frame(present.answer(["NPS is +13.2."], lead="Week of 16 Nov 2026:"),
+                                      [present.figure("nps", 13.2, 3.2, 23.1, kind="points"),
+                                       present.figure("csat", 0.81, 0.78, 0.84, kind="share")])
+    (tmp_path / "tables").mkdir()
+    headline.to_csv(tmp_path / "tables" / "headline.csv", index=False)
+    answer, figures = read_headline(tmp_path / "tables")
+    assert answer == "NPS is +13.2."
     assert [f["label"] for f in figures] == ["NPS", "CSAT"] and figures[0]["value"] == "+13.2"
+    assert figures[1]["estimate"] == 0.81 and figures[1]["ci_upper"] == 0.84
     for i, day in enumerate(("2026-11-02", "2026-11-09", "2026-11-16")):
         (tmp_path / "rep" / day).mkdir(parents=True)
         rec = {"notebook": "cx_scorecard", "status": "ok",
-               "key_figures": [{"label": "NPS", "value": f"+{20 - 3 * i}.0"}]}
+               "key_figures": [{"label": "NPS", "value": f"+{20 - 3 * i}.0", "estimate": 20.0 - 3 * i}]}
         (tmp_path / "rep" / day / "manifest.json").write_text(json.dumps({"notebooks": [rec]}))
     index = reports.write_index(tmp_path / "rep").read_text()
     assert "Headline figures over the last runs" in index and "<svg class=\"spark\"" in index

@@ -200,7 +200,9 @@ def test_unwritable_runs_folder_is_exit_4(tmp_path):
 
 def test_passwords_are_moved_out_of_urls_and_redacted(monkeypatch):
     resolved = {"a": {"responses": "postgres://analyst:S3cret@db.example/cx::responses", "min_n": 3}}
-    secrets = reports._protect_secrets(resolved)
+    from cxlib.reports.checks import _protect_secrets
+
+    secrets = _protect_secrets(resolved)
     assert "S3cret" not in json.dumps(resolved) and list(secrets.values()) == ["S3cret"]
     name = next(iter(secrets))
     assert resolved["a"]["responses"] == f"postgres://analyst:${{{name}}}@db.example/cx::responses"
@@ -231,3 +233,17 @@ def test_each_page_names_its_own_notebook_and_title(tmp_path):
         assert not any(f"from {o}.ipynb" in page for o in others), slug
     failed = next((day / "failed").glob("bad-*.html")).read_text()
     assert "Failing fixture" in failed      # the failed notebook's own title, not the last one submitted
+
+
+def test_manifest_fingerprints_a_parameter_that_names_a_file(tmp_path):
+    """A journey (or taxonomy) YAML given as a parameter is recorded beside the data inputs, by sha256."""
+    import hashlib
+
+    from cxlib.reports.manifest import _fingerprints
+
+    body = b"stages:\n  - sign_up\n  - first_value\n"
+    (tmp_path / "journey.yaml").write_bytes(body)
+    got = _fingerprints({"journey": "journey.yaml", "period": "month", "min_n": 30, "label": "not/a/file"},
+                        [tmp_path])
+    assert set(got) == {"journey"}
+    assert got["journey"] == {"path": "journey.yaml", "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}

@@ -72,6 +72,7 @@ PAGES: dict[str, Page] = {
     "cx_scorecard": Page(
         tables=("responses", "tickets", "events", "subscriptions"),
         columns={"segments": ("responses", "columns"), "stage": ("responses", "column")}),
+    "journey_map": Page(tables=("events", "responses", "tickets", "subscriptions")),
 }
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -10,30 +9,24 @@ import numpy as np
 import pandas as pd
 from matplotlib.text import Text
 
+from cxlib.present.format import label
 from cxlib.plots.style import FONT, TITLE, WIDTH, min_font
 
 # --- human labels -------------------------------------------------------------------------------------
 
-_WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "ci": "CI", "id": "ID", "mrr": "MRR", "arr": "ARR",
-          "ltv": "LTV", "clv": "CLV", "srm": "SRM", "cuped": "CUPED", "url": "URL", "utm": "UTM", "vif": "VIF",
-          "sms": "SMS", "faq": "FAQ", "api": "API", "ios": "iOS", "ux": "UX", "ui": "UI", "kpi": "KPI",
-          "sla": "SLA", "eu": "EU", "us": "US", "uk": "UK", "apac": "APAC", "emea": "EMEA", "amer": "AMER",
-          "latam": "LATAM", "p50": "median", "p90": "90th percentile"}
-_COMPOUNDS = {("in", "app"): "in-app", ("one", "click"): "one-click", ("drop", "off"): "drop-off",
-              ("follow", "up"): "follow-up", ("self", "serve"): "self-serve", ("sign", "up"): "sign-up",
-              ("log", "in"): "log-in", ("add", "on"): "add-on", ("opt", "in"): "opt-in", ("opt", "out"): "opt-out",
-              ("check", "out"): "checkout", ("pre", "period"): "pre-period"}
-_IDENT = re.compile(r"^[a-z][a-z0-9]*(?:[_\-][a-z0-9]+)*$")
-_RATIO = re.compile(r"^([A-Za-z][\w\-]*)\s*/\s*([A-Za-z][\w\-]*)$")
+#: Column prefixes a figure leaves out of a name (driver ratings: ``drv_speed`` -> "Speed").
 _PREFIXES = ("drv_",)
 
 
 def human(value, labels: dict | None = None) -> str:
-    """A readable label for a column name or category value: ``labels`` wins, then a default reading.
+    """A readable label for a column name or category value: the one label rule,
+    :func:`cxlib.present.format.label` (``labels`` wins), after a figure's own conventions: a missing value
+    is "—", a timestamp its day, and the driver prefix ``drv_`` is left out.
 
-    ``in_app`` -> "In-app", ``drv_value_for_money`` -> "Value for money", ``clicks/sessions`` -> "Clicks per
-    session", ``nps`` -> "NPS"; text that is not a snake_case identifier ("AMER", "Pricing and value") is
-    kept as it is.
+    Examples
+    --------
+    >>> human("in_app"), human("drv_value_for_money"), human("clicks/sessions"), human("AMER")
+    ('In-app', 'Value for money', 'Clicks per session', 'AMER')
     """
     if labels and value in labels:
         return str(labels[value])
@@ -47,27 +40,7 @@ def human(value, labels: dict | None = None) -> str:
     for p in _PREFIXES:
         if s.startswith(p) and len(s) > len(p):
             s = s[len(p):]
-    m = _RATIO.match(s)
-    if m:
-        num, den = human(m.group(1)), human(m.group(2))
-        den = den if den.isupper() else den.lower()
-        if den.endswith("s") and not den.endswith("ss") and len(den) > 3:
-            den = den[:-1]
-        return f"{num} per {den}"
-    if _IDENT.match(s):
-        words = [w for w in re.split(r"[_\-]+", s) if w]
-        out, i = [], 0
-        while i < len(words):
-            pair = tuple(words[i:i + 2])
-            if pair in _COMPOUNDS:
-                out.append(_COMPOUNDS[pair])
-                i += 2
-            else:
-                out.append(_WORDS.get(words[i], words[i]))
-                i += 1
-        text = " ".join(out)
-        return text if out[0] in _WORDS.values() else text[:1].upper() + text[1:]
-    return s.replace("_", " ")
+    return label(s, labels)
 
 
 def metric_name(name, labels: dict | None = None) -> str:
@@ -287,7 +260,7 @@ def _figure_of(obj):
 def show(obj, *, alt: str | None = None):
     """Display a figure as a PNG with its alt text, once.
 
-    ``obj`` is an Axes, an array of Axes or a Figure. In IPython the figure is rendered at 150 dpi
+    ``obj`` is an Axes, an array of Axes or a Figure (None: nothing is shown). In IPython the figure is rendered at 150 dpi
     (tight bounding box), displayed at its natural width at 100 dpi with ``alt`` (default: the figure's
     ``cx_alt``) in the output metadata (``cx_alt`` and ``image/png`` -> ``alt``, which nbconvert writes as
     the ``<img alt>``), and closed so the inline backend does not show it a second time. Outside IPython
@@ -296,6 +269,8 @@ def show(obj, *, alt: str | None = None):
     import io
     import struct
 
+    if obj is None:  # a figure function had nothing to draw
+        return None
     fig = _figure_of(obj)
     text = alt or getattr(fig, "cx_alt", None) or ""
     try:

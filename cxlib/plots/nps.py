@@ -68,7 +68,10 @@ def _title(ax, text):
 
 def nps_trend(table: pd.DataFrame, *, x: str = "period", y: str = "nps", ax=None, title: str | None = None,
               labels: dict | None = None):
-    """A metric per period with its 95% interval band; suppressed periods left out."""
+    """A metric per period with its 95% interval band; suppressed periods left out (None: nothing to draw,
+    returns None)."""
+    if table is None:
+        return None
     ax = new_ax(ax, 4.0)
     t = table[_not_suppressed(table)].sort_values(x)
     ax.plot(t[x], t[y], marker="o", ms=5, color=GOOD)
@@ -129,8 +132,10 @@ def importance_performance(table: pd.DataFrame, *, ax=None, scale=None, labels: 
 
     The quadrant names are written in the plot and each quadrant has its own marker; the performance axis
     is on the ratings' own scale (``scale=(lo, hi)``, else ``table.attrs['scale']``, else inferred from the
-    averages: 1-5, 1-7 or 0/1-10).
+    averages: 1-5, 1-7 or 0/1-10). None: nothing to draw (returns None).
     """
+    if table is None:
+        return None
     ax = new_ax(ax, 5.6)
     lo_s, hi_s = rating_scale(table, scale)
     quad = table["quadrant"] if "quadrant" in table else pd.Series("", index=table.index)
@@ -200,7 +205,10 @@ def _label_points(ax, xs, ys, texts):
 
 def theme_bars(table: pd.DataFrame, *, x: str = "share", y: str = "label", hue: str | None = None, ax=None,
                title: str | None = None, labels: dict | None = None):
-    """Share of comments per theme with 95% interval whiskers (``hue`` e.g. a period: hatched per level)."""
+    """Share of comments per theme with 95% interval whiskers (``hue`` e.g. a period: hatched per level);
+    None: nothing to draw (returns None)."""
+    if table is None:
+        return None
     t = table[_not_suppressed(table)].copy()
     t[y] = [human(v, labels) for v in t[y]]
     ax = new_ax(ax, 0.45 * max(t[y].nunique(), 1) * (1 if hue is None else 1.6) + 1.9)
@@ -244,10 +252,14 @@ def theme_bars(table: pd.DataFrame, *, x: str = "share", y: str = "label", hue: 
     return finish(ax, alt)
 
 
-def nps_composition(table: pd.DataFrame, *, x: str, ax=None, title: str | None = None,
+def nps_composition(table: pd.DataFrame, *, x: str | None = None, ax=None, title: str | None = None,
                     labels: dict | None = None):
     """Stacked detractor / passive / promoter shares per segment (from :func:`cxlib.metrics.nps`), each
-    part labelled with its percentage; detractors hatched."""
+    part labelled with its percentage; detractors hatched. ``x``: the segment column (default: the
+    result's own ``attrs['by']``). None: nothing to draw (returns None)."""
+    if table is None:
+        return None
+    x = x or (table.attrs.get("by") or [None])[0]
     t = table[_not_suppressed(table)].reset_index(drop=True)
     ax = new_ax(ax, 0.6 * len(t) + 2.1)
     pos = np.arange(len(t))[::-1]

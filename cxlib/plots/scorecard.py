@@ -10,9 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cxlib.plots._common import (direct_labels, duration_hours, finish, hours_formatter, human, new_ax, pct, points,
+from cxlib.plots._common import (direct_labels, finish, hours_formatter, human, new_ax, pct, points,
                                  scale_text, share_formatter, title, wrap, xlabel, ylabel)
 from cxlib.plots.style import BAD, CATEGORICAL, GOOD, LINESTYLES, MARKERS, WIDTH
+from cxlib.present.format import duration
 
 __all__ = ["weekly_trends", "response_time_distribution", "funnel_bars", "support_trend"]
 
@@ -120,7 +121,7 @@ def response_time_distribution(durations: pd.DataFrame, *, hue: str = "channel",
         ax.axvline(med, color=color, ls=ls, lw=1)
         facts.append((lbl, med, int(g["n"].sum()), color))
     for i, (lbl, med, n, color) in enumerate(facts):
-        ax.annotate(f"{lbl} median {duration_hours(med)}", (med, top * (1.12 - 0.13 * i)), xytext=(4, 0),
+        ax.annotate(f"{lbl} median {duration(med)}", (med, top * (1.12 - 0.13 * i)), xytext=(4, 0),
                     textcoords="offset points", color=color, va="center", fontweight="bold")
     ax.set_ylim(0, top * 1.2 if top else 1)
     _duration_axis(ax)
@@ -130,7 +131,7 @@ def response_time_distribution(durations: pd.DataFrame, *, hue: str = "channel",
     ax.legend(title=human(hue, labels), loc="upper left")
     title(ax, "How long customers wait for a first answer")
     alt = ("Distribution of time to first response per " + human(hue, labels).lower() + " on a log scale: "
-           + "; ".join(f"{lbl} median {duration_hours(med)} ({n:,} tickets)" for lbl, med, n, _ in facts) + ".")
+           + "; ".join(f"{lbl} median {duration(med)} ({n:,} tickets)" for lbl, med, n, _ in facts) + ".")
     return finish(ax, alt)
 
 
@@ -182,12 +183,12 @@ def support_trend(table: pd.DataFrame, *, hue: str = "channel", q: str = "p50", 
         ax.fill_between(g["period"], g[f"{q}_ci_lower"], g[f"{q}_ci_upper"], color=color, alpha=0.15, lw=0)
         if len(g):
             ends.append((g["period"].iloc[-1], g[q].iloc[-1], lbl, color))
-            fact = f"{lbl} {duration_hours(g[q].iloc[-1])} in the last week shown"
+            fact = f"{lbl} {duration(g[q].iloc[-1])} in the last week shown"
             if highlight is not None:
                 h = g[g["period"] == pd.Timestamp(highlight)]
                 if len(h):
-                    fact = f"{lbl} {duration_hours(h[q].iloc[0])} this week"
-            facts.append(fact + f" (range {duration_hours(g[q].min())} to {duration_hours(g[q].max())})")
+                    fact = f"{lbl} {duration(h[q].iloc[0])} this week"
+            facts.append(fact + f" (range {duration(g[q].min())} to {duration(g[q].max())})")
     _duration_axis(ax, "y")
     direct_labels(ax, ends)
     if highlight is not None:

@@ -41,7 +41,7 @@ from cxlib.present.format import (  # noqa: F401
 )
 from cxlib.present.text import (  # noqa: F401
     Figure, NOTE_TEXT, Text, answer, bullets, change_sentence,
-    contents, data_notes, figure, key_figures, missing_section, note_text,
+    contents, data_notes, figure, headline_frame, key_figures, missing_section, note_text,
     paragraph, rows_after_as_of_words, text,
 )
 from cxlib.present.tables import (  # noqa: F401
@@ -55,22 +55,36 @@ from cxlib.present.cohort_retention import (  # noqa: F401
     cohort_first_value_table, cohort_last_touch_sentence, cohort_nrr_answer, cohort_nrr_table, cohort_rmst_answer, cohort_rmst_table,
     cohort_save_answer, cohort_save_method, cohort_save_table, cohort_touch_answer, cohort_touch_table, cohort_touch_words,
     lifetime_figure, lifetime_summary, ltv_table, retention_comparison_summary, retention_comparison_table, retention_comparison_verdict,
-    retention_summary, segment_curve_table,
+    retention_summary, segment_curve_table, at_risk_reason, at_risk_reasons,
+)
+from cxlib.present.cohort_sections import (  # noqa: F401
+    COHORT_SECTIONS, cohort_answers, cohort_churn_parts, cohort_cox_parts,
+    cohort_first_value_parts, cohort_key_figures, cohort_lifetime_parts, cohort_newer_parts, cohort_repeat_parts,
+    cohort_retention_answer, cohort_revenue_parts, cohort_save_parts, cohort_segment_parts, cohort_source_notes,
+    cohort_suppressed_note, cohort_touch_parts,
 )
 from cxlib.present.nps_drivers import (  # noqa: F401
-    driver_rating_scale, driver_scale_text, drivers_scale_summary, drivers_scale_table, drivers_summary, nps_change_text,
+    driver_scale_text, drivers_scale_summary, drivers_scale_table, drivers_summary, nps_change_text,
     nps_comment_quotes, nps_data_notes, nps_driver_cautions, nps_driver_figure, nps_driver_labels, nps_drivers_sentence,
-    nps_gap_sentence, nps_gaps, nps_gaps_table, nps_latest_change, nps_odds_sentence, nps_odds_table,
+    nps_gap_sentence, nps_gaps_table, nps_odds_sentence, nps_odds_table,
     nps_period_name, nps_period_span, nps_proposed_items, nps_proposed_quotes, nps_proposed_table, nps_score_figure,
     nps_score_sentence, nps_segment_figure, nps_segments_summary, nps_source_labels, nps_theme_table, nps_themes_items,
     nps_themes_summary, nps_top_two_sentence, nps_weakest_segment, nps_weakest_sentence, nps_weighting_items, nps_weighting_table,
 )
+from cxlib.present.nps_drivers import (  # noqa: F401  (the nps_drivers page's sections)
+    drivers_overlap_words, halo_answers_words, nps_driver_names, nps_drivers_section, nps_drivers_table, nps_odds_section,
+    nps_page_answer, nps_page_figures, nps_page_notes, nps_proposed_section, nps_scores_section, nps_segments_section,
+    nps_segments_table, nps_theme_examples, nps_themes_section, nps_top_two_section, nps_trend_section,
+)
 from cxlib.present.experiment_comparison import (  # noqa: F401
-    cuped_answer, cuped_comparison, cuped_table, experiment_answer, experiment_as_read, experiment_cumulative_answer,
+    cuped_answer, cuped_table, experiment_answer, experiment_cumulative_answer,
     experiment_explorer_answer, experiment_explorer_table, experiment_figures, experiment_heterogeneity_answer, experiment_labels, experiment_overview,
-    experiment_power, experiment_power_answer, experiment_power_table, experiment_quantile_answer, experiment_results_table, experiment_segment_answer,
+    experiment_power_answer, experiment_power_table, experiment_quantile_answer, experiment_results_table, experiment_segment_answer,
     experiment_sequential_answer, experiment_sequential_table, experiment_srm_answer, experiment_summary, heavy_tail_answer, heavy_tail_table,
     metric_not_measured_words,
+)
+from cxlib.present.experiment_comparison import (  # noqa: F401,E402
+    experiment_cuped_answer, experiment_key_figures, experiment_not_shown,
 )
 from cxlib.present.cx_scorecard import (  # noqa: F401
     callback_table, funnel_steps_table, headline_answer, rising_table, scorecard_figures, scorecard_no_answers,
@@ -78,9 +92,16 @@ from cxlib.present.cx_scorecard import (  # noqa: F401
     source_notes, stage_answer, stage_nps_table, step_time_answer, support_answer, support_quality_table,
     themes_answer, weakest_step_answer,
 )
+from cxlib.present.cx_scorecard import (  # noqa: F401,E402 (the page's sections)
+    scorecard_funnel_answer, scorecard_key_figures, scorecard_loop_answer, scorecard_moved_answer,
+    scorecard_segments_answer, scorecard_skipped, scorecard_stages_answer, scorecard_support_answer,
+    scorecard_support_trend_missing, scorecard_themes_answer, scorecard_touches_answer, scorecard_week,
+)
 
-# Until the cohort notebook is thinned (issue 23), it calls this private helper.
-from cxlib.present.cohort_retention import _span  # noqa: F401,E402
+
+from cxlib.present.journey_map import (  # noqa: F401,E402 (the journey map page)
+    friction_answer, friction_table, journey_answer, journey_figures, journey_footer, journey_inputs, journey_map_table, journey_method, stage_sections, status_mark,
+)
 
 __all__ = [
     "escape",
@@ -98,18 +119,29 @@ __all__ = [
     "cohort_nrr_answer", "cohort_nrr_table", "cohort_rmst_answer", "cohort_rmst_table", "cohort_save_answer", "cohort_save_method",
     "cohort_save_table", "cohort_touch_answer", "cohort_touch_table", "cohort_touch_words", "lifetime_figure", "lifetime_summary",
     "ltv_table", "retention_comparison_summary", "retention_comparison_table", "retention_comparison_verdict", "retention_summary", "segment_curve_table",
-    "driver_rating_scale", "driver_scale_text", "drivers_scale_summary", "drivers_scale_table", "drivers_summary", "nps_change_text",
+    "COHORT_SECTIONS", "at_risk_reason", "at_risk_reasons", "cohort_answers", "cohort_churn_parts", "cohort_cox_parts",
+    "cohort_first_value_parts", "cohort_key_figures", "cohort_lifetime_parts", "cohort_newer_parts", "cohort_repeat_parts",
+    "cohort_retention_answer", "cohort_revenue_parts", "cohort_save_parts", "cohort_segment_parts", "cohort_source_notes",
+    "cohort_suppressed_note", "cohort_touch_parts",
+    "driver_scale_text", "drivers_scale_summary", "drivers_scale_table", "drivers_summary", "nps_change_text",
     "nps_comment_quotes", "nps_data_notes", "nps_driver_cautions", "nps_driver_figure", "nps_driver_labels", "nps_drivers_sentence",
-    "nps_gap_sentence", "nps_gaps", "nps_gaps_table", "nps_latest_change", "nps_odds_sentence", "nps_odds_table",
+    "nps_gap_sentence", "nps_gaps_table", "nps_odds_sentence", "nps_odds_table",
     "nps_period_name", "nps_period_span", "nps_proposed_items", "nps_proposed_quotes", "nps_proposed_table", "nps_score_figure",
     "nps_score_sentence", "nps_segment_figure", "nps_segments_summary", "nps_source_labels", "nps_theme_table", "nps_themes_items",
     "nps_themes_summary", "nps_top_two_sentence", "nps_weakest_segment", "nps_weakest_sentence", "nps_weighting_items", "nps_weighting_table",
-    "cuped_answer", "cuped_comparison", "cuped_table", "experiment_answer", "experiment_as_read", "experiment_cumulative_answer",
+    "drivers_overlap_words", "halo_answers_words", "nps_driver_names", "nps_drivers_section", "nps_drivers_table", "nps_odds_section", "nps_page_answer", "nps_page_figures",
+    "nps_page_notes", "nps_proposed_section", "nps_scores_section", "nps_segments_section", "nps_segments_table", "nps_theme_examples", "nps_themes_section", "nps_top_two_section", "nps_trend_section",
+    "cuped_answer", "cuped_table", "experiment_answer", "experiment_cumulative_answer",
     "experiment_explorer_answer", "experiment_explorer_table", "experiment_figures", "experiment_heterogeneity_answer", "experiment_labels", "experiment_overview",
-    "experiment_power", "experiment_power_answer", "experiment_power_table", "experiment_quantile_answer", "experiment_results_table", "experiment_segment_answer",
+    "experiment_power_answer", "experiment_power_table", "experiment_quantile_answer", "experiment_results_table", "experiment_segment_answer",
     "experiment_sequential_answer", "experiment_sequential_table", "experiment_srm_answer", "experiment_summary", "heavy_tail_answer", "heavy_tail_table",
-    "metric_not_measured_words", "callback_table", "funnel_steps_table", "headline_answer", "rising_table", "scorecard_figures",
+    "metric_not_measured_words", "experiment_cuped_answer", "experiment_key_figures", "experiment_not_shown", "callback_table", "funnel_steps_table", "headline_answer", "rising_table", "scorecard_figures",
     "scorecard_no_answers", "scorecard_no_answers_before", "scorecard_summary", "scorecard_touch_answer", "scorecard_what_changed_answer", "scorecard_what_changed_table",
     "segment_answer", "source_notes", "stage_answer", "stage_nps_table", "step_time_answer", "support_answer",
     "support_quality_table", "themes_answer", "weakest_step_answer",
+    "scorecard_funnel_answer", "scorecard_key_figures", "scorecard_loop_answer", "scorecard_moved_answer",
+    "scorecard_segments_answer", "scorecard_skipped", "scorecard_stages_answer", "scorecard_support_answer",
+    "scorecard_support_trend_missing", "scorecard_themes_answer", "scorecard_touches_answer", "scorecard_week",
+    "friction_answer", "friction_table", "journey_answer", "journey_figures", "journey_footer", "journey_inputs",
+    "journey_map_table", "journey_method", "stage_sections", "status_mark",
 ]

@@ -3,38 +3,38 @@ after a touch, restricted mean survival, Cox hazard ratios, net revenue retentio
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from cxlib.present.format import CI_NOTE, MINUS, MISSING, _num, _p_phrase, count, date, interval, interval_range, label, money, number, pp, share
+from cxlib.present.format import (CI_NOTE, MINUS, MISSING, _num, _p_phrase, count, date, duration, interval, interval_range,
+                                  label, money, number, pp, share)
 from cxlib.present.text import Figure, Text, _segment, answer, paragraph, text
 from cxlib.present.tables import table
 from cxlib.present.nps_drivers import _holds_as_of, _nps_period_start, nps_period_name
 
-def retention_summary(table_: pd.DataFrame, *, by: str | None = None, period: int = 1,
-                      labels: dict | None = None) -> Text:
+def retention_summary(table_: pd.DataFrame, curve: pd.DataFrame | None = None, *, by: str | None = None,
+                      by_curve: pd.DataFrame | None = None, period: int = 1, labels: dict | None = None) -> Text:
     """Period-``period`` retention overall and per segment, and how many cells are still open.
+
+    ``curve`` is :func:`cxlib.cohorts.retention_curve` of ``table_`` (pooled over every cohort) and
+    ``by_curve`` the same by segment ``by``; without them only the open cells are said.
 
     Examples
     --------
-    >>> retention_summary(cohorts.retention_table("data/sample/events.csv"))  # doctest: +SKIP
+    >>> t = cohorts.retention_table("data/sample/events.csv")  # doctest: +SKIP
+    >>> retention_summary(t, cohorts.retention_curve(t, min_n=30))  # doctest: +SKIP
     """
-    from cxlib.cohorts import retention_curve
-
     grain = table_.attrs.get("grain", "month")
     items = []
-    row = retention_curve(table_, min_n=table_.attrs.get("min_n", 30))
-    row = row[row["period"] == period]
+    row = curve[curve["period"] == period] if curve is not None else pd.DataFrame()
     if not row.empty and not row["suppressed"].iloc[0]:
         r = row.iloc[0]
         items.append(text("<strong>{}</strong> of customers are active again in {} {} after joining "
                           "(95% CI {}; n = {} customers in {} cohorts).", share(r["retention"]), grain, period,
                           interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share"),
                           count(r["customers"]), count(r["cohorts"])))
-    if by:
-        curve = retention_curve(table_, by=by)
-        for _, r in curve[(curve["period"] == period) & ~curve["suppressed"]].iterrows():
+    if by and by_curve is not None:
+        for _, r in by_curve[(by_curve["period"] == period) & ~by_curve["suppressed"]].iterrows():
             items.append(text("{}: {} (95% CI {}; n = {}).", _segment(by, r[by], labels), share(r["retention"]),
                               interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share"),
                               count(r["customers"])))
@@ -50,31 +50,22 @@ def retention_summary(table_: pd.DataFrame, *, by: str | None = None, period: in
     return answer(items)
 
 
-def churn_summary(result: pd.DataFrame, *, by: str | None = None, last: int = 6, labels: dict | None = None) -> Text:
-    """Pooled churn of the last ``last`` complete periods per segment (lost / at risk, Wilson 95% interval).
+def churn_summary(recent: pd.DataFrame, *, by: str | None = None, labels: dict | None = None) -> Text:
+    """Pooled churn of the last complete periods per segment in words, from :func:`cxlib.churn.recent_churn`
+    (lost / customer-periods at risk, Wilson 95% interval).
 
     Examples
     --------
-    >>> churn_summary(metrics.churn_rate("data/sample/subscriptions.csv"))  # doctest: +SKIP
+    >>> churn_summary(churn.recent_churn(metrics.churn_rate("data/sample/subscriptions.csv")))  # doctest: +SKIP
     """
-    from cxlib.stats import wilson
-
-    period = result.attrs.get("period", "month")
-    done = result[result["complete"]]
-    recent = sorted(done["period"].unique())[-last:]
-    done = done[done["period"].isin(recent)]
-    groups = [(text("All customers"), done)] if not by else [(_segment(by, k, labels), g)
-                                                             for k, g in done.groupby(by)]
+    period = recent.attrs.get("period", "month")
     items = []
-    for who, g in groups:
-        lost, n = int(g["lost"].sum()), int(g["n"].sum())
-        if n == 0:
-            continue
-        lo, hi = wilson([lost], [n], 0.05)
+    for _, r in recent.iterrows():
+        who = _segment(by, r[by], labels) if by else text("All customers")
         items.append(text("{}: <strong>{}</strong> of customers cancel per {} (95% CI {}; {} lost of {} "
-                          "customer-{}s over the last {} complete {}s).", who, share(lost / n, 1), period,
-                          interval_range(lost / n, lo[0], hi[0], kind="share", digits=1),
-                          count(lost), count(n), period, len(recent), period))
+                          "customer-{}s over the last {} complete {}s).", who, share(r["churn_rate"], 1), period,
+                          interval_range(r["churn_rate"], r["ci_lower"], r["ci_upper"], kind="share", digits=1),
+                          count(r["lost"]), count(r["n"]), period, int(r["periods"]), period))
     return answer(items)
 
 
@@ -330,27 +321,20 @@ def ltv_table(ltv: pd.DataFrame, *, periods=(0, 3, 6, 12), grain: str = "month",
 
 # time to first value (cxlib.journey.step_times by acquisition cohort)
 
-def _cohort_duration_unit(hours) -> tuple[float, str]:
-    """Hours per unit and the unit's name for durations up to ``hours``: days from 48 h, else hours, else
-    minutes (the thresholds of :func:`duration`)."""
-    top = _num(hours) or 0.0
-    return (24.0, "days") if round(top, 1) >= 48 else (1.0, "h") if round(top * 60) >= 60 else (1 / 60, "min")
-
-
-def _cohort_duration_parts(est, lo, hi, *, top=None, unit: bool = True) -> tuple[str, str | None]:
+def _duration_parts(est, lo, hi, *, top=None, unit: bool = True) -> tuple[str, str | None]:
     """A duration in hours and its interval in one unit, the unit of the largest of the three (or of
-    ``top``): "41.3 h" and "39.6–42.9 h", "1.7 days" and "1.3–2.1 days", so an interval never mixes hours
-    and days; ``unit=False`` leaves the unit out (for a column whose header names it)."""
+    ``top``), by :func:`cxlib.present.format.duration`: "41.3 h" and "39.6–42.9 h", "1.7 days" and
+    "1.3–2.1 days", so an interval never mixes hours and days; ``unit=False`` leaves the unit out."""
     vals = [_num(v) for v in (est, lo, hi)]
     if vals[0] is None:
         return MISSING, None
-    scale, name = _cohort_duration_unit(top if top is not None else max(abs(v) for v in vals if v is not None))
+    like = top if top is not None else max(abs(v) for v in vals if v is not None)
+    name = duration(like, like=like).split(" ")[-1]
     tail = f" {name}" if unit else ""
-    digits = 0 if name == "min" else 1
-    lo_t, hi_t = (number(v / scale, digits) if v is not None else None for v in vals[1:])
+    lo_t, hi_t = (duration(v, like=like, suffix=False) if v is not None else None for v in vals[1:])
     inner = (None if lo_t is None and hi_t is None else f"up to {hi_t}{tail}" if lo_t is None
              else f"from {lo_t}{tail}" if hi_t is None else f"{lo_t}–{hi_t}{tail}")
-    return f"{number(vals[0] / scale, digits)}{tail}", inner
+    return duration(vals[0], like=like, suffix=unit), inner
 
 
 def cohort_first_value_answer(overall: pd.DataFrame, cmp: dict | None = None, *, latest: pd.Series | None = None,
@@ -370,7 +354,7 @@ def cohort_first_value_answer(overall: pd.DataFrame, cmp: dict | None = None, *,
     if _num(r["median"]) is None:
         return text("Too few customers reached first value to estimate how long it takes ({} of the {} who "
                     "signed up).", count(r["n"]), count(r["n_start"]))
-    med, med_ci = _cohort_duration_parts(r["median"], r["ci_lower"], r["ci_upper"])
+    med, med_ci = _duration_parts(r["median"], r["ci_lower"], r["ci_upper"])
     head = text("Customers who reach first value get there a median <strong>{}</strong> after signing up (95% CI {}; "
                 "{} of the {} who signed up)", med, med_ci or MISSING, count(r["n"]), count(r["n_start"]))
     if _num(r[w]) is not None:
@@ -401,8 +385,8 @@ def cohort_first_value_table(by_cohort: pd.DataFrame, *, grain: str = "month", d
     first value with its interval, and the share reaching it within ``days`` days with its interval."""
     w = f"within_{days:g}d"
     top = pd.concat([by_cohort["median"], by_cohort["ci_lower"], by_cohort["ci_upper"]]).max()
-    name = {"days": "days", "h": "hours", "min": "minutes"}[_cohort_duration_unit(top)[1]]
-    cells = [_cohort_duration_parts(e, lo, hi, top=top, unit=False)
+    name = {"days": "days", "h": "hours", "min": "minutes"}[duration(top, like=top).split(" ")[-1]]
+    cells = [_duration_parts(e, lo, hi, top=top, unit=False)
              for e, lo, hi in zip(by_cohort["median"], by_cohort["ci_lower"], by_cohort["ci_upper"])]
     by_cohort = by_cohort.assign(median=[e if i is None else f"{e} ({i})" for e, i in cells])
     g = table(by_cohort, columns={"cohort": "date", "n_start": "count", "median": "text", w: "share"},
@@ -457,7 +441,8 @@ def cohort_touch_answer(ct: pd.DataFrame, *, min_n: int = 30) -> Text:
                     "among those still subscribed {} days after starting.", count(min_n), w)
     beyond = ok[(ok["ci_lower"] > 1) | (ok["ci_upper"] < 1)]
     if len(beyond):
-        r = beyond.loc[np.log(beyond["hazard_ratio"]).abs().idxmax()]
+        hr = beyond["hazard_ratio"]
+        r = beyond.loc[hr.where(hr >= 1, 1 / hr).idxmax()]  # farthest from 1x either way: max |log HR|
         return text("In their first {} days, {} left <strong>{} as often</strong> afterwards as those who did not "
                     "(95% CI {}; {} vs {} customers) — an association, not proof of cause.", w,
                     cohort_touch_words(r["touch"], 1), _cohort_hr(r),
@@ -521,7 +506,7 @@ def cohort_last_touch_sentence(lt: pd.DataFrame, *, top: int = 2) -> Text:
 # (cxlib.survival.rmst / cox, cxlib.revenue.net_revenue_retention, cxlib.at_risk.who_to_save)
 
 def _cohort_months(x, digits: int = 1) -> str:
-    return f"{number(x, digits)} month{'' if number(x, digits) == '1' else 's'}"
+    return duration(x, "month", as_given=True, digits=digits)
 
 
 def cohort_rmst_answer(rm: pd.DataFrame, *, by: str | None = None, labels: dict | None = None) -> Text:
@@ -758,7 +743,8 @@ def cohort_save_method(w: pd.DataFrame) -> Text:
 
 def cohort_save_table(w: pd.DataFrame, *, currency: str = "$", labels: dict | None = None, title=None, subtitle=None):
     """The :func:`cxlib.at_risk.who_to_save` list, narrow enough for a phone: pseudonymous id (with the kept
-    segment columns), value at risk with the MRR it comes from, revenue to date and the reason in words."""
+    segment columns), value at risk with the MRR it comes from, revenue to date and the reasons in words
+    (:func:`at_risk_reason` of the ``reason`` codes)."""
     known = {"rank", "customer", "mrr", "value_at_risk", "ltv_to_date", "signals", "ends_on", "last_nps",
              "last_nps_on", "tickets_recent", "open_ticket_days", "days_inactive", "mrr_before", "reason",
              "cancel_pending", "detractor", "support", "inactive", "contraction", "lapsing", "expected_clv",
@@ -766,6 +752,7 @@ def cohort_save_table(w: pd.DataFrame, *, currency: str = "$", labels: dict | No
     extra = [c for c in w.columns if c not in known]
     months = number(w.attrs.get("months", 12), 0)
     cells = w.assign(
+        reason=at_risk_reasons(w, currency=currency) if len(w) else [],
         _who=[f"{r['customer']}" + (f" ({', '.join(label(r[c], labels) for c in extra)})" if extra else "")
               for _, r in w.iterrows()],
         _value=[money(v, currency, 0) + (f" ({money(m, currency, 0)} a month)" if _num(m) else "")
@@ -786,3 +773,44 @@ def cohort_save_table(w: pd.DataFrame, *, currency: str = "$", labels: dict | No
                      + "Ids are pseudonyms (salted hashes): look them up with the same salt (CX_PSEUDONYM_SALT) in "
                      "your own system. A sign is associated with leaving, not proof."])
     return g.cols_width({f"c{len(cols) - 1}": "42%"}).cols_align("right", columns=["c1"])
+
+
+# who to save first: the reason codes of cxlib.at_risk.who_to_save in words
+
+def _day(ts) -> str:
+    ts = pd.Timestamp(ts)
+    return f"{ts.day} {ts:%b %Y}"
+
+
+def at_risk_reason(r, *, thresholds: dict, currency: str = "") -> str:
+    """One row of :func:`cxlib.at_risk.who_to_save` in words, from its ``reason`` codes and evidence
+    columns: "Scored 3/10 in the survey on 2 Nov 2026; 3 support tickets in the last 30 days"."""
+    said = {
+        "cancel_pending": lambda: f"has cancelled, leaves on {_day(r['ends_on'])}",
+        "detractor": lambda: f"scored {int(r['last_nps'])}/10 in the survey on {_day(r['last_nps_on'])}",
+        "support_tickets": lambda: f"{int(r['tickets_recent'])} support tickets in the last "
+                                   f"{thresholds['ticket_days']} days",
+        "support_open": lambda: f"a support ticket open for {int(r['open_ticket_days'])} days",
+        "inactive": lambda: f"no activity for {int(r['days_inactive'])} days",
+        "contraction": lambda: f"monthly revenue down from {currency}{r['mrr_before']:,.0f} to "
+                               f"{currency}{r['mrr']:,.0f} in {thresholds['contraction_months']} months",
+        "lapsing": lambda: f"probably stopped buying ({r['p_alive']:.0%} chance still active, by their purchase "
+                           "rhythm)",
+    }
+    codes = [c for c in str(r["reason"] or "").split(";") if c]
+    parts, support = [], [said[c]() for c in codes if c.startswith("support_")]
+    for c in codes:
+        if c.startswith("support_"):
+            if support:  # both support triggers in one clause, where the support sign stands
+                parts.append(" and ".join(support))
+                support = []
+        else:
+            parts.append(said[c]())
+    out = "; ".join(parts)
+    return out[:1].upper() + out[1:]
+
+
+def at_risk_reasons(w: pd.DataFrame, *, currency: str | None = None) -> list[str]:
+    """:func:`at_risk_reason` of every row of a who-to-save list (currency: the list's own by default)."""
+    cur = w.attrs.get("currency", "") if currency is None else currency
+    return [at_risk_reason(r, thresholds=w.attrs["thresholds"], currency=cur) for _, r in w.iterrows()]

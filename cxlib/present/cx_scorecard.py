@@ -7,7 +7,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from cxlib.present.format import MISSING, _num, _p_phrase, count, date, duration, format_value, interval_range, label, number, points, pp, share
-from cxlib.present.text import Figure, NOTE_TEXT, Text, answer, change_sentence, data_notes, figure, key_figures, note_text, paragraph, text
+from cxlib.present.text import (Figure, NOTE_TEXT, Text, answer, change_sentence, data_notes, figure, key_figures,
+                               missing_section, note_text, paragraph, text)
 from cxlib.present.tables import _HEAD_KINDS, _SCORE_NAMES, table
 from cxlib.present.cohort_retention import _cohort_hr, cohort_touch_words
 
@@ -36,7 +37,7 @@ def scorecard_summary(head: pd.DataFrame, *, support_table: pd.DataFrame | None 
                     count(r["n"]))
         if _num(prior["change"]) is not None:
             said = change_sentence(prior["change"], prior["change_ci_lower"], prior["change_ci_upper"], kind=kind,
-                                   versus=f"the {label(prior['comparison']).lower()}",
+                                   versus="the " + label(prior["comparison"]).lower(),
                                    beyond_noise=prior["beyond_noise"], digits=opts.get("digits"))
             line = text("{}: {} (p {})", line, said.rstrip("."), _p_phrase(prior["p_value"]))
         items.append(text("{}.", line))
@@ -140,6 +141,19 @@ def scorecard_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_
     --------
     >>> scorecard_figures(scorecard.headline("data/sample/responses.csv"))  # doctest: +SKIP
     """
+    return key_figures(scorecard_key_figures(head, scores=scores, min_n=min_n, labels=labels))
+
+
+def scorecard_key_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_n: int | None = None,
+                          labels: dict | None = None) -> list:
+    """The :class:`Figure` of each score that :func:`scorecard_figures` shows as tiles (and the page
+    publishes with :func:`headline_frame`).
+
+    Examples
+    --------
+    >>> [f.label for f in scorecard_key_figures(page.scores(setup).head)]  # doctest: +SKIP
+    ['NPS', 'CSAT', 'CES']
+    """
     figs = []
     for metric in scores:
         g = head[head["metric"] == metric]
@@ -174,7 +188,7 @@ def scorecard_figures(head: pd.DataFrame, *, scores=("nps", "csat", "ces"), min_
         f.interval = "; ".join(x for x in (f.interval, f"{count(r['n'])} answers this week{few}") if x)
         f.note = " ".join(note)
         figs.append(f)
-    return key_figures(figs)
+    return figs
 
 
 def headline_answer(head: pd.DataFrame, *, labels: dict | None = None) -> Text:
@@ -282,7 +296,7 @@ def support_quality_table(resolution: pd.DataFrame, *, repeats: pd.DataFrame | N
             cols[rate], iv[rate] = "share", (f"{rate}_lo", f"{rate}_hi")
     return table(m, columns=cols, intervals=iv, options={"p50": {"unit": unit}}, title=title, subtitle=subtitle,
                  labels={"n": "Resolved tickets", "p50": "Median time to resolve",
-                         "repeat_rate": f"Repeat within {_days(within_days)}",
+                         "repeat_rate": f"Repeat within {duration(within_days, unit='day', as_given=True)}",
                          "reopen_rate": "Reopened", **(labels or {})})
 
 
@@ -351,21 +365,27 @@ def step_time_answer(times: pd.DataFrame, *, labels: dict | None = None) -> Text
                      duration(r["p90"], unit=unit), week)
 
 
-def themes_answer(week_counts: pd.DataFrame, *, rising: pd.DataFrame | None = None, top: int = 3,
+def themes_answer(top: pd.DataFrame, *, comments: int, rising: pd.DataFrame | None = None,
                   labels: dict | None = None) -> Text:
-    """This week's comment themes in words (:func:`cxlib.themes.theme_counts` rows of one week) and the
-    themes rising beyond noise (:func:`cxlib.themes.rising_themes`)."""
-    n = int(week_counts["comments"].max()) if len(week_counts) else 0
-    if n == 0:
+    """This week's comment themes in words: ``top``, the most mentioned themes of the week (``label``,
+    ``mentions``, ``mention_share`` of the week's ``comments``, most first; :func:`cxlib.pages.cx_scorecard.voice`)
+    and the themes rising beyond noise (:func:`cxlib.themes.rising_themes`).
+
+    Examples
+    --------
+    >>> v = page.voice(setup)  # doctest: +SKIP
+    >>> themes_answer(v.top, comments=v.comments, rising=v.rising)  # doctest: +SKIP
+    """
+    if not comments:
         return answer([text("No comments this week.")])
-    hits = week_counts[week_counts["mentions"] > 0].sort_values("mentions", ascending=False, kind="mergesort")
-    if hits.empty:
+    if top is None or top.empty:
         return answer([text("No theme matched this week's {} comments. The theme taxonomy is English: give your "
-                            "own with the taxonomy parameter (a YAML file of themes and their words).", count(n))])
+                            "own with the taxonomy parameter (a YAML file of themes and their words).",
+                            count(comments))])
     tops = Markup(", ").join(
-        text("<strong>{}</strong> {} ({} of {})", label(h["label"], labels), share(h["mentions"] / n),
-             count(h["mentions"]), count(n)) for _, h in hits.head(top).iterrows())
-    items = [text("Most mentioned in this week's {} comments: {}.", count(n), tops)]
+        text("<strong>{}</strong> {} ({} of {})", label(h["label"], labels), share(h["mention_share"]),
+             count(h["mentions"]), count(comments)) for _, h in top.iterrows())
+    items = [text("Most mentioned in this week's {} comments: {}.", count(comments), tops)]
     if rising is not None and len(rising):
         up = rising[rising["rising"].astype(bool)]
         if up.empty:
@@ -377,12 +397,6 @@ def themes_answer(week_counts: pd.DataFrame, *, rising: pd.DataFrame | None = No
                               interval_range(r["change"], r["ci_lower"], r["ci_upper"], kind="pp"),
                               _p_phrase(r["p_value"])))
     return answer(items)
-
-
-def _days(d) -> str:
-    v = _num(d)
-    return MISSING if v is None else (f"{count(v)} day{'s' if v != 1 else ''}" if float(v).is_integer()
-                                      else f"{number(v)} days")
 
 
 def stage_nps_table(stages: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
@@ -501,7 +515,7 @@ def scorecard_what_changed_table(wc: pd.DataFrame, *, top: int = 5, labels: dict
     """A compact :func:`cxlib.scorecard.what_changed` table for a phone: the ``top`` segments by absolute
     contribution, each with its mix part, within part and total (NPS points, 95% intervals), then a row
     for all segments (the whole change); no table when there is nothing to split."""
-    if wc.empty:
+    if wc is None or wc.empty:
         return Text("")
     by = wc.attrs.get("by") or ["segment"]
     segs = wc[wc["part"] == "segment"]
@@ -562,3 +576,122 @@ def scorecard_touch_answer(ct: pd.DataFrame, *, min_n: int = 30) -> Text:
     r = ok.loc[ok["hazard_ratio"].idxmax()]
     return text("No touch in customers' first {} days is followed by more leaving beyond noise: the closest, {}, "
                 "is within noise{} — associations, not proof of cause.", w, _scorecard_touch_clause(r), tail)
+
+
+# ---- the page's sections (:mod:`cxlib.pages.cx_scorecard` results in, words out; each picks the words for
+# what the page decided: an input absent, too little data, or the answer)
+
+def scorecard_week(scores) -> Text:
+    """The reported week in words (a :class:`cxlib.pages.cx_scorecard.Scores`): its first and last day and
+    what each score is compared with.
+
+    Examples
+    --------
+    >>> scorecard_week(page.scores(setup))  # doctest: +SKIP
+    """
+    return paragraph("Scores of the week from Monday <strong>{}</strong> to Sunday {}, each compared with the "
+                     "previous week and with the {} weeks before it.", date(scores.week), date(scores.week_end),
+                     scores.prior_weeks)
+
+
+def scorecard_moved_answer(moved, *, labels: dict | None = None) -> Text:
+    """Section "What moved NPS" in words (a :class:`cxlib.pages.cx_scorecard.Moved`): the split of the
+    change (:func:`scorecard_what_changed_answer`), or why there is none."""
+    if moved.status == "no_segment":
+        return missing_section("The split of this week's NPS change into who answered and change within "
+                               "segments would appear here.", "a journey stage or segment column in the "
+                               "responses", "name it with the stage or segments parameter.")
+    if moved.status == "too_few_weeks":
+        return paragraph("Too few weeks of NPS answers to split this week's change: it needs answers this "
+                         "week and in the prior {} weeks.", count(moved.prior_weeks))
+    return scorecard_what_changed_answer(moved.result, labels=labels)
+
+
+def scorecard_segments_answer(seg, *, labels: dict | None = None) -> Text:
+    """Section "Segments this week" in words (a :class:`cxlib.pages.cx_scorecard.Segments`): the lowest
+    NPS per segment column (:func:`segment_answer`), or that the responses have no segment column."""
+    if seg.table is None:
+        return missing_section("NPS per segment this week would appear here.", "segment columns in the responses",
+                               "name yours with the segments parameter.")
+    return segment_answer(seg.table, labels=labels)
+
+
+def scorecard_skipped(seg, *, labels: dict | None = None) -> Text:
+    """The segment columns left out (not in the responses, or personal data); empty when none was."""
+    if not seg.skipped:
+        return Text("")
+    return paragraph("Not in these responses (or personal data), so skipped: {}.",
+                     ", ".join(label(s, labels) for s in seg.skipped))
+
+
+def scorecard_support_answer(care, *, labels: dict | None = None) -> Text:
+    """Section "Support responsiveness" in words (a :class:`cxlib.pages.cx_scorecard.Support`): this
+    week's first response per channel and its target (:func:`support_answer`), or how to add tickets."""
+    if not care.given:
+        return missing_section(
+            "First-response and resolution times per channel, target attainment and repeat contacts would appear "
+            "here.", "a tickets table", "give yours with the tickets parameter (a path, or a spec such as "
+            "{path: tickets.csv, layout: zendesk}); the bundled demo tickets are never shown beside your own "
+            "responses.")
+    return support_answer(care.changes, attainment=care.attainment_week, labels=labels)
+
+
+def scorecard_support_trend_missing(care) -> Text:
+    """Why the weekly support trend is not drawn (tickets given, too few per channel and week); empty
+    otherwise."""
+    if care.given and not care.trend_drawable:
+        return paragraph("Too few answered tickets per channel and week to draw a weekly trend.")
+    return Text("")
+
+
+def scorecard_stages_answer(trip, *, labels: dict | None = None) -> Text:
+    """NPS by journey stage in words (a :class:`cxlib.pages.cx_scorecard.Journey`: :func:`stage_answer`),
+    or that the responses have no stage column."""
+    if trip.stages is None:
+        return missing_section("NPS per journey stage would appear here.", "a journey stage column in the "
+                               "responses", "name it with the stage parameter.")
+    return stage_answer(trip.stages, labels=labels)
+
+
+def scorecard_funnel_answer(trip, *, labels: dict | None = None) -> Text:
+    """The funnel's weakest step in words (:func:`weakest_step_answer`), or how to add events."""
+    if trip.funnel is None:
+        return missing_section(
+            "The conversion funnel, its weakest step and the time to first value would appear here.", "an events "
+            "table with a journey step column", "give yours with the events parameter (a path or a source spec); "
+            "the bundled demo events are never shown beside your own responses.")
+    return weakest_step_answer(trip.weakest, steps=trip.steps, labels=labels)
+
+
+def scorecard_touches_answer(trip) -> Text:
+    """"After which touch do customers leave?" (:func:`scorecard_touch_answer`), or how to add
+    subscriptions."""
+    if trip.touches is None:
+        return missing_section(
+            "Which touches (journey steps, support contacts, late support replies, detractor answers) customers "
+            "leave after would appear here.", "a subscriptions table with start and end dates, of the same "
+            "customers as the events, tickets or responses", "give it with the subscriptions parameter (a path or "
+            "a source spec).")
+    return answer([scorecard_touch_answer(trip.touches, min_n=trip.min_n)])
+
+
+def scorecard_themes_answer(voice, *, labels: dict | None = None) -> Text:
+    """Section "Voice of the customer" in words (a :class:`cxlib.pages.cx_scorecard.Voice`:
+    :func:`themes_answer`), or that the responses have no comment column."""
+    if not voice.given:
+        return missing_section("This week's comment themes and the rising ones would appear here.",
+                               "a comment column in the responses", "map yours in the source spec "
+                               "(columns: {comment: <your column>}).")
+    return themes_answer(voice.top, comments=voice.comments, rising=voice.rising, labels=labels)
+
+
+def scorecard_loop_answer(voice) -> Text:
+    """Section "Close the loop" in words: how many detractors to call back, none, or that the responses
+    have no comment column."""
+    if not voice.given:
+        return missing_section("Detractors who commented this week would be listed here.",
+                               "a comment column in the responses", "map yours in the source spec.")
+    if voice.loop.empty:
+        return paragraph("No detractor left a comment this week.")
+    return paragraph("<strong>{}</strong> detractors left a comment this week, grouped by theme, lowest scores first.",
+                     count(len(voice.loop)))

@@ -1,15 +1,20 @@
 """Words and cells of the experiment comparison page: the decision per metric, key figures, CUPED,
 heavy tails, segments, sequential monitoring, power and the allocation (SRM) check.
+
+It reads the columns :mod:`cxlib.experiments` and :mod:`cxlib.pages.experiment_comparison` computed and
+computes nothing: decisions (codes of :mod:`cxlib.decisions`) become words here, never re-decided.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from cxlib.decisions import (BLOCKED_BY_GUARDRAIL, GUARDRAIL_BREACHED, INCONCLUSIVE, LOSS, NOT_INTERPRETABLE,
+                             NOT_MEASURED, WIN)
+
 from cxlib.present.format import CI_NOTE, MISSING, _est_options, _num, _p_phrase, count, date, format_value, interval, interval_range, label, lift, number, p_value, share
-from cxlib.present.text import Figure, NOTE_TEXT, Text, _ordinal, answer, key_figures, note_text, paragraph, text
-from cxlib.present.tables import NOT_INTERPRETABLE, NOT_MEASURED, _EXP_KINDS, _exp_unmeasured, _exp_unmeasured_words, table
+from cxlib.present.text import Figure, NOTE_TEXT, Text, _ordinal, answer, key_figures, missing_section, note_text, paragraph, text
+from cxlib.present.tables import _EXP_KINDS, _exp_unmeasured, _exp_unmeasured_words, table
 
 def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
     """A :func:`cxlib.experiments.compare` result in words: allocation check first, then guardrail
@@ -29,8 +34,8 @@ def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | 
         else:
             items.append(text("Allocation check passed: unit counts match the plan (SRM p {}).",
                               _p_phrase(srm_result.p_value)))
-    order = {"guardrail breached": 0, "blocked by guardrail": 1, "win": 1, "loss": 2, "inconclusive": 3,
-             "not measured": 5}
+    order = {GUARDRAIL_BREACHED: 0, BLOCKED_BY_GUARDRAIL: 1, WIN: 1, LOSS: 2, INCONCLUSIVE: 3,
+             NOT_MEASURED: 5}
     control = label(result.attrs.get("control", "control"), labels)
     ranked = result.assign(_o=result["decision"].map(order).fillna(4)).sort_values("_o", kind="mergesort")
     for _, r in ranked.iterrows():
@@ -48,22 +53,22 @@ def experiment_summary(result: pd.DataFrame, *, srm_result=None, labels: dict | 
                   lift(r["rel_lift"]), _p_phrase(r["p_adjusted"]), count(r["n_variant"]), count(r["n_control"]))
         if broken:
             items.append(text("{}: {} (not interpretable: SRM).", what, ci))
-        elif r["decision"] == "guardrail breached":
+        elif r["decision"] == GUARDRAIL_BREACHED:
             items.append(text("<strong>Guardrail breached</strong>: {} got worse: {}.", what, ci))
-        elif r["decision"] == "blocked by guardrail":
+        elif r["decision"] == BLOCKED_BY_GUARDRAIL:
             items.append(text("<strong>Better, but blocked</strong> (a guardrail of this variant broke): {}, {}.",
                               what, ci))
-        elif r["decision"] == "win":
+        elif r["decision"] == WIN:
             items.append(text("<strong>Win</strong>: {}, {}.", what, ci))
-        elif r["decision"] == "loss":
+        elif r["decision"] == LOSS:
             items.append(text("<strong>Loss</strong>: {}, {}.", what, ci))
         else:
             items.append(text("Inconclusive (within noise): {}, {}.", what, ci))
     return answer(items)
-_EXP_VERDICTS = {"win": "Win: better beyond noise", "loss": "Loss: worse beyond noise",
-             "inconclusive": "Inconclusive: within noise",
-             "guardrail breached": "Guardrail broken: worse beyond noise",
-             "blocked by guardrail": "Better, but blocked: a guardrail broke",
+_EXP_VERDICTS = {WIN: "Win: better beyond noise", LOSS: "Loss: worse beyond noise",
+             INCONCLUSIVE: "Inconclusive: within noise",
+             GUARDRAIL_BREACHED: "Guardrail broken: worse beyond noise",
+             BLOCKED_BY_GUARDRAIL: "Better, but blocked: a guardrail broke",
              NOT_INTERPRETABLE: "Not interpretable: sample ratio mismatch",
              NOT_MEASURED: "Not measured: no estimate"}
 
@@ -84,20 +89,29 @@ def metric_not_measured_words(n) -> Text:
 NOTE_TEXT["metric_not_measured_in_arm"] = metric_not_measured_words
 
 
-def experiment_as_read(result: pd.DataFrame, srm_result=None) -> pd.DataFrame:
-    """A :func:`cxlib.experiments.compare` result as the page must read it: after a failed sample-ratio
-    check every ``decision`` is "not interpretable" (no win, loss or breach can be called); otherwise
-    the result unchanged.
+def units_without_variant_words(n) -> Text:
+    """Words for a ``units_without_variant`` note (:func:`cxlib.experiments.summary_statistics`)."""
+    k = int(n.get("count") or 0)
+    return text("{} unit{} no variant and {} left out of every comparison.", count(k), "s have" if k > 1 else " has",
+                "are" if k > 1 else "is")
 
-    Examples
-    --------
-    >>> experiment_as_read(result, experiments.srm(df))["decision"].unique()  # doctest: +SKIP
-    """
-    if srm_result is None or not srm_result.mismatch:
-        return result
-    out = result.assign(decision=NOT_INTERPRETABLE)
-    out.attrs = dict(result.attrs)
-    return out
+
+def metric_capped_words(n) -> Text:
+    """Words for a ``metric_capped`` note (:func:`cxlib.experiments.compare` with ``cap=``)."""
+    v = float(n.get("cap_value"))
+    return text("{} is capped at its {} percentile ({}): larger values count as {}.", n.get("metric"),
+                _ordinal(n.get("percentile")), f"{v:,.4g}", f"{v:,.4g}")
+
+
+def sample_ratio_mismatch_words(n) -> Text:
+    """Words for a ``sample_ratio_mismatch`` note (:func:`cxlib.experiments.gate`)."""
+    return text("Sample ratio mismatch (chi-square p = {}): the arms did not get their planned shares of units, so "
+                "no result is interpretable.", f"{float(n.get('p_value')):.2g}")
+
+
+NOTE_TEXT["units_without_variant"] = units_without_variant_words
+NOTE_TEXT["metric_capped"] = metric_capped_words
+NOTE_TEXT["sample_ratio_mismatch"] = sample_ratio_mismatch_words
 
 
 def experiment_labels(result: pd.DataFrame, *, primary=None, labels=None) -> dict:
@@ -146,7 +160,21 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
     --------
     >>> experiment_figures(result, srm_result=check, primary="converted")  # doctest: +SKIP
     """
-    r_all = experiment_as_read(result, srm_result)
+    return key_figures(experiment_key_figures(result, srm_result=srm_result, primary=primary, labels=labels,
+                                              max_variants=max_variants))
+
+
+def experiment_key_figures(result: pd.DataFrame, *, srm_result=None, primary: str | None = None,
+                           labels: dict | None = None, max_variants: int = 3) -> list:
+    """The :class:`Figure` of each tile :func:`experiment_figures` shows (the page publishes them with
+    :func:`headline_frame`): a primary-metric figure carries its estimate and interval as numbers
+    (the relative lift; NPS: the difference in points).
+
+    Examples
+    --------
+    >>> [f.label for f in experiment_key_figures(result, srm_result=check)]  # doctest: +SKIP
+    """
+    r_all = result  # compare() already gated every decision on the allocation check
     primary = _exp_primary(r_all, primary)
     control = label(result.attrs.get("control", "control"), labels)
     figs = []
@@ -164,9 +192,11 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
         change = (f"NPS {c['variant_value']} vs {c['control_value']} in {control} (relative {c['lift']})" if nps_kind
                   else f"{c['diff']}: {c['variant_value']} vs {c['control_value']} in {control}")
         verdict = _EXP_VERDICTS.get(r["decision"], label(r["decision"]))
+        est = ("abs_diff", "abs_ci_lower", "abs_ci_upper") if nps_kind else ("rel_lift", "rel_ci_lower", "rel_ci_upper")
         figs.append(Figure(f"{label(r['variant'], labels)} vs {control}: {label(primary, labels)}", value,
                            f"95% CI {ci}", change,
-                           verdict + ("" if r["decision"] == NOT_INTERPRETABLE else f" (adjusted p {c['p']})")))
+                           verdict + ("" if r["decision"] == NOT_INTERPRETABLE else f" (adjusted p {c['p']})"),
+                           *(_num(r[k]) for k in est)))
     guard = r_all[r_all["guardrail"].astype(bool)] if "guardrail" in r_all else r_all.iloc[:0]
     if not guard.empty:
         names = ", ".join(label(m, labels) for m in guard["metric"].unique())
@@ -202,7 +232,7 @@ def experiment_figures(result: pd.DataFrame, *, srm_result=None, primary: str | 
                            f"Chi-square test p {_p_phrase(srm_result.p_value)}",
                            "Arms did not get their planned shares: results are not interpretable."
                            if srm_result.mismatch else "Arms got their planned shares of units.", note))
-    return key_figures(figs)
+    return figs
 
 
 def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | None = None,
@@ -216,7 +246,7 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
     --------
     >>> experiment_answer(result, srm_result=check, primary="converted")  # doctest: +SKIP
     """
-    r_all = experiment_as_read(result, srm_result)
+    r_all = result  # compare() already gated every decision on the allocation check
     primary = _exp_primary(r_all, primary)
     control = label(result.attrs.get("control", "control"), labels)
     metric = label(primary, labels)
@@ -233,8 +263,8 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
         nums = text("{} relative (95% CI {}), {} (95% CI {}); {} vs {} in {}; adjusted p {}, n = {} vs {}",
                     c["lift"], c["lift_ci"], c["diff"], c["diff_ci"], c["variant_value"], c["control_value"],
                     control, c["p"], count(r["n_variant"]), count(r["n_control"]))
-        word = {"win": "won", "loss": "lost", "guardrail breached": "got worse beyond noise",
-                "blocked by guardrail": "improved but is blocked by its broken guardrail"}.get(r["decision"])
+        word = {WIN: "won", LOSS: "lost", GUARDRAIL_BREACHED: "got worse beyond noise",
+                BLOCKED_BY_GUARDRAIL: "improved but is blocked by its broken guardrail"}.get(r["decision"])
         if broken_srm:
             items.append(text("<strong>{}</strong> on {}: not interpretable. Measured: {}.",
                               label(r["variant"], labels), metric, nums))
@@ -261,11 +291,11 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
         items.append(text("Not measured, so no estimate: {}.", "; ".join(
             f"{label(g['metric'], labels)} for {label(g['variant'], labels)} "
             f"({_exp_unmeasured_words(g, control, labels)})" for _, g in gaps.iterrows())))
-    others = r_all[(r_all["metric"] != primary) & r_all["decision"].isin(["win", "loss", "blocked by guardrail"])]
+    others = r_all[(r_all["metric"] != primary) & r_all["decision"].isin([WIN, LOSS, BLOCKED_BY_GUARDRAIL])]
     if not others.empty:
         said = Markup("; ").join(
             text("{} {} on {} ({}, 95% CI {})", label(o["variant"], labels),
-                 {"win": "better", "blocked by guardrail": "better (blocked by its broken guardrail)"}.get(
+                 {WIN: "better", BLOCKED_BY_GUARDRAIL: "better (blocked by its broken guardrail)"}.get(
                      o["decision"], "worse"), label(o["metric"], labels),
                  _exp_cells(o)["head"], _exp_cells(o)["head_ci"]) for _, o in others.iterrows())
         items.append(text("Other metrics beyond noise: {}.", said))
@@ -278,8 +308,8 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
         verdicts = Markup(", ").join(
             text("{} {}", label(r["variant"], labels),
                  "was not measured (" + _exp_unmeasured_words(r, control, labels) + ")" if _exp_unmeasured(r) else
-                 {"win": "won", "loss": "lost", "guardrail breached": "got worse",
-                  "blocked by guardrail": "improved but broke a guardrail"}.get(r["decision"],
+                 {WIN: "won", LOSS: "lost", GUARDRAIL_BREACHED: "got worse",
+                  BLOCKED_BY_GUARDRAIL: "improved but broke a guardrail"}.get(r["decision"],
                                                                                  "was inconclusive"))
             for _, r in rows.iterrows())
         if guard.empty:
@@ -296,16 +326,16 @@ def experiment_answer(result: pd.DataFrame, *, srm_result=None, primary: str | N
     return answer(items, lead=lead)
 
 
-def cuped_table(adjusted: pd.DataFrame, plain: pd.DataFrame, *, labels: dict | None = None, title=None,
-                subtitle=None):
-    """Interval width without and with CUPED, per metric and variant (``adjusted``: the CUPED rows of a
-    :func:`cxlib.experiments.compare` result; ``plain``: the same comparison without covariates).
+def cuped_table(comparison: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
+    """Interval width without and with CUPED, per metric and variant, from
+    :func:`cxlib.experiments.cuped_comparison` (the CUPED rows beside the same comparison without
+    covariates).
 
     Examples
     --------
-    >>> cuped_table(result[result["cuped"]], plain)  # doctest: +SKIP
+    >>> cuped_table(experiments.cuped_comparison(result[result["cuped"]], plain))  # doctest: +SKIP
     """
-    t = cuped_comparison(adjusted, plain)
+    t = comparison
 
     def cell(r, suffix):
         dk = _EXP_KINDS.get(r["kind"], ("number", "signed"))[1]
@@ -323,28 +353,16 @@ def cuped_table(adjusted: pd.DataFrame, plain: pd.DataFrame, *, labels: dict | N
                          "_narrower": "Interval narrower by", **(labels or {})}, notes=[CI_NOTE])
 
 
-def cuped_comparison(adjusted: pd.DataFrame, plain: pd.DataFrame) -> pd.DataFrame:
-    """CUPED-adjusted and plain comparisons side by side with ``interval_width_ratio`` (with / without)."""
-    keep = ["metric", "variant", "abs_diff", "abs_ci_lower", "abs_ci_upper"]
-    t = adjusted[[*keep, "kind", "variance_reduction"]].merge(plain[keep], on=["metric", "variant"],
-                                                              suffixes=("_cuped", "_plain"))
-    t["interval_width_ratio"] = ((t["abs_ci_upper_cuped"] - t["abs_ci_lower_cuped"])
-                                 / (t["abs_ci_upper_plain"] - t["abs_ci_lower_plain"]))
-    return t
-
-
-def cuped_answer(comparison: pd.DataFrame, *, labels: dict | None = None) -> Text:
-    """What CUPED bought, in a sentence per metric: how much narrower the intervals are and how many
-    more units that is worth."""
+def cuped_answer(gain: pd.DataFrame, *, labels: dict | None = None) -> Text:
+    """What CUPED bought, in a sentence per metric, from :func:`cxlib.experiments.cuped_gain`: how much
+    narrower the intervals are and how many more units that is worth."""
     items = []
-    for m, g in comparison.groupby("metric", sort=False):
-        w = g["interval_width_ratio"].astype(float)
-        lo, hi = 1 - w.max(), 1 - w.min()
+    for _, g in gain.iterrows():
+        lo, hi = g["narrower_low"], g["narrower_high"]
         narrower = share(lo) if share(lo) == share(hi) else f"{share(lo)[:-1]}–{share(hi)}"
-        worth = 1 / float(w.mean()) ** 2 - 1
         items.append(text("{}: the pre-period covariate removed {} of the variance; intervals are {} narrower, "
-                          "as good as running the test with about {} more units.", label(m, labels),
-                          share(g["variance_reduction"].iloc[0]), narrower, share(worth)))
+                          "as good as running the test with about {} more units.", label(g["metric"], labels),
+                          share(g["variance_reduction"]), narrower, share(g["units_worth"])))
     return answer(items)
 
 
@@ -438,7 +456,7 @@ def experiment_segment_answer(by_segment: pd.DataFrame, *, segment: str, primary
                               srm_result=None, labels: dict | None = None) -> Text:
     """Does the primary-metric result hold in each segment? One line per variant: where it is beyond
     noise and where not (per-segment tests, adjusted over all segments)."""
-    r_all = experiment_as_read(by_segment, srm_result)
+    r_all = by_segment  # compare() already gated every decision on the allocation check
     primary = _exp_primary(r_all, primary)
     items = []
     control = label(by_segment.attrs.get("control", "control"), labels)
@@ -447,31 +465,27 @@ def experiment_segment_answer(by_segment: pd.DataFrame, *, segment: str, primary
             text("{} not measured ({})", label(r[segment], labels), _exp_unmeasured_words(r, control, labels))
             if _exp_unmeasured(r) else
             text("{} {} ({}, 95% CI {})", label(r[segment], labels),
-                 {"win": "better beyond noise", "loss": "worse beyond noise",
-                  "guardrail breached": "worse beyond noise",
-                  "blocked by guardrail": "better beyond noise, but a guardrail broke",
-                  NOT_INTERPRETABLE: "not interpretable"}.get(r["decision"], "within noise"),
+                 {WIN: "better beyond noise", LOSS: "worse beyond noise",
+                  GUARDRAIL_BREACHED: "worse beyond noise",
+                  BLOCKED_BY_GUARDRAIL: "better beyond noise, but a guardrail broke",
+                  NOT_INTERPRETABLE: NOT_INTERPRETABLE}.get(r["decision"], "within noise"),
                  _exp_cells(r)["head"], _exp_cells(r)["head_ci"]) for _, r in g.iterrows())
         items.append(text("<strong>{}</strong> on {}: {}.", label(v, labels), label(primary, labels), parts))
     return answer(items)
 
 
-def experiment_cumulative_answer(over_time: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
+def experiment_cumulative_answer(settled: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
     """Where the cumulative lift ended, per variant, and whether its interval had settled on one side of
-    zero over the last week (descriptive: unadjusted intervals)."""
+    zero over the last week (descriptive: unadjusted intervals), from :func:`cxlib.experiments.settled`."""
     items = []
-    if over_time.empty:
+    if settled.empty:
         return answer([text("Too few days of data to show how the estimate settled.")])
-    last = over_time["period"].max()
-    for v, g in over_time.groupby("variant", sort=False):
-        g = g.sort_values("period")
-        r = g.iloc[-1]
-        tail = g[g["period"] > last - pd.Timedelta(days=7)]
-        side = ("above zero" if (tail["rel_ci_lower"] > 0).all() else
-                "below zero" if (tail["rel_ci_upper"] < 0).all() else None)
-        items.append(text("<strong>{}</strong>: {} after {} days (95% CI {}); {}.", label(v, labels),
+    last = settled.attrs.get("last_period", settled["period"].max())
+    for _, r in settled.iterrows():
+        side = {1: "above zero", -1: "below zero"}.get(int(r["window_side"]))
+        items.append(text("<strong>{}</strong>: {} after {} days (95% CI {}); {}.", label(r["variant"], labels),
                           lift(r["rel_lift"]),
-                          count(len(g)),
+                          count(r["n_periods"]),
                           interval_range(r["rel_lift"], r["rel_ci_lower"], r["rel_ci_upper"], kind="lift") or MISSING,
                           text("the interval stayed {} through the last 7 days", side) if side
                           else text("the interval still included zero in the last 7 days")))
@@ -480,30 +494,8 @@ def experiment_cumulative_answer(over_time: pd.DataFrame, *, srm_result=None, la
     return answer(items, lead=text("Up to {}:", date(last)))
 
 
-def experiment_power(result: pd.DataFrame, *, days=None, alpha: float = 0.05, lift_target: float = 0.10,
-                     power: float = 0.8) -> pd.DataFrame:
-    """Sensitivity of the test for each proportion metric: the smallest relative lift it could detect
-    (two-sided, ``power``) with the units it had, the units per arm for a ``lift_target`` lift and the
-    days more that takes at the traffic seen (when ``days`` of data are known). Raw numbers (for a CSV)."""
-    from cxlib import experiments
-
-    rows = []
-    for m, g in result[result["kind"] == "proportion"].groupby("metric", sort=False):
-        base, n_arm = float(g["control_value"].iloc[0]), float(g["n_control"].iloc[0])
-        if not 0 < base < 1:
-            continue
-        need = experiments.sample_size(base, lift_target, alpha=alpha, power=power)
-        rows.append({"metric": m, "baseline": base, "units_per_arm": n_arm,
-                     "minimum_detectable_lift": experiments.minimum_detectable_effect(n_arm, base, alpha=alpha,
-                                                                                     power=power),
-                     "lift_target": lift_target, "units_per_arm_needed": need,
-                     "more_days_needed": experiments.days_needed(need, n_arm, days) if days else float("nan")})
-    return pd.DataFrame(rows, columns=["metric", "baseline", "units_per_arm", "minimum_detectable_lift",
-                                       "lift_target", "units_per_arm_needed", "more_days_needed"])
-
-
 def experiment_power_table(power_: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
-    """An :func:`experiment_power` table for people."""
+    """A :func:`cxlib.experiments.power_table` result for people."""
     target = lift(power_["lift_target"].iloc[0], 0) if len(power_) else "10%"
     p = power_.assign(_metric=[f"{label(m, labels)} (control {share(b, 1)})"
                                for m, b in zip(power_["metric"], power_["baseline"])],
@@ -556,13 +548,13 @@ def experiment_overview(result: pd.DataFrame, *, labels: dict | None = None) -> 
                        "; ".join(f"{label(r['variant'], labels)} on {label(r['metric'], labels)} "
                                  f"({_exp_unmeasured_words(r, control, labels)})" for r in gaps))
                   if gaps else text(""))
-    moved = result[result["decision"].isin(["win", "loss", "guardrail breached", "blocked by guardrail"])]
+    moved = result[result["decision"].isin([WIN, LOSS, GUARDRAIL_BREACHED, BLOCKED_BY_GUARDRAIL])]
     if moved.empty:
         return paragraph("Not one of the {} comparisons ({}) moved beyond noise.{}", count(n), _exp_family(result),
                          unmeasured)
     said = Markup("; ").join(
         text("{} {} on {} ({})", label(r["variant"], labels),
-             {"win": "better", "blocked by guardrail": "better (blocked by its broken guardrail)"}.get(
+             {WIN: "better", BLOCKED_BY_GUARDRAIL: "better (blocked by its broken guardrail)"}.get(
                  r["decision"], "worse"), label(r["metric"], labels), _exp_cells(r)["head"])
         for _, r in moved.iterrows())
     return paragraph("{} of the {} comparisons ({}) moved beyond noise (p-values adjusted for "
@@ -572,7 +564,8 @@ def experiment_overview(result: pd.DataFrame, *, labels: dict | None = None) -> 
 
 
 def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None) -> Text:
-    """Section answer for :func:`experiment_power`: the smallest lift the test could see, per metric."""
+    """Section answer for :func:`cxlib.experiments.power_table`: the smallest lift the test could see, per
+    metric."""
     if power_.empty:
         return paragraph("The power calculation here covers proportion (yes/no) metrics; this experiment has none.")
     items = [text("{}: with {} units per arm the test could reliably detect (80% power) a lift of about {} or "
@@ -583,8 +576,8 @@ def experiment_power_answer(power_: pd.DataFrame, *, labels: dict | None = None)
     return answer(items)
 
 
-_EXP_SHORT = {"win": "Win", "loss": "Loss", "inconclusive": "Within noise", "guardrail breached": "Guardrail broken",
-              "blocked by guardrail": "Better, blocked by guardrail",
+_EXP_SHORT = {WIN: "Win", LOSS: "Loss", INCONCLUSIVE: "Within noise", GUARDRAIL_BREACHED: "Guardrail broken",
+              BLOCKED_BY_GUARDRAIL: "Better, blocked by guardrail",
               NOT_INTERPRETABLE: "Not interpretable (SRM)", NOT_MEASURED: "Not measured"}
 
 
@@ -614,7 +607,7 @@ def experiment_results_table(result: pd.DataFrame, *, by: str | None = None, pri
         word = _EXP_SHORT.get(x["decision"], label(x["decision"]))
         if x["decision"] == NOT_INTERPRETABLE:
             return word
-        if x["decision"] == "guardrail breached":
+        if x["decision"] == GUARDRAIL_BREACHED:
             return f"{word} (p {_p_phrase(x['p_value'])}, unadjusted)"
         return f"{word} (p {_p_phrase(x['p_adjusted'])})"
 
@@ -662,31 +655,28 @@ def _experiment_i2_words(i2, segment_word) -> Text:
 
 
 def experiment_heterogeneity_answer(het: pd.DataFrame, by_segment: pd.DataFrame, *, segment: str,
-                                    alpha: float = 0.05, srm_result=None, labels: dict | None = None) -> Text:
+                                    srm_result=None, labels: dict | None = None) -> Text:
     """Does the effect differ between segments? One sentence per variant from
-    :func:`cxlib.experiments.heterogeneity` (Cochran's Q p-value, I² in words, the pooled effect with its
-    95% interval), under the question in bold.
+    :func:`cxlib.experiments.heterogeneity_intervals` (Cochran's Q p-value and ``differs``, I² in words,
+    the pooled effect with its 95% interval), under the question in bold.
 
     Examples
     --------
-    >>> experiment_heterogeneity_answer(experiments.heterogeneity(res, metric="converted"), res,
-    ...                                 segment="device")  # doctest: +SKIP
+    >>> het = experiments.heterogeneity_intervals(experiments.heterogeneity(res, metric="converted"))
+    >>> experiment_heterogeneity_answer(het, res, segment="device")  # doctest: +SKIP
     """
-    from scipy import stats as _stats
-
     seg = label(segment, labels).lower()
     question = text("<strong>Does the effect differ between {} segments?</strong>", seg)
     items = []
     kinds = dict(zip(by_segment["metric"], by_segment["kind"])) if "kind" in by_segment else {}
-    z = _stats.norm.ppf(1 - alpha / 2)
     for _, r in het.iterrows():
         p = _num(r["p_value"])
-        differs = p is not None and p < alpha
+        differs = p is not None and bool(r["differs"])
         est, se = _num(r["pooled_effect"]), _num(r["pooled_se"])
         kind = kinds.get(r["metric"])
         dk = _EXP_KINDS.get(kind, ("number", "signed"))[1]
         pooled = (format_value(est, dk, **({"digits": 2} if dk == "pp" else {})) if est is not None else MISSING)
-        ci = (_experiment_diff_text(kind, est, est - z * se, est + z * se, with_estimate=False)
+        ci = (_experiment_diff_text(kind, est, r["pooled_ci_lower"], r["pooled_ci_upper"], with_estimate=False)
               if est is not None and se is not None else MISSING)
         items.append(text("<strong>{}</strong>: {} that the effect on {} differs by {} (Cochran's Q p {}; {}); "
                           "pooled over {} {} segments, {} (95% CI {}).",
@@ -704,48 +694,34 @@ def experiment_heterogeneity_answer(het: pd.DataFrame, by_segment: pd.DataFrame,
     return answer(items, lead=lead)
 
 
-def _experiment_cs_run(g: pd.DataFrame):
-    """(side, first period, its day number) of the last unbroken run of periods whose confidence sequence
-    excludes zero on the same side as the last period; side None when the last one includes zero."""
-    g = g.sort_values("period").reset_index(drop=True)
-    side = np.where(g["cs_lower"] > 0, 1, np.where(g["cs_upper"] < 0, -1, 0))
-    if not len(g) or side[-1] == 0:
-        return None, None, None
-    k = len(g) - 1
-    while k > 0 and side[k - 1] == side[-1]:
-        k -= 1
-    return int(side[-1]), g.loc[k, "period"], k + 1
-
-
-def experiment_sequential_answer(over_time: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
+def experiment_sequential_answer(settled: pd.DataFrame, *, srm_result=None, labels: dict | None = None) -> Text:
     """Was it safe to look every day? Per variant, whether the always-valid confidence sequence
-    (``cumulative(..., sequential=True)``) excluded zero at the last period and from which day on.
+    excluded zero at the last period and from which day on, from :func:`cxlib.experiments.settled` of
+    ``cumulative(..., sequential=True)``.
 
     Examples
     --------
-    >>> experiment_sequential_answer(experiments.cumulative(df, control="control", metric=m,
-    ...                                                     sequential=True))  # doctest: +SKIP
+    >>> experiment_sequential_answer(experiments.settled(experiments.cumulative(df, control="control",
+    ...                                                  metric=m, sequential=True)))  # doctest: +SKIP
     """
     question = text("<strong>Would a daily look have called it?</strong>")
-    if over_time.empty or "cs_lower" not in over_time:
+    if settled.empty or "cs_lower" not in settled:
         return answer([text("No always-valid interval to show (too few days of data).")], lead=question)
-    n_days = over_time["period"].nunique()
     items = []
-    for v, g in over_time.groupby("variant", sort=False):
-        g = g.sort_values("period")
-        r = g.iloc[-1]
+    for _, r in settled.iterrows():
         cs = _experiment_diff_text(r["kind"], r["abs_diff"], r["cs_lower"], r["cs_upper"])
-        side, since, day = _experiment_cs_run(g)
-        better = side is not None and (side > 0) == (r.get("direction", "increase") != "decrease")
-        if side is None:
+        side = int(r["cs_side"])
+        better = side != 0 and (side > 0) == (r.get("direction", "increase") != "decrease")
+        if side == 0:
             items.append(text("<strong>{}</strong>: the always-valid 95% interval still includes zero on the last "
                               "day, {}, so even watching every day gives no call for a win or a loss.",
-                              label(v, labels), cs))
+                              label(r["variant"], labels), cs))
         else:
             items.append(text("<strong>{}</strong>: the always-valid 95% interval excluded zero on the last day, "
                               "{}, and on every day from {} on (day {} of {}), so the {} stands even though "
-                              "the test was looked at every day.", label(v, labels), cs, date(since), count(day),
-                              count(n_days), "improvement" if better else "worsening"))
+                              "the test was looked at every day.", label(r["variant"], labels), cs,
+                              date(r["cs_since"]), count(r["cs_day"]), count(r["n_days"]),
+                              "improvement" if better else "worsening"))
     lead = text("{} The always-valid interval (a confidence sequence) stays valid however often it is checked; "
                 "the shaded 95% bands in the figure are valid for one look at the planned end only.", question)
     if srm_result is not None and srm_result.mismatch:
@@ -881,9 +857,9 @@ def experiment_quantile_answer(result: pd.DataFrame, *, srm_result=None, labels:
                               label(r["variant"], labels), label(r["metric"], labels),
                               _exp_unmeasured_words(r, control, labels)))
             continue
-        verdict = {"win": "better beyond noise", "loss": "worse beyond noise",
-                   "guardrail breached": "worse beyond noise (guardrail broken)",
-                   "blocked by guardrail": "better beyond noise, but blocked by a broken guardrail",
+        verdict = {WIN: "better beyond noise", LOSS: "worse beyond noise",
+                   GUARDRAIL_BREACHED: "worse beyond noise (guardrail broken)",
+                   BLOCKED_BY_GUARDRAIL: "better beyond noise, but blocked by a broken guardrail",
                    NOT_INTERPRETABLE: "not interpretable (sample ratio mismatch)"}.get(r["decision"], "within noise")
         items.append(text("<strong>{}</strong>, {}: {} against {} in control, a difference of {}: {}.",
                           label(r["variant"], labels), label(r["metric"], labels),
@@ -895,3 +871,44 @@ def experiment_quantile_answer(result: pd.DataFrame, *, srm_result=None, labels:
     if srm_result is not None and srm_result.mismatch:
         lead = text("Not interpretable (sample ratio mismatch); for the record:")
     return answer(items, lead=lead)
+
+
+def experiment_not_shown(part) -> Text:
+    """Why an optional section of the experiment page is not shown, from its page result
+    (:mod:`cxlib.pages.experiment_comparison`: ``Cuped``, ``Segments``, ``OverTime``, ``Quantiles``):
+    what it would show, what it needs and how to supply it; empty when the section is shown.
+
+    Examples
+    --------
+    >>> experiment_not_shown(page.cuped(setup))  # doctest: +SKIP
+    """
+    kind = type(part).__name__
+    if kind == "Segments":
+        if part.missing == "not_in_data":
+            return paragraph("<em>Not shown:</em> the segment column “{}” is not in the experiment data, so the "
+                             "by-segment comparison is skipped. Name an existing column with the segment "
+                             "parameter.", part.segment)
+        if part.missing:
+            return missing_section("the comparison within each segment (e.g. device or plan).",
+                                   "a segment column in the experiment table",
+                                   "name it with the segment parameter, e.g. segment=device.")
+        return Text("")
+    if getattr(part, "given", True):
+        return Text("")
+    if kind == "Cuped":
+        return missing_section("how much a pre-period covariate (CUPED) narrows the intervals.",
+                               "a value per unit from before the test (such as last month's revenue)",
+                               "name it with the covariates parameter, e.g. covariates={revenue: pre_revenue}.")
+    if kind == "OverTime":
+        return missing_section("how the lift on the primary metric settled day by day.",
+                               "an exposure time per unit",
+                               "name that column with the time parameter, e.g. time=exposure_time.")
+    return missing_section("how the median or a high percentile (such as the 95th) moved between arms.",
+                           "a numeric column per unit (such as a response time or an order value)",
+                           "name it with the quantiles parameter, e.g. quantiles={revenue: [median, p95]}.")
+
+
+def experiment_cuped_answer(part, *, labels: dict | None = None) -> Text:
+    """The CUPED section's answer from the page's ``Cuped`` result: :func:`cuped_answer` of its gain, or
+    why it is not shown."""
+    return cuped_answer(part.gain, labels=labels) if part.given else experiment_not_shown(part)

@@ -181,7 +181,8 @@ _HOURS_PER = {"second": 1 / 3600, "s": 1 / 3600, "sec": 1 / 3600, "minute": 1 / 
               "hour": 1.0, "h": 1.0, "hr": 1.0, "day": 24.0, "d": 24.0, "week": 168.0, "w": 168.0}
 
 
-def duration(x, unit: str = "hour") -> str:
+def duration(x, unit: str = "hour", *, as_given: bool = False, digits: int | None = None, like=None,
+             suffix: bool = True) -> str:
     """A duration with automatic units: "40 s", "4.2 min", "45 min", "6.1 h", "2.3 days", "12 days".
 
     Parameters
@@ -190,15 +191,42 @@ def duration(x, unit: str = "hour") -> str:
         The duration, in ``unit``.
     unit : str, default "hour"
         second, minute, hour, day or week (plural and short forms accepted).
+    as_given : bool, default False
+        Keep ``unit`` and write it out, a whole number without decimals: a setting such as a window of
+        "7 days" or "1 day" ("2.5 days" when not whole), not a measured duration.
+    digits : int, optional
+        With ``as_given``: this many decimals ("1.5 months"; singular when it reads "1"). Any unit name.
+    like : float, optional
+        Write ``x`` in the unit a duration of ``like`` (same ``unit``) gets -- days from 48 h, hours from
+        an hour, else minutes -- with one decimal (none in minutes), so an estimate and its interval
+        share one unit: ``duration(40, like=52)`` is "1.7 days" beside "2.2 days".
+    suffix : bool, default True
+        With ``like``: False leaves the unit's name out (for a column whose header names it).
 
     Examples
     --------
     >>> duration(0.75), duration(6.07), duration(55), duration(0.07), duration(40, unit="second")
     ('45 min', '6.1 h', '2.3 days', '4.2 min', '40 s')
+    >>> duration(7, unit="day", as_given=True), duration(1, unit="days", as_given=True)
+    ('7 days', '1 day')
+    >>> duration(41.3, like=41.3), duration(40, like=52), duration(1.5, "month", as_given=True, digits=1)
+    ('41.3 h', '1.7 days', '1.5 months')
     """
     v = _num(x)
     if v is None:
         return MISSING
+    if as_given and digits is not None:
+        name, said = str(unit).lower().rstrip("s") or "second", number(v, digits)
+        return f"{said} {name}{'' if said == '1' else 's'}"
+    if like is not None:  # the unit of `like` (e.g. the largest of an interval), fixed decimals
+        per_like = _HOURS_PER.get(str(unit).lower().rstrip("s") or "s", _HOURS_PER.get(str(unit).lower())) or 1.0
+        top = (_num(like) or 0.0) * per_like
+        scale, name = (24.0, "days") if round(top, 1) >= 48 else (1.0, "h") if round(top * 60) >= 60 else (1 / 60, "min")
+        said = number(v * per_like / scale, 0 if name == "min" else 1)
+        return f"{said} {name}" if suffix else said
+    if as_given:  # a setting in the unit it was given in: "7 days", never "7.0 days" or "168 h"
+        name = str(unit).lower().rstrip("s") or "second"
+        return (f"{count(v)} {name}{'s' if v != 1 else ''}" if float(v).is_integer() else f"{number(v)} {name}s")
     per = _HOURS_PER.get(str(unit).lower().rstrip("s") or "s", _HOURS_PER.get(str(unit).lower()))
     if per is None:
         raise ValueError(f"unknown duration unit {unit!r}; use second, minute, hour, day or week")
@@ -309,7 +337,7 @@ _WORDS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "ci": "CI", "id": "ID", "i
           "arr": "ARR", "ltv": "LTV", "clv": "CLV", "srm": "SRM", "cuped": "CUPED", "url": "URL", "utm": "UTM",
           "vif": "VIF", "sms": "SMS", "faq": "FAQ", "api": "API", "ios": "iOS", "ai": "AI", "ux": "UX",
           "ui": "UI", "kpi": "KPI", "sla": "SLA", "roi": "ROI", "b2b": "B2B", "b2c": "B2C", "eu": "EU",
-          "us": "US", "uk": "UK", "apac": "APAC", "emea": "EMEA", "latam": "LATAM", "na": "NA", "r2": "R²",
+          "us": "US", "uk": "UK", "apac": "APAC", "emea": "EMEA", "amer": "AMER", "latam": "LATAM", "na": "NA", "r2": "R²",
           "pp": "pp", "p50": "median", "p90": "90th percentile", "q1": "Q1", "q2": "Q2", "q3": "Q3", "q4": "Q4"}
 _COMPOUNDS = {("in", "app"): "in-app", ("one", "click"): "one-click", ("drop", "off"): "drop-off",
               ("follow", "up"): "follow-up", ("self", "serve"): "self-serve", ("e", "mail"): "email",

@@ -1,14 +1,19 @@
 """Words and cells of the NPS drivers page: scores and their change, segments against the rest, key
 drivers, comments and themes, weighting, promoter / detractor odds.
+
+Everything here reads columns and values that the analyses (:mod:`cxlib.metrics`, :mod:`cxlib.drivers`,
+:mod:`cxlib.themes`) and the page (:mod:`cxlib.pages.nps_drivers`) computed: the quadrant of each driver,
+the rating scale, the latest change and the segment gaps arrive as columns and values. The words for the
+key-driver note codes (``drivers_overlap``, ``halo_answers_common``) are registered in :data:`NOTE_TEXT`.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from cxlib.present.format import CI_NOTE, MISSING, _num, _p_phrase, _text, count, date, format_value, interval, interval_range, label, number, points, share
-from cxlib.present.text import Figure, Text, _safe, _segment, answer, bullets, change_sentence, data_notes, figure, text
+from cxlib.present.text import (NOTE_TEXT, Figure, Text, _safe, _segment, answer, bullets, change_sentence, data_notes,
+                                figure, key_figures, missing_section, note_text, paragraph, text)
 from cxlib.present.tables import _QUADRANTS, _SCORE_NAMES, table
 
 def _scale_words(result) -> str:
@@ -18,17 +23,16 @@ def _scale_words(result) -> str:
 
 
 def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_") -> Text:
-    """A :func:`cxlib.drivers.key_drivers` result in words: top three drivers and the fix-first list.
+    """A :func:`cxlib.drivers.quadrant` result in words: top three drivers and the fix-first list (a result
+    without its ``quadrant`` column gets no fix-first list).
 
     Examples
     --------
-    >>> drivers_summary(drivers.key_drivers("data/sample/responses.csv", outcome="nps"))  # doctest: +SKIP
+    >>> drivers_summary(drivers.quadrant(drivers.key_drivers("data/sample/responses.csv")))  # doctest: +SKIP
     """
-    from cxlib.drivers import quadrant
-
     labels = {**(result.attrs.get("labels") or {}), **(labels or {})}
     name = lambda d: labels.get(d, label(str(d).removeprefix(prefix), labels))  # noqa: E731
-    q = quadrant(result)
+    q = result
     r2 = result.attrs.get("r2")
     tops = [text("<strong>{}</strong> {}", name(r.driver), interval(r.importance, r.ci_lower, r.ci_upper,
                                                                      kind="share")) for r in q.head(3).itertuples()]
@@ -39,7 +43,7 @@ def drivers_summary(result: pd.DataFrame, *, labels: dict | None = None, prefix:
                           "who rated every driver ({} straight-liners left out).", count(len(result)),
                           number(r2, 2), count(result.attrs.get("n_model", 0)),
                           count(result.attrs.get("n_straightliners", 0))))
-    fix = q[q["quadrant"] == "fix first"]
+    fix = q[q["quadrant"] == "fix first"] if "quadrant" in q else q.iloc[:0]
     if not fix.empty:
         items.append(text("<strong>Fix first</strong> (important but rated below average): {}.", Markup(", ").join(
             text("{} (average {} on {})", name(r.driver), number(r.mean, 1), _scale_words(result))
@@ -81,35 +85,15 @@ def nps_driver_labels(result: pd.DataFrame, labels: dict | None = None, prefix: 
             for d in dict.fromkeys(result["driver"])}
 
 
-def driver_rating_scale(result: pd.DataFrame | None = None, scale=None) -> tuple[float, float] | None:
-    """The driver rating scale ``(low, high)``: ``scale`` when given (a spec's / layout's
-    ``driver_scale``), else ``result.attrs['scale']`` (observed by the analysis), else read from the
-    averages as a last resort (at most 5 -> 1–5, at most 7 -> 1–7, else 0–10 or 1–10).
-
-    Examples
-    --------
-    >>> driver_rating_scale(scale=[1, 5]), driver_rating_scale(pd.DataFrame({"mean": [7.2, 6.1]}))
-    ((1.0, 5.0), (1.0, 10.0))
-    """
+def _scale_of(result: pd.DataFrame | None, scale=None) -> tuple[float, float] | None:
+    """The rating scale to name: ``scale`` (the page's, :func:`cxlib.drivers.rating_scale`), else the one
+    the analysis recorded in ``result.attrs['scale']``, else None (the words then leave the scale out)."""
     if scale is None and result is not None:
         scale = result.attrs.get("scale")
-        if isinstance(scale, dict):  # per-driver scales: one scale when they agree
-            found = {tuple(v) for v in scale.values() if v is not None}
-            scale = found.pop() if len(found) == 1 else None
-    if scale is not None:
-        lo, hi = scale
-        return float(lo), float(hi)
-    if result is None or "mean" not in result:
+    if scale is None or isinstance(scale, dict):
         return None
-    v = pd.to_numeric(result["mean"], errors="coerce").dropna()
-    if v.empty:
-        return None
-    hi = float(v.max())
-    if hi <= 5:
-        return 1.0, 5.0
-    if hi <= 7:
-        return 1.0, 7.0
-    return (0.0 if float(v.min()) < 1 else 1.0), 10.0
+    lo, hi = scale
+    return float(lo), float(hi)
 
 
 def driver_scale_text(scale) -> str:
@@ -129,11 +113,9 @@ def drivers_scale_summary(result: pd.DataFrame, *, labels: dict | None = None, s
     --------
     >>> drivers_scale_summary(kd, labels=meta["labels"], scale=meta["driver_scale"])  # doctest: +SKIP
     """
-    from cxlib.drivers import quadrant
-
     names = nps_driver_labels(result, labels, prefix)
-    sc = driver_rating_scale(result, scale)
-    q = quadrant(result) if "quadrant" not in result else result
+    sc = _scale_of(result, scale)
+    q = result
     r2 = result.attrs.get("r2")
     tops = [text("<strong>{}</strong> {}", names[r.driver], interval(r.importance, r.ci_lower, r.ci_upper,
                                                                       kind="share")) for r in q.head(3).itertuples()]
@@ -164,12 +146,8 @@ def drivers_scale_table(result: pd.DataFrame, *, labels: dict | None = None, sca
     --------
     >>> drivers_scale_table(kd, scale=(1, 5))  # doctest: +SKIP
     """
-    if "quadrant" not in result.columns:
-        from cxlib.drivers import quadrant
-
-        result = quadrant(result)
     names = nps_driver_labels(result, labels, prefix)
-    sc = driver_rating_scale(result, scale)
+    sc = _scale_of(result, scale)
     q = result.assign(_driver=[names[d] for d in result["driver"]],
                       _quadrant=result["quadrant"].map(_QUADRANTS).fillna(result["quadrant"]))
     n = pd.to_numeric(result["n"], errors="coerce")
@@ -224,38 +202,10 @@ def _nps_period_end(p, grain: str) -> pd.Timestamp:
     return p.to_period(freq).end_time.normalize() + pd.Timedelta(days=1)
 
 
-def nps_latest_change(trend: pd.DataFrame, *, metric: str = "nps", grain: str = "month", as_of=None,
-                  alpha: float = 0.05) -> dict | None:
-    """The latest period with enough answers against the one before it (a :mod:`cxlib.metrics` result
-    with ``period=``): estimates, the change with its 95% interval and two-sided test (the metrics module's
-    ``nps_change`` / ``proportion_change`` / ``mean_change``), and whether the latest period had ended by
-    ``as_of``. None with fewer than two shown periods.
-    """
-    from cxlib import metrics
-
-    if trend is None or "period" not in trend:
-        return None
-    t = trend[~trend["suppressed"].astype(bool)].sort_values("period") if "suppressed" in trend else trend
-    if len(t) < 2:
-        return None
-    cur, prev = t.iloc[-1], t.iloc[-2]
-    ch = metrics.score_change(metric, cur, prev, alpha=alpha)
-    end = _nps_period_end(cur["period"], grain)
-    if "complete" in t:  # the analysis decided (its period ended by as_of and by the table's last answer)
-        complete = bool(cur["complete"])
-    else:
-        complete = as_of is None or end <= pd.Timestamp(as_of) + pd.Timedelta(seconds=1)
-    at = as_of if as_of is not None else trend.attrs.get("as_of")
-    return {"period": pd.Timestamp(cur["period"]), "previous": pd.Timestamp(prev["period"]), "value": cur[metric],
-            "ci_lower": cur["ci_lower"], "ci_upper": cur["ci_upper"], "n": cur["n"],
-            "previous_value": prev[metric], "change": ch["change"], "change_ci_lower": ch["ci_lower"],
-            "change_ci_upper": ch["ci_upper"], "p_value": ch["p_value"], "beyond_noise": ch["beyond_noise"],
-            "complete": bool(complete), "in_progress": not complete and _holds_as_of(cur["period"], grain, at)}
-
-
 def _holds_as_of(start, grain: str, as_of) -> bool:
     """Whether the period starting ``start`` holds the analysis date ``as_of`` (a result's ``attrs``): an
-    incomplete period is then in progress; otherwise the data simply end in it. Unknown ``as_of``: True."""
+    incomplete period is then in progress; otherwise the data simply end in it. Unknown ``as_of``: True.
+    (Which words name a period: the cohort page reads it too.)"""
     if as_of is None or start is None or pd.isna(start):
         return True
     return pd.Timestamp(start) <= pd.Timestamp(as_of) < _nps_period_end(start, grain)
@@ -274,17 +224,23 @@ def _nps_latest_name(ch: dict, grain: str) -> str:
     return f"{nps_period_name(ch['period'], grain)} {_incomplete_words(grain, ch.get('in_progress', True))}"
 
 
-def nps_score_figure(overall: pd.DataFrame, trend: pd.DataFrame | None = None, *, metric: str = "nps",
-                 grain: str = "month", as_of=None, span: str = "", min_n: int | None = None) -> Figure:
+def nps_score_figure(overall: pd.DataFrame, change: dict | None = None, *, metric: str = "nps",
+                     grain: str = "month", span: str = "", min_n: int | None = None) -> Figure:
     """A key-figure tile of a score over the whole data (value, 95% interval, answers) whose change line is
-    the latest period against the one before it, beyond noise or not."""
+    the latest period against the one before it, beyond noise or not (``change``: the page's
+    :func:`cxlib.pages.nps_drivers.latest_change`; None: no change line).
+
+    Examples
+    --------
+    >>> nps_score_figure(overall, page.latest_change(trend, grain="month"))  # doctest: +SKIP
+    """
     r = overall.iloc[0]
     kind, opts = _NPS_SCORE_KINDS.get(metric, ("number", {}))
     f = figure(_SCORE_NAMES.get(metric, label(metric)), r[metric], r["ci_lower"], r["ci_upper"], kind=kind,
                note=f"{count(r['n'])} answers{', ' + span if span else ''}", **opts)
     if f.value == MISSING:
         f.interval = "Too few answers to show reliably" + (f" (at least {count(min_n)} needed)." if min_n else ".")
-    ch = nps_latest_change(trend, metric=metric, grain=grain, as_of=as_of)
+    ch = change
     if ch is not None:
         f.change = (f"{_nps_latest_name(ch, grain)}: {format_value(ch['value'], kind, **opts)}. "
                     + change_sentence(ch["change"], ch["change_ci_lower"], ch["change_ci_upper"], kind=kind,
@@ -317,9 +273,11 @@ def nps_score_sentence(overall: pd.DataFrame, *, metric: str = "nps", span: str 
                 head, count(lo), count(hi), count(hi), share(r.get("easy_share")), count(hi - 1), count(hi))
 
 
-def nps_change_text(trend: pd.DataFrame, *, metric: str = "nps", grain: str = "month", as_of=None) -> Text:
-    """The latest period against the one before, in one sentence with its interval and test."""
-    ch = nps_latest_change(trend, metric=metric, grain=grain, as_of=as_of)
+def nps_change_text(change: dict | None, *, metric: str = "nps", grain: str = "month") -> Text:
+    """The latest period against the one before (``change``: the page's
+    :func:`cxlib.pages.nps_drivers.latest_change`), in one sentence with its interval and test; None: fewer
+    than two periods to compare."""
+    ch = change
     name = _NPS_SCORE_WORDS.get(metric, label(metric))
     if ch is None:
         return text("{}: fewer than two {}s have enough answers to compare.", name, grain)
@@ -333,34 +291,6 @@ def nps_change_text(trend: pd.DataFrame, *, metric: str = "nps", grain: str = "m
 
 
 # -- segments: each value against the rest of the answers
-
-def nps_gaps(by_segment: dict, *, alpha: float = 0.05) -> pd.DataFrame:
-    """Each segment value's NPS against all other answers of the same segment column (difference in
-    points with a 95% interval and a two-sided z-test, :func:`cxlib.metrics.nps_change`).
-
-    ``by_segment`` maps a segment column to its :func:`cxlib.metrics.nps` ``by=`` result. Returns one row
-    per segment and value: ``segment``, ``value``, ``n``, ``nps``, ``ci_lower``, ``ci_upper``,
-    ``suppressed``, ``gap``, ``gap_ci_lower``, ``gap_ci_upper``, ``p_value``, ``beyond_noise``.
-    """
-    from cxlib import metrics
-
-    rows = []
-    for seg, t in by_segment.items():
-        total = t[["n", "promoters", "detractors"]].sum()
-        for _, r in t.iterrows():
-            row = {"segment": seg, "value": r[seg], "n": int(r["n"]), "nps": r["nps"], "ci_lower": r["ci_lower"],
-                   "ci_upper": r["ci_upper"], "suppressed": bool(r["suppressed"]), "gap": np.nan,
-                   "gap_ci_lower": np.nan, "gap_ci_upper": np.nan, "p_value": np.nan, "beyond_noise": False}
-            rest = total - r[["n", "promoters", "detractors"]]
-            if not row["suppressed"] and rest["n"] > 0:
-                ch = metrics.nps_change(r, rest, alpha=alpha)
-                row.update(gap=ch["change"], gap_ci_lower=ch["ci_lower"], gap_ci_upper=ch["ci_upper"],
-                           p_value=ch["p_value"], beyond_noise=ch["beyond_noise"])
-            rows.append(row)
-    cols = ["segment", "value", "n", "nps", "ci_lower", "ci_upper", "suppressed", "gap", "gap_ci_lower",
-            "gap_ci_upper", "p_value", "beyond_noise"]
-    return pd.DataFrame(rows, columns=cols)
-
 
 def _nps_lowest(gaps: pd.DataFrame, seg) -> pd.Series | None:
     g = gaps[(gaps["segment"] == seg) & ~gaps["suppressed"]]
@@ -396,7 +326,7 @@ def _nps_gap_words(r: pd.Series) -> Text:
 
 
 def nps_gap_sentence(r: pd.Series, *, labels: dict | None = None) -> Text:
-    """One row of :func:`nps_gaps` in a sentence: "Plan <b>basic</b>: NPS +10.2 (95% CI ...), 14.1 points
+    """One row of :func:`cxlib.metrics.segment_gaps` in a sentence: "Plan <b>basic</b>: NPS +10.2 (95% CI ...), 14.1 points
     below the other answers (95% CI ...; p < 0.001): beyond noise."."""
     return text("{}: {}.", _segment(r["segment"], r["value"], labels), _nps_gap_words(r))
 
@@ -417,12 +347,17 @@ def nps_segments_summary(gaps: pd.DataFrame, *, labels: dict | None = None, skip
             items.append(text("{}: lowest is <strong>{}</strong>, {}.", label(seg, labels), label(r["value"], labels),
                               _nps_gap_words(r)))
     for s, why in skipped:
-        items.append(text("<em>Skipped:</em> {}: {}", s, why))
+        items.append(text("<em>Skipped:</em> {}: {}", s, _SKIP_WORDS.get(why, why)))
     return answer(items)
 
 
+#: Why a segment column is not used (the page's codes, :data:`cxlib.pages.nps_drivers.SKIP_CODES`).
+_SKIP_WORDS = {"not_a_column": "not a column of this data.",
+               "personal_data": "personal data is never used as a segment."}
+
+
 def nps_gaps_table(gaps: pd.DataFrame, *, labels: dict | None = None, title=None, subtitle=None):
-    """A :func:`nps_gaps` result: NPS per segment value with its interval and its difference from the other
+    """A :func:`cxlib.metrics.segment_gaps` result: NPS per segment value with its interval and its difference from the other
     answers, grouped by segment column; the verdict in words."""
     g = gaps.assign(_segment=[label(s, labels) for s in gaps["segment"]],
                     _value=[f"{label(v, labels)} (n = {count(n)})" for v, n in zip(gaps["value"], gaps["n"])],
@@ -455,12 +390,10 @@ def nps_segment_figure(gaps: pd.DataFrame, *, labels: dict | None = None) -> Fig
 
 def nps_driver_figure(result: pd.DataFrame, *, labels: dict | None = None, scale=None, prefix: str = "drv_") -> Figure:
     """A key-figure tile of the strongest driver, with the fix-first list as its note."""
-    from cxlib.drivers import quadrant
-
-    q = quadrant(result) if "quadrant" not in result else result
+    q = result
     names = nps_driver_labels(q, labels, prefix)
     top = q.iloc[0]
-    sc = driver_rating_scale(q, scale)
+    sc = _scale_of(q, scale)
     fix = [f"{names[r.driver]} ({number(r.mean, 1)}{' on ' + driver_scale_text(sc) if sc else ''})"
            for r in q[q["quadrant"] == "fix first"].itertuples()]
     return Figure(f"Strongest driver: {names[top['driver']]}", share(top["importance"]),
@@ -533,11 +466,9 @@ def nps_period_span(trend: pd.DataFrame | None, grain: str = "month") -> str:
 def nps_drivers_sentence(result: pd.DataFrame, *, labels: dict | None = None, scale=None, prefix: str = "drv_") -> Text:
     """The key-driver answer in one sentence: the strongest driver and the fix-first list (on the ratings'
     own scale)."""
-    from cxlib.drivers import quadrant
-
-    q = quadrant(result) if "quadrant" not in result else result
+    q = result
     names = nps_driver_labels(q, labels, prefix)
-    top, sc = q.iloc[0], driver_rating_scale(q, scale)
+    top, sc = q.iloc[0], _scale_of(q, scale)
     on = text(" on the {} scale", driver_scale_text(sc)) if sc else Markup("")
     fix = q[q["quadrant"] == "fix first"]
     fixed = (text("fix first: {}.", Markup(", ").join(text("<strong>{}</strong> (average {}{})", names[r.driver],
@@ -578,14 +509,51 @@ _NPS_CAUTION_STYLE = Markup("<style>.cx-caution{border-left:4px solid #b35806;ba
 
 
 def nps_driver_cautions(warnings) -> Text | None:
-    """The key-driver warnings (``key_drivers(...).attrs['warnings']``: overlapping drivers, halo answers)
-    as a visible "Caution" list, each sentence escaped; None when there are none (then nothing is shown)."""
-    warnings = [w for w in (warnings or []) if str(w).strip()]
-    if not warnings:
+    """The key-driver warnings (``key_drivers(...).attrs['warnings']``: note codes ``drivers_overlap`` and
+    ``halo_answers_common``) as a visible "Caution" list, each in words (:func:`note_text`, escaped); None
+    when there are none (then nothing is shown).
+
+    Examples
+    --------
+    >>> nps_driver_cautions(drivers.key_drivers(df, bootstrap=0).attrs["warnings"])  # doctest: +SKIP
+    """
+    said = [note_text(w) for w in (warnings or [])]
+    said = [w for w in said if str(w).strip()]
+    if not said:
         return None
     return Text(_NPS_CAUTION_STYLE + text('<div class="cx-caution"><p class="cx-lead"><strong>{}</strong> {}</p>{}'
                                           '</div>', "Caution:", "read the driver ranking with these in mind.",
-                                          bullets([str(w) for w in warnings])))
+                                          bullets(said)))
+
+
+def _where_words(where) -> Text:
+    """" (in segment x)" for a note about one segment; nothing for the whole table."""
+    if not where:
+        return Markup("")
+    return text(" (in {})", ", ".join(f"{k} {v}" for k, v in dict(where).items()))
+
+
+def drivers_overlap_words(n) -> Text:
+    """Words for a ``drivers_overlap`` note (:func:`cxlib.drivers.key_drivers`): the drivers whose VIF is
+    above the threshold, each named by the one label rule (:func:`label`, the source's label first)."""
+    labels = dict(n.get("labels") or {})
+    what = ", ".join(f"{labels.get(d) or label(str(d).removeprefix('drv_'))} (VIF {v:.0f})"
+                     for d, v in zip(n["drivers"], n["vifs"]))
+    return text("Drivers overlap strongly{}: {}; importances are shared between them, so their ranking among "
+                "themselves is not reliable (a VIF above {} means a driver is largely predictable from the others).",
+                _where_words(n.get("where")), what, f"{float(n['threshold']):g}")
+
+
+def halo_answers_words(n) -> Text:
+    """Words for a ``halo_answers_common`` note (:func:`cxlib.drivers.key_drivers`)."""
+    return text("Halo answers are common{}: {} of {} respondents who rated every driver ({}) gave (nearly) the same "
+                "score to every driver ({} exactly the same); their ratings say how they feel overall, not which "
+                "driver matters, so the importances rest on the others.", _where_words(n.get("where")),
+                int(n["halo"]), int(n["n"]), f"{float(n['share']):.0%}", int(n["straightliners"]))
+
+
+NOTE_TEXT["drivers_overlap"] = drivers_overlap_words
+NOTE_TEXT["halo_answers_common"] = halo_answers_words
 
 
 def _nps_odds(r) -> str:
@@ -795,3 +763,194 @@ def nps_proposed_quotes(proposed: pd.DataFrame, *, comment: str = "comment", sco
         pick = pick.assign(**{score: None})
     return nps_comment_quotes(pick, comment=comment, score=score, id=id,
                               lead=text("Comments of the proposed theme <strong>{}</strong>:", r["label"]))
+
+
+# -- the page's sections: the page's result (cxlib.pages.nps_drivers.compute) in words, cells and None
+#    for what is not shown, so the notebook's sections are calls, not branches
+
+def _lacks(problem) -> Text:
+    return paragraph("What the data lacks: {}", str(problem))
+
+
+def nps_page_figures(res, *, labels: dict | None = None) -> list[Figure]:
+    """The key figures of the page: NPS (and CSAT / CES) with the latest change, the lowest segment beyond
+    noise and the strongest driver, each when the page has it."""
+    span = nps_period_span(res.trend, res.grain)
+    out = [nps_score_figure(res.overall, res.changes.get("nps"), metric="nps", grain=res.grain, span=span,
+                            min_n=res.min_n)]
+    out += [nps_score_figure(o, res.changes.get(m), metric=m, grain=res.grain, min_n=res.min_n)
+            for m, (o, _t) in res.scores.items()]
+    seg = nps_segment_figure(res.gaps, labels=labels) if res.gaps is not None else None
+    out += [seg] if seg is not None else []
+    if res.quad is not None:
+        out.append(nps_driver_figure(res.quad, labels=labels, scale=res.scale, prefix=res.prefix))
+    return out
+
+
+def nps_page_answer(res, *, labels: dict | None = None) -> list[Text]:
+    """The page's answer, one sentence per part it has: the score, weighted score, latest change, weakest
+    segment, strongest driver and most mentioned themes."""
+    items = [nps_score_sentence(res.overall, span=nps_period_span(res.trend, res.grain), min_n=res.min_n)]
+    items += [nps_weighting_items(res.weighted, labels=labels)[0]] if res.weighted is not None else []
+    items += [nps_change_text(res.changes.get("nps"), grain=res.grain)] if res.trend is not None else []
+    items += [nps_weakest_sentence(res.gaps, labels=labels)] if res.gaps is not None else []
+    if res.quad is not None:
+        items.append(nps_drivers_sentence(res.quad, labels=labels, scale=res.scale, prefix=res.prefix))
+    items += [nps_themes_items(res.counts, res.impact)[0]] if res.comment else []
+    return items
+
+
+def nps_scores_section(res, *, labels: dict | None = None) -> list:
+    """Section "the score and its margin of error": the scores in sentences, NPS weighted to the customer
+    base (sentences and table) and a "Not shown" line for each part whose input is absent."""
+    out = [answer([nps_score_sentence(res.overall, span=nps_period_span(res.trend, res.grain), min_n=res.min_n)]
+                  + [nps_score_sentence(o, metric=m, min_n=res.min_n) for m, (o, _t) in res.scores.items()])]
+    if "csat" not in res.scores:
+        out.append(missing_section("the share of satisfied customers (CSAT: 4 or 5 on a 1–5 scale) with its 95% "
+                                   "interval.", "a CSAT rating column", "name it with the csat parameter, or map it "
+                                   "in the source spec (columns: {csat: <your column>})."))
+    if res.weighted is not None:
+        out += [answer(nps_weighting_items(res.weighted, labels=labels)), nps_weighting_table(res.weighted)]
+    elif res.problems.get("weighting") is not None:
+        out += [missing_section("NPS weighted to the customer base's mix with its 95% interval and effective number "
+                                "of answers.", "categories that both tables share", "check the weight_by columns."),
+                _lacks(res.problems["weighting"])]
+    else:
+        out.append(missing_section("NPS weighted to the customer base's mix (plan, region ...) with its 95% interval "
+                                   "and effective number of answers.", "a table of customers or a survey-weight column",
+                                   "give the subscriptions parameter, or name a weight column with the weights "
+                                   "parameter."))
+    if "ces" not in res.scores:
+        out.append(missing_section("how easy customers found it (CES: the average on a 1–7 scale) with its 95% "
+                                   "interval.", "a CES rating column", "name it with the ces parameter, or map it in "
+                                   "the source spec (columns: {ces: <your column>})."))
+    return out
+
+
+def nps_trend_section(res) -> Text:
+    """Section "is it moving?": the latest change of each score in sentences, or why there is no trend."""
+    if res.trend is None:
+        return missing_section("NPS per period with its 95% interval.", "a response time column",
+                               "name it with the time parameter or map it as response_time in the source spec.")
+    return answer([nps_change_text(res.changes.get("nps"), grain=res.grain)]
+                  + [nps_change_text(res.changes.get(m), metric=m, grain=res.grain)
+                     for m, (_o, t) in res.scores.items() if t is not None])
+
+
+def nps_segments_section(res, *, labels: dict | None = None) -> Text:
+    """Section "where it is lower": each segment column's lowest value against the rest (and the skipped
+    columns), or why there are no segments."""
+    if res.gaps is not None:
+        return nps_segments_summary(res.gaps, labels=labels, skipped=res.skipped)
+    out = missing_section("NPS by channel, plan, region or journey stage, each against the rest.",
+                          "segment columns in the data",
+                          "list yours with the segments parameter (e.g. -p 'segments=[Region]').")
+    if res.skipped:
+        out = Text(out + answer([text("<em>Skipped:</em> {}: {}", s, _SKIP_WORDS.get(why, why))
+                                 for s, why in res.skipped]))
+    return out
+
+
+def nps_segments_table(res, *, labels: dict | None = None) -> list:
+    """:func:`nps_gaps_table` of the page's segments in a list (empty when no value has enough answers)."""
+    if res.gaps is None or bool(res.gaps["suppressed"].all()):
+        return []
+    return [nps_gaps_table(res.gaps, labels=labels)]
+
+
+_NO_DRIVERS = "which rated parts of the experience go with a higher score, and which to fix first."
+
+
+def nps_drivers_section(res, *, labels: dict | None = None) -> list:
+    """Section "what drives the score": the key drivers in words and the cautions (note codes), or what the
+    data lacks."""
+    if res.problems.get("drivers") is not None:
+        return [missing_section(_NO_DRIVERS, "enough respondents who rated every driver", "collect more answers, or "
+                                "lower min_n (the intervals get wider)."), _lacks(res.problems["drivers"])]
+    if res.quad is None:
+        return [missing_section(_NO_DRIVERS, text("at least two driver rating columns (this data has {})",
+                                                  len(res.driver_cols)),
+                                "name them by prefix with the drivers parameter, or list them under drivers: in the "
+                                "source spec.")]
+    cautions = nps_driver_cautions(res.warnings)
+    return [drivers_scale_summary(res.quad, labels=labels, scale=res.scale, prefix=res.prefix),
+            *([cautions] if cautions is not None else [])]
+
+
+def nps_drivers_table(res, *, labels: dict | None = None) -> list:
+    """:func:`drivers_scale_table` of the page's key drivers in a list (empty without them)."""
+    if res.quad is None:
+        return []
+    return [drivers_scale_table(res.quad, labels=labels, scale=res.scale, prefix=res.prefix)]
+
+
+def nps_driver_names(res, *, labels: dict | None = None) -> dict:
+    """The drivers' display names for a figure (:func:`nps_driver_labels`; empty without drivers)."""
+    return {} if res.quad is None else nps_driver_labels(res.quad, labels, res.prefix)
+
+
+_NO_ODDS = "which driver ratings raise the odds of being a promoter or lower those of being a detractor."
+
+
+def nps_odds_section(res, *, labels: dict | None = None) -> list:
+    """Section "which drivers separate promoters from detractors": the odds in a sentence and a table, or
+    what the data lacks."""
+    if res.quad is None:
+        return [missing_section(_NO_ODDS, "the key-driver analysis above", "see what it lacks.")]
+    if res.problems.get("odds") is not None:
+        return [missing_section(_NO_ODDS, "enough promoters and detractors among the respondents who rated every "
+                                "driver", "collect more answers."), _lacks(res.problems["odds"])]
+    return [answer([nps_odds_sentence(res.odds, labels=labels, prefix=res.prefix)]),
+            nps_odds_table(res.odds, labels=labels, prefix=res.prefix)]
+
+
+_NO_TOP_TWO = "whether the strongest driver is ahead of the second beyond noise."
+
+
+def nps_top_two_section(res, *, labels: dict | None = None) -> list:
+    """Section "is the top driver really ahead": the lead in a sentence, or what the data lacks."""
+    if res.quad is None:
+        return [missing_section(_NO_TOP_TWO, "the key-driver analysis above", "see what it lacks.")]
+    if res.problems.get("top_two") is not None:
+        return [missing_section(_NO_TOP_TWO, "enough respondents who rated every driver", "collect more answers."),
+                _lacks(res.problems["top_two"])]
+    return [answer([nps_top_two_sentence(res.top_two, labels=labels, prefix=res.prefix)])]
+
+
+def nps_themes_section(res) -> list:
+    """Section "what customers say": themes in words, the theme table and the comments of the theme with
+    the lowest NPS, or why there are no comments."""
+    if not res.comment:
+        return [missing_section("the themes customers write about and how each goes with the score.",
+                                "a free-text comment column",
+                                "name it with the comment parameter or map it as comment in the source spec.")]
+    return [nps_themes_summary(res.counts, res.impact)]
+
+
+def nps_theme_examples(res) -> list:
+    """The theme table of the themes with enough comments and the example comments of the lowest one."""
+    shown = res.impact_shown
+    if shown is None:
+        return []
+    return [nps_theme_table(shown), nps_comment_quotes(
+        res.examples, comment=res.comment, score=res.score,
+        lead=text("Comments on <strong>{}</strong>, the theme with the lowest NPS:", res.worst_theme["label"]))]
+
+
+def nps_proposed_section(res) -> list:
+    """Section "comments no theme matches": the proposed themes in words, their table and example comments
+    (nothing without comments)."""
+    if not res.comment:
+        return []
+    out = [answer(nps_proposed_items(res.proposed))]
+    if not res.proposed.empty:
+        quotes = nps_proposed_quotes(res.proposed, comment=res.comment, score=res.score)
+        out += [nps_proposed_table(res.proposed), *([quotes] if quotes is not None else [])]
+    return out
+
+
+def nps_page_notes(res) -> Text:
+    """:func:`nps_data_notes` of every result the page shows (inputs left out, rows after the analysis date
+    ...)."""
+    return nps_data_notes(res.meta, res.inputs, res.overall, *([res.trend] if res.trend is not None else []),
+                          *res.by_segment.values(), *([res.quad] if res.quad is not None else []))

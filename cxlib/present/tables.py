@@ -320,16 +320,15 @@ _QUADRANTS = {"fix first": "Fix first", "keep up": "Keep up", "monitor": "Monito
 
 def drivers_table(result: pd.DataFrame, *, labels: dict | None = None, prefix: str = "drv_", title=None,
                   subtitle=None):
-    """A :func:`cxlib.drivers.key_drivers` (or :func:`~cxlib.drivers.quadrant`) result.
+    """A :func:`cxlib.drivers.quadrant` result (a plain :func:`~cxlib.drivers.key_drivers` result has no
+    priority: that column then shows "—"; present computes no quadrant).
 
     Examples
     --------
-    >>> drivers_table(drivers.key_drivers("data/sample/responses.csv", outcome="nps"))  # doctest: +SKIP
+    >>> drivers_table(drivers.quadrant(drivers.key_drivers("data/sample/responses.csv")))  # doctest: +SKIP
     """
     if "quadrant" not in result.columns:
-        from cxlib.drivers import quadrant
-
-        result = quadrant(result)
+        result = result.assign(quadrant=MISSING)
     labels = {**(result.attrs.get("labels") or {}), **(labels or {})}
     names = {d: labels.get(d, label(str(d).removeprefix(prefix), labels)) for d in result["driver"]}
     q = result.assign(_quadrant=result["quadrant"].map(_QUADRANTS).fillna(result["quadrant"]))
@@ -623,11 +622,10 @@ def stage_table(stages: pd.DataFrame, *, labels: dict | None = None, title=None,
 
 # ---- experiment_comparison page (additions for that notebook go below this line)
 
-# the decision the page shows when the allocation check failed (compare() itself does not know about SRM)
-NOT_INTERPRETABLE = "not interpretable"
+# the decision codes are the foundation's (cxlib.decisions, one definition); here only their words
+from cxlib.decisions import NOT_INTERPRETABLE, NOT_MEASURED  # noqa: E402
 _DECISIONS.setdefault(NOT_INTERPRETABLE, "Not interpretable: sample ratio mismatch")
-# an arm without a measured unit for the metric (experiments.NOT_MEASURED): no estimate to call anything
-NOT_MEASURED = "not measured"
+# an arm without a measured unit for the metric: no estimate to call anything
 _DECISIONS.setdefault(NOT_MEASURED, "Not measured: no units measured in an arm")
 
 

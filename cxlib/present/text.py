@@ -130,13 +130,20 @@ _STYLE = Markup(
 
 @dataclass
 class Figure:
-    """One key-figure tile: formatted strings (plain text is escaped when rendered)."""
+    """One key-figure tile: formatted strings (plain text is escaped when rendered).
+
+    ``estimate``, ``ci_lower`` and ``ci_upper`` keep the numbers behind ``value`` and ``interval``
+    (:func:`figure` fills them) so the headline table (:func:`headline_frame`) carries data, not text.
+    """
 
     label: str
     value: str
     interval: str = ""
     change: str = ""
     note: str = ""
+    estimate: float | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
 
 
 _CHANGE_UNITS = {"share": "percentage points", "pp": "percentage points", "points": "points"}
@@ -189,7 +196,56 @@ def figure(name, estimate, lo=None, hi=None, *, kind: str = "number", change=Non
     ci = f"95% CI {inner}" if inner else ""
     chg = "" if change is None and beyond_noise is None else change_sentence(
         change, change_lo, change_hi, kind=kind, versus=versus, beyond_noise=beyond_noise)
-    return Figure(label(name, labels), value, ci, chg, note)
+    return Figure(label(name, labels), value, ci, chg, note, _num(estimate), _num(lo), _num(hi))
+
+
+def headline_frame(answer=None, figures=()) -> pd.DataFrame:
+    """A page's headline as a table: its answer sentence, then one row per key figure.
+
+    Each page publishes it (``publish(present.headline_frame(answer, figures), "headline")``); the report
+    index and manifest read the figures from it, never from the page's HTML.
+
+    Parameters
+    ----------
+    answer : Text, str, list of them, or None
+        The page's plain-language answer (:func:`answer` or a sentence). Its headline is the first line
+        that is not a lead-in ending in ":" (a list's first such item), as plain text.
+    figures : iterable of Figure or mapping
+        The key figures (:func:`figure`); numbers come from their ``estimate``, ``ci_lower``, ``ci_upper``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``kind`` ("answer" or "figure"), ``label``, ``value``, ``interval``, ``change``, ``note``
+        (text as shown) and ``estimate``, ``ci_lower``, ``ci_upper`` (floats, NaN when absent).
+
+    Examples
+    --------
+    >>> df = headline_frame(answer(["NPS is +13.2."], lead="Week of 16 Nov 2026:"),
+    ...                     [figure("nps", 13.16, 3.2, 23.1, kind="points")])
+    >>> df[["kind", "label", "value", "estimate"]].values.tolist()
+    [['answer', '', 'NPS is +13.2.', nan], ['figure', 'NPS', '+13.2', 13.16]]
+    """
+    columns = ["kind", "label", "value", "interval", "change", "note", "estimate", "ci_lower", "ci_upper"]
+    rows = []
+    items = answer if isinstance(answer, (list, tuple)) else [answer] if answer is not None else []
+    lines = [ln.strip() for item in items
+             for ln in (item.plain if isinstance(item, Text) else str(item)).splitlines() if ln.strip()]
+    lines = [ln[2:].strip() if ln.startswith("- ") else ln for ln in lines]
+    head = next((ln for ln in lines if not ln.endswith(":")), None)
+    if head:
+        rows.append({"kind": "answer", "label": "", "value": head})
+    for f in figures:
+        f = f if isinstance(f, Figure) else Figure(**f)
+        rows.append({"kind": "figure", "label": str(f.label), "value": str(f.value), "interval": str(f.interval),
+                     "change": str(f.change), "note": str(f.note), "estimate": _num(f.estimate),
+                     "ci_lower": _num(f.ci_lower), "ci_upper": _num(f.ci_upper)})
+    out = pd.DataFrame(rows, columns=columns)
+    for c in columns[1:6]:
+        out[c] = out[c].fillna("").astype(str)
+    for c in columns[6:]:
+        out[c] = pd.to_numeric(out[c]).astype(float)
+    return out
 
 
 def key_figures(figures) -> Text:

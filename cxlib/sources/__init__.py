@@ -2,8 +2,11 @@
 
 Public API
 ----------
+``as_table(data, *, table=None, name=None) -> ibis.Table``
+    Any source as an Ibis table: a source spec or a plain path of an export is read as its spec, any
+    other plain source on the engine's own readers (:func:`cxlib.sources.plain.open_plain`).
 ``read(source, *, kind=None) -> ibis.Table``
-    A plain source (path / glob / URL::table / DataFrame / Ibis table, see :func:`cxlib.data.as_table`)
+    A plain source (path / glob / URL::table / DataFrame / Ibis table, see :func:`as_table`)
     or a source spec (a mapping, or its YAML text): the table with the contract's column names.
 ``detect_layout(path) -> str | None``
     The known export layout a file's header rows match.
@@ -24,23 +27,76 @@ Example
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import ibis
 import pandas as pd
 
-from cxlib.data import CXDataError, as_table
+from cxlib.engine import _source_of
+from cxlib.errors import CXDataError
+from cxlib.notes import note
 from cxlib.sources import files, layouts
+from cxlib.sources.plain import _resolve_path, open_plain
 from cxlib.sources.personal import is_personal, looks_like_contact, personal_columns, pseudonymize
 from cxlib.sources.reader import metadata_of, read_spec
 from cxlib.sources.spec import READER_OPTIONS, SPEC_KEYS, is_spec, spec_from
 
-__all__ = ["read", "detect_layout", "plain_spec", "metadata", "spec_from", "is_spec", "SPEC_KEYS", "READER_OPTIONS",
+__all__ = ["as_table", "read", "detect_layout", "plain_spec", "metadata", "spec_from", "is_spec", "SPEC_KEYS", "READER_OPTIONS",
            "LAYOUTS", "is_personal", "personal_columns", "looks_like_contact", "pseudonymize"]
 
 #: Names of the known export layouts (a spec's ``layout:``).
 LAYOUTS = layouts.NAMES
+
+
+def as_table(data: Any, *, table: str | None = None, name: str | None = None) -> ibis.Table:
+    """Open a data source as an Ibis table (also :func:`cxlib.data.as_table`).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, str, pathlib.Path, ibis.Table or mapping
+        A source spec (a mapping, or its YAML text) is read as :func:`read` reads it; a plain path of an
+        Excel workbook, JSON lines or a known export layout as the spec ``{path: ...}`` (DESIGN.md
+        "Sources"); anything else by :func:`cxlib.sources.plain.open_plain`: a DataFrame (wrapped, never
+        modified), a CSV or Parquet path or glob (tried against the working directory, then the project
+        root), a DuckDB file with ``table=`` (or ``file.duckdb::table``), a connection URL with ``table=``
+        (or ``URL::table``), or an Ibis table on any backend, returned as is.
+    table : str, optional
+        Table name inside a database source.
+    name : str, optional
+        Label used in error messages (default: the file name, or 'DataFrame').
+
+    Returns
+    -------
+    ibis.Table
+
+    Raises
+    ------
+    CXDataError
+        Missing file, unreadable file (e.g. not UTF-8), unknown table.
+
+    Example
+    -------
+    >>> t = as_table("data/sample/events.csv")
+    >>> "customer_id" in t.columns
+    True
+    """
+    if (isinstance(data, Mapping) or (isinstance(data, str) and data.strip().startswith("{"))) and is_spec(data):
+        return read(data)
+    if isinstance(data, (str, Path)):
+        path = str(data)
+        if "::" in path and table is None:
+            path = path.rsplit("::", 1)[0]
+        if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):
+            found = _resolve_path(path)
+            if found and not "".join(Path(found[0]).suffixes[-2:]).lower().endswith(
+                    (".duckdb", ".ddb", ".db", ".parquet", ".pq")):
+                as_spec = plain_spec(path)  # a plain path means {path: ...}: Excel, JSON lines, known exports
+                if as_spec is not None:
+                    return read(as_spec)
+    return open_plain(data, table=table, name=name)
 
 
 def read(source: Any, *, kind: str | None = None, base: str | Path | None = None) -> ibis.Table:
@@ -49,7 +105,7 @@ def read(source: Any, *, kind: str | None = None, base: str | Path | None = None
     Parameters
     ----------
     source : str, pathlib.Path, pandas.DataFrame, ibis.Table or mapping
-        A plain source (delegated to :func:`cxlib.data.as_table`) or a source spec: ``path`` or
+        A plain source (delegated to :func:`as_table`) or a source spec: ``path`` or
         ``url``; ``layout``; reader options ``sep``, ``decimal``, ``thousands``, ``encoding``,
         ``date_format``, ``skip_rows``, ``sheet``, ``currency``; ``columns`` (contract column <- your
         column); ``drivers`` (list, prefix or {column: label}); ``driver_scale`` ([low, high]);
@@ -172,9 +228,6 @@ def metadata(table: ibis.Table) -> dict:
         out["labels"] = dict(meta["labels"])
         out["drivers"] = list(meta["drivers"])
         return out
-    from cxlib.data import _source_of
-    from cxlib.notes import note
-
     src = _source_of(table)
     blank = getattr(src, "blank_rows", 0)
     return {"layout": None, "kind": None, "labels": {}, "questions": {}, "drivers": [], "driver_scale": None,

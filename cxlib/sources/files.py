@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxlib.data import CXDataError
+from cxlib.errors import CXDataError
 from cxlib.paths import PROJECT_ROOT
 
 __all__ = ["resolve", "read_grid", "suffix_of", "TEXT_SUFFIXES", "EXCEL_SUFFIXES", "JSON_SUFFIXES",

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
+from cxlib.errors import CXDataError
+
 __all__ = ["Names"]
 
 
@@ -115,7 +117,6 @@ class Names:
         """The one column ``name`` refers to, None if none; an error naming both when it matches two."""
         hits = self.find(name, loose=loose)
         if len(hits) > 1:
-            from cxlib.data import CXDataError
             raise CXDataError(f"{label}: {what} '{name}' matches {len(hits)} columns "
                               f"({', '.join(repr(c) for c in hits)}); name one of them.", source=label,
                               column=str(name))

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from cxlib.data import NULL_STRINGS, CXDataError
+from cxlib.errors import CXDataError
+from cxlib.schema import NULL_STRINGS
 
 __all__ = ["Where", "missing", "to_number", "to_money", "to_score", "to_timestamp", "slug",
            "looks_numeric", "looks_timestamp", "LIKERT", "SCALES", "LABEL_PATTERN", "likert_scale",

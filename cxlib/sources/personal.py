@@ -25,6 +25,8 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from cxlib.sources import layouts
+
 __all__ = ["PERSONAL_WORDS", "NAME_QUALIFIERS", "words", "is_personal", "personal_columns",
            "looks_like_contact", "pseudonymize", "session_salt"]
 
@@ -108,8 +110,7 @@ def personal_columns(columns: Iterable[str], extra: Iterable[str] = (), layout=N
     """
     declared = {str(c).lower() for c in extra}
     if layout is not None:
-        from cxlib.sources import layouts as _layouts
-        mod = _layouts.get(layout) if isinstance(layout, str) else layout
+        mod = layouts.get(layout) if isinstance(layout, str) else layout
         declared |= {str(c).lower() for c in getattr(mod, "PERSONAL", ())}
     return [c for c in columns if str(c).lower() in declared or is_personal(str(c))]
 

@@ -6,7 +6,7 @@ Two paths, one result:
   with the options (:mod:`cxlib.sources.parse`), shaped by the layout, and loaded once into the
   embedded DuckDB as a table;
 - a spec with only ``columns`` / ``drivers`` / ``labels`` on a plain CSV / Parquet / database source
-  stays in the engine (:func:`cxlib.data.as_table`, then a rename), so large files are never pulled
+  stays in the engine (:func:`cxlib.sources.plain.open_plain`, then a rename), so large files are never pulled
   into pandas.
 
 Either way personal columns are dropped, contact-like ids hashed, and the spec's metadata is kept
@@ -23,27 +23,18 @@ from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import pandas as pd
 
-from cxlib.data import CXDataError, _register, _Source, _source_of, as_table, default_backend, to_pandas
+from cxlib.engine import _register, _Source, _source_of, default_backend, to_pandas
+from cxlib.errors import CXDataError
 from cxlib.notes import note
+from cxlib.schema import CONTRACT
 from cxlib.sources import files, layouts, parse
 from cxlib.sources.names import Names
+from cxlib.sources.plain import open_plain
 from cxlib.sources.personal import contract_ids, looks_like_contact, personal_columns, pseudonymize, session_salt
 from cxlib.sources.spec import READER_OPTIONS, check_spec
-
-#: Contract column types per table kind: id, ts (timestamp), score, num, text.
-CONTRACT = {
-    "events": {"customer_id": "id", "event_time": "ts", "event_name": "text", "revenue": "num"},
-    "subscriptions": {"customer_id": "id", "start_time": "ts", "end_time": "ts", "mrr": "num",
-                      "duration": "num", "event": "text"},
-    "responses": {"respondent_id": "id", "customer_id": "id", "response_time": "ts", "nps": "score", "csat": "score",
-                  "ces": "score", "comment": "text"},
-    "tickets": {"ticket_id": "id", "customer_id": "id", "created_at": "ts", "first_response_at": "ts",
-                "resolved_at": "ts", "channel": "text", "reopened": "text"},
-    "experiment": {"unit_id": "id", "variant": "text", "exposure_time": "ts"},
-    "mrr_history": {"customer_id": "id", "month": "ts", "mrr": "num"},
-}
 
 _META: dict[Any, dict] = {}
 
@@ -65,7 +56,6 @@ def metadata_of(t: ibis.Table) -> dict | None:
     if node in _META:
         return _META[node]
     try:
-        import ibis.expr.operations as ops
         for leaf in node.find(ops.PhysicalTable):
             if leaf in _META:
                 return _META[leaf]
@@ -344,7 +334,7 @@ def _data_rows(df: pd.DataFrame, read_lines):
 
 
 def _engine_path(source: Any, spec: dict, kind: str | None, label: str) -> tuple[ibis.Table, dict]:
-    t = as_table(source, table=spec.get("table"), name=label)
+    t = open_plain(source, table=spec.get("table"), name=label)
     n_blank = getattr(_source_of(t), "blank_rows", 0)
     cols = list(t.columns)
     names = Names(cols)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from cxlib.data import CXDataError
+from cxlib.errors import CXDataError
 
 __all__ = ["SPEC_KEYS", "READER_OPTIONS", "is_spec", "spec_from", "check_spec"]
 

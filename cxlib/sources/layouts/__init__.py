@@ -29,46 +29,28 @@ Example
 """
 from __future__ import annotations
 
-import importlib
-import re
-from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
 
-import pandas as pd
+from cxlib.errors import CXDataError
+from cxlib.sources.layouts import freshdesk, intercom, qualtrics, shopify, stripe, surveymonkey, typeform, zendesk
+from cxlib.sources.layouts.base import Frame, find, norm
 
 __all__ = ["NAMES", "get", "detect", "Frame", "norm", "find"]
 
 #: Known layouts, in detection order (most specific first).
 NAMES = ("qualtrics", "surveymonkey", "typeform", "zendesk", "freshdesk", "intercom", "shopify", "stripe")
+_MODULES: dict[str, ModuleType] = {"qualtrics": qualtrics, "surveymonkey": surveymonkey, "typeform": typeform,
+                                   "zendesk": zendesk, "freshdesk": freshdesk, "intercom": intercom,
+                                   "shopify": shopify, "stripe": stripe}
 
 
 def get(name: str) -> ModuleType:
-    """The layout module called ``name``; :class:`cxlib.data.CXDataError` if there is none."""
-    from cxlib.data import CXDataError
+    """The layout module called ``name``; :class:`cxlib.errors.CXDataError` if there is none."""
     key = str(name).strip().lower()
     if key not in NAMES:
         raise CXDataError(f"unknown layout {name!r}; known layouts: {', '.join(NAMES)} (or omit "
                           "layout: and map columns with columns:).")
-    return importlib.import_module(f"cxlib.sources.layouts.{key}")
-
-
-def norm(name: Any) -> str:
-    """Column name key for loose matching: lower case, letters and digits only."""
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
-
-
-def find(columns, *alternatives: str) -> str | None:
-    """The first of ``alternatives`` present in ``columns`` (exact, then loosely matched)."""
-    cols = list(columns)
-    for alt in alternatives:
-        if alt in cols:
-            return alt
-    loose = {norm(c): c for c in cols}
-    for alt in alternatives:
-        if norm(alt) in loose:
-            return loose[norm(alt)]
-    return None
+    return _MODULES[key]
 
 
 def _matches(mod: ModuleType, header: list[list[str]]) -> bool:
@@ -89,50 +71,3 @@ def detect(header: list[list[str]]) -> str | None:
 def header_rows(mod: ModuleType, header: list[list[str]]) -> int:
     n = getattr(mod, "HEADER_ROWS", 1)
     return int(mod.header_rows(header)) if callable(getattr(mod, "header_rows", None)) else int(n)
-
-
-@dataclass
-class Frame:
-    """What a layout hook works on.
-
-    Attributes
-    ----------
-    df : pandas.DataFrame
-        The data rows (text in ``prepare``, typed in ``finish``), with a ``__line`` column (file record
-        number, for messages).
-    header : list of list of str
-        The header rows as read (first = column names).
-    label : str
-        File name for messages.
-    columns : dict
-        Extra default mapping found by ``prepare`` (contract column -> export column).
-    labels, questions : dict
-        Display labels (column or value -> label) and full question texts (column -> text).
-    drivers : list of str
-        Default driver columns found by the layout (export names in ``prepare``).
-    personal : list of str
-        Extra personal columns found by the layout.
-    tz : str or None
-        The export's own time zone for naive timestamps, when the export says (Qualtrics' ImportId).
-    notes : list of str
-        Things worth telling the analyst (rows dropped and why).
-    options : dict
-        The reader options of the spec (decimal, date_format ...).
-    """
-
-    df: pd.DataFrame
-    header: list
-    label: str
-    columns: dict = field(default_factory=dict)
-    labels: dict = field(default_factory=dict)
-    questions: dict = field(default_factory=dict)
-    drivers: list = field(default_factory=list)
-    personal: list = field(default_factory=list)
-    tz: str | None = None
-    notes: list = field(default_factory=list)
-    options: dict = field(default_factory=dict)
-    mapping: dict = field(default_factory=dict)
-
-    def col(self, *alternatives: str) -> str | None:
-        """The first present column among ``alternatives`` (see :func:`find`)."""
-        return find([c for c in self.df.columns if c != "__line"], *alternatives)

@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from cxlib.sources.layouts import Frame
+from cxlib.sources.layouts.base import Frame
 from cxlib.sources.parse import missing, rating_values
 
 _ROLES = [

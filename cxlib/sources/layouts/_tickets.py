@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from cxlib.sources.layouts import Frame
+from cxlib.sources.layouts.base import Frame
 from cxlib.sources.parse import Where, missing, to_number
 
 #: Export channel names -> the contract's channel values (email, chat, phone, web, social, api ...).

@@ -13,7 +13,7 @@ Example
 """
 from __future__ import annotations
 
-from cxlib.sources.layouts import Frame
+from cxlib.sources.layouts.base import Frame
 from cxlib.sources.layouts._tickets import add_duration, channels
 
 NAME = "freshdesk"

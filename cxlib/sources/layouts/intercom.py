@@ -12,7 +12,7 @@ Example
 """
 from __future__ import annotations
 
-from cxlib.sources.layouts import Frame, norm
+from cxlib.sources.layouts.base import Frame, norm
 from cxlib.sources.layouts._tickets import add_duration, channels, reopened
 
 NAME = "intercom"

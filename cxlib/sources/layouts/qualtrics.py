@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 
-from cxlib.sources.layouts import Frame, norm
+from cxlib.sources.layouts.base import Frame, norm
 from cxlib.sources.layouts._survey import guess, responses
 from cxlib.sources.parse import missing
 

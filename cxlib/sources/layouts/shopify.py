@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxlib.sources.layouts import Frame
+from cxlib.sources.layouts.base import Frame
 from cxlib.sources.parse import Where, missing, to_money, to_number
 
 NAME = "shopify"

@@ -13,7 +13,7 @@ Example
 """
 from __future__ import annotations
 
-from cxlib.sources.layouts import Frame, norm
+from cxlib.sources.layouts.base import Frame, norm
 from cxlib.sources.layouts._survey import guess
 from cxlib.sources.parse import slug
 

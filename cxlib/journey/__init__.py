@@ -935,3 +935,13 @@ def last_touch_before_churn(subscriptions, *, events=None, tickets=None, respons
     out.attrs.update({"churns": total, "window_days": w_sec / 86400.0, "as_of": as_of,
                       "observed_end": pd.Timestamp(as_sec, unit="s"), "notes": notes})
     return out
+
+
+# ==================================================================================================
+# the journey map (one row per stage of a journey file) and its friction list
+
+from cxlib.journey.spec import DEFAULT_JOURNEY, load_journey  # noqa: E402
+from cxlib.journey.map import journey_map  # noqa: E402
+from cxlib.journey.friction import friction, funnel_curves  # noqa: E402
+
+__all__ += ["journey_map", "load_journey", "DEFAULT_JOURNEY", "friction", "funnel_curves"]
