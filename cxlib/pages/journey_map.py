@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import pandas as pd
@@ -120,6 +121,10 @@ def build(values: Mapping[str, Any], *, publish: Callable | None = None) -> Jour
     if publish is not None:
         publish(shown, "journey_map")
         publish(friction, "friction")
+        # the journey file's hash beside the numbers: a changed journey never silently breaks a trend
+        path = m.attrs["journey_path"]
+        publish(pd.DataFrame({"journey": [Path(path).name if path else "given as a mapping"],
+                              "sha256": [m.attrs["journey_sha256"]]}), "journey_file")
     curves = journey.funnel_curves(m)
     return JourneyPage(inputs=inputs, map=m, friction=friction, curves=curves, headline=headline_picks(m),
                        notes=notes)

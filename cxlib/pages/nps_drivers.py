@@ -1,19 +1,36 @@
-"""The NPS drivers page, computed: every number the notebook ``nps_drivers`` shows, and which optional
-inputs are usable (no words: :mod:`cxlib.present.nps_drivers` says them).
+"""The NPS drivers page, computed: every result ``notebooks/nps_drivers.ipynb`` shows, and which optional
+inputs it can use (no words: :mod:`cxlib.present.nps_drivers` says them).
 
-:func:`compute` runs the page's analyses once on the usable inputs (:func:`cxlib.pages.resolve`):
-the scores and their trend (NPS, and CSAT / CES when the data has them), the latest period against the
-one before (:func:`latest_change`), each segment value against the rest
-(:func:`cxlib.metrics.segment_gaps`), NPS weighted to the customer base, the key drivers with their
-quadrant, rating scale and warnings (note codes), the promoter / detractor odds, the top two drivers,
-the comment themes and proposed themes. An optional part that cannot run keeps its
-:class:`cxlib.data.CXDataError` (``problems``) for the page to say what the data lacks.
+One function per section of the notebook; each returns a small dataclass of DataFrames and note codes.
+
+- :func:`setup`: the inputs the page can use (:func:`cxlib.pages.resolve`: demo tables beside the user's and
+  defaults naming columns the data lacks are left out), the responses table, its metadata, the analysis
+  date, and which optional columns are there (time, CSAT, CES, segments, drivers, comments). It computes
+  no section.
+- :func:`scores`: NPS over the whole data (and CSAT / CES when the data has them), NPS weighted to the
+  customer base.
+- :func:`trend`: each score per period and the latest period against the one before (:func:`latest_change`).
+- :func:`segments`: NPS per segment value, each value against the rest (:func:`cxlib.metrics.segment_gaps`).
+- :func:`drivers`: the key drivers with their quadrant, rating scale and warnings (note codes).
+- :func:`odds`: the promoter / detractor odds ratios of the drivers.
+- :func:`top_two`: whether the top driver is ahead of the second.
+- :func:`comments`: the comment themes, their impact on NPS, trouble words and the examples of the theme
+  whose commenters score lowest.
+- :func:`proposed_themes`: themes proposed from the comments no taxonomy theme matches.
+- :func:`summary`: what the page's answer and key figures read (the sections' results).
+
+Each result is computed once per :class:`Setup` (the answer at the top of the page reads the sections'
+results) and, when :func:`setup` was given ``publish``, its tables are published once under the page's
+names (``nps_overall``, ``nps_trend``, ``csat_overall``, ``ces_overall``, ``nps_weighted``,
+``nps_by_segment``, ``key_drivers``, ``driver_odds_ratios``, ``top_two_difference``, ``themes``,
+``theme_impact``, ``trouble_words``, ``proposed_themes``). An optional part that cannot run keeps its
+:class:`cxlib.data.CXDataError` (``problem``) for the page to say what the data lacks.
 
 Examples
 --------
 >>> from cxlib.pages import nps_drivers as page
->>> res = page.compute(globals())  # in the notebook, after its parameters cell  # doctest: +SKIP
->>> res.overall["nps"].iloc[0], res.quad["quadrant"].tolist()[:2]  # doctest: +SKIP
+>>> s = page.setup(globals())  # in the notebook, after its parameters cell  # doctest: +SKIP
+>>> page.scores(s).overall["nps"].iloc[0], page.drivers(s).quad["quadrant"].tolist()[:2]  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -28,90 +45,185 @@ from cxlib import metrics, sources, themes
 from cxlib.data import CXDataError
 from cxlib.pages.inputs import Inputs, resolve
 
-__all__ = ["NPSDriversPage", "compute", "latest_change", "publish_tables", "SKIP_CODES", "PARAMETERS"]
+__all__ = ["Setup", "Scores", "Trend", "Segments", "Drivers", "Odds", "TopTwo", "Comments", "Proposed", "Summary",
+           "setup", "scores", "trend", "segments", "drivers", "odds", "top_two", "comments", "proposed_themes",
+           "summary", "noted", "latest_change", "SKIP_CODES", "PARAMETERS"]
 
 #: Why a segment column asked for is not used: ``not_a_column`` (the data has no such column),
 #: ``personal_data`` (the source marks it personal: never a segment).
 SKIP_CODES = ("not_a_column", "personal_data")
 
+#: The notebook's parameters the page reads (its parameters cell).
+PARAMETERS = ("responses", "score", "time", "csat", "ces", "drivers", "method", "segments", "subscriptions",
+              "weight_by", "weights", "period", "tz", "week_start", "comment", "taxonomy", "n_themes", "bootstrap",
+              "seed", "min_n", "as_of")
+
 
 @dataclass
-class NPSDriversPage:
-    """Everything the NPS drivers page shows. ``None`` marks a part whose input is absent; ``problems``
-    holds the error of a part whose input is there but cannot carry it (``weighting``, ``drivers``,
-    ``odds``, ``top_two``)."""
+class Setup:
+    """The inputs the page runs with (nothing of a section computed yet).
 
-    inputs: Any
+    ``values``: every parameter (after :func:`cxlib.pages.resolve`); ``inputs``: the resolution (its notes
+    go to "About the data"); ``table`` / ``meta``: the responses and :func:`cxlib.sources.metadata` of them;
+    ``as_of``: the analysis date; ``grain``: the trend period; ``score``: the recommend score column;
+    ``prefix``: the driver columns' prefix; ``has_time``: the responses have the time column;
+    ``other_scores``: ``{"csat" | "ces": column}`` for the scores the data has; ``segments_used`` /
+    ``skipped``: the segment columns used, and those asked for but not used as ``[(column, code)]`` (a code
+    of :data:`SKIP_CODES`); ``driver_cols``: the driver rating columns; ``comment``: the comment column
+    (None without one).
+    """
+
+    values: dict
+    inputs: Inputs
     table: Any
     meta: dict
     as_of: Any
     grain: str
     min_n: int
-    prefix: str
     score: str
+    prefix: str
+    has_time: bool
+    other_scores: dict
+    segments_used: list
+    skipped: list
+    driver_cols: list
+    comment: str | None
+    publish: Callable | None = None
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def per_period(self) -> dict:
+        """The keyword arguments of every per-period result of the page."""
+        v = self.values
+        return dict(time=v["time"], period=self.grain, tz=v.get("tz"), week_start=v.get("week_start", "monday"),
+                    min_n=self.min_n)
+
+
+def _segments_of(table, asked, meta) -> tuple[list[str], list[tuple[str, str]]]:
+    """The usable segment columns (as the table names them, once each) and the skipped ones with a code."""
+    cols, skipped = [], []
+    for s in asked or []:
+        c = cxdata.find_column(table, s)
+        if c is None:
+            skipped.append((s, "not_a_column"))
+        elif c in (meta.get("personal") or []):
+            skipped.append((s, "personal_data"))
+        elif c not in cols:
+            cols.append(c)
+    return cols, skipped
+
+
+def setup(parameters: Mapping[str, Any], *, publish: Callable | None = None, inputs: Inputs | None = None) -> Setup:
+    """The page's inputs from the notebook's parameters (a notebook passes ``globals()``; only
+    :data:`PARAMETERS` are read) and the usable inputs (default: :func:`cxlib.pages.resolve` of them).
+    Reads the responses' columns and metadata only: each section computes its own results.
+
+    ``publish`` (e.g. :func:`cxlib.reports.publish`) is called once per result table, with the page's
+    table names, the first time a section computes it.
+
+    Examples
+    --------
+    >>> s = setup({"responses": "data/sample/responses.csv", "score": "nps", "time": "response_time",
+    ...            "period": "month", "min_n": 30, "segments": ["plan", "region"]})  # doctest: +SKIP
+    >>> s.segments_used, s.driver_cols[:2]  # doctest: +SKIP
+    (['plan', 'region'], ['drv_ease_of_use', 'drv_speed'])
+    """
+    inputs = resolve("nps_drivers", parameters) if inputs is None else inputs
+    v = {**{k: parameters[k] for k in PARAMETERS if k in parameters}, **inputs.values}
+    table = cxdata.as_table(v["responses"])
+    meta = sources.metadata(table)
+    as_of = cxdata.default_as_of(v.get("as_of"), v["responses"])
+    prefix = v.get("drivers") or "drv_"
+    others = {name: col for name in ("csat", "ces") if (col := cxdata.find_column(table, v.get(name)))}
+    used, skipped = _segments_of(table, v.get("segments"), meta)
+    declared = [d for d in meta.get("drivers") or [] if d in table.columns]
+    driver_cols = [c for c in table.columns if c.startswith(prefix)] or declared
+    return Setup(v, inputs, table, meta, as_of, v["period"], v["min_n"], v["score"], prefix,
+                 bool(cxdata.find_column(table, v["time"])), others, used, skipped, driver_cols,
+                 cxdata.find_column(table, v.get("comment")), publish)
+
+
+def _out(s: Setup, table, name: str):
+    """``table`` published as ``name`` (when the page publishes), returned."""
+    if table is not None and s.publish is not None:
+        s.publish(table, name)
+    return table
+
+
+def _once(s: Setup, key: str, compute: Callable[[Setup], Any]):
+    """``compute(s)`` once per setup."""
+    if key not in s.cache:
+        s.cache[key] = compute(s)
+    return s.cache[key]
+
+
+# ------------------------------------------------------------------------------------------ 1. scores
+
+@dataclass
+class Scores:
+    """The scores over the whole data: ``overall`` (:func:`cxlib.metrics.nps`), ``others``
+    (``{"csat" | "ces": result}`` for the scores the data has), ``weighted``
+    (:func:`cxlib.metrics.weighted_nps`, None without a customer base or weights), ``problem`` (why the
+    weighting could not run, else None), ``trend`` (the NPS per period of :func:`trend`, whose span the
+    score names; None without a time column), ``grain``, ``min_n``."""
+
     overall: pd.DataFrame
-    trend: pd.DataFrame | None = None
-    #: CSAT / CES when the data has them: ``{metric: (overall, trend)}``.
-    scores: dict = field(default_factory=dict)
-    #: ``{metric: latest_change(...)}`` for NPS and each score in ``scores`` (None: fewer than two periods).
-    changes: dict = field(default_factory=dict)
-    weighted: pd.DataFrame | None = None
-    by_segment: dict = field(default_factory=dict)
-    gaps: pd.DataFrame | None = None
-    #: Segment columns asked for but not used: ``[(column, code)]``, a code of :data:`SKIP_CODES`.
-    skipped: list = field(default_factory=list)
-    driver_cols: list = field(default_factory=list)
-    scale: tuple | None = None
-    quad: pd.DataFrame | None = None
-    #: The key-driver warnings (note codes ``drivers_overlap``, ``halo_answers_common``).
-    warnings: list = field(default_factory=list)
-    odds: pd.DataFrame | None = None
-    top_two: pd.DataFrame | None = None
-    comment: str | None = None
-    counts: pd.DataFrame | None = None
-    impact: pd.DataFrame | None = None
-    trouble: pd.DataFrame | None = None
-    proposed: pd.DataFrame | None = None
-    #: The shown theme whose commenters score lowest (a row of ``impact``) and its example comments.
-    worst_theme: pd.Series | None = None
-    examples: pd.DataFrame | None = None
-    problems: dict = field(default_factory=dict)
-    #: The tables the page publishes, ``{name: table}``, in the order they are computed.
-    tables: dict = field(default_factory=dict)
+    others: dict
+    weighted: pd.DataFrame | None
+    problem: CXDataError | None
+    trend: pd.DataFrame | None
+    grain: str
+    min_n: int
+
+
+def _scores(s: Setup) -> Scores:
+    v, table, as_of = s.values, s.table, s.as_of
+    overall = _out(s, metrics.nps(table, as_of=as_of, score=s.score, min_n=s.min_n), "nps_overall")
+    moving = trend(s)
+    fns = {"csat": metrics.csat, "ces": metrics.ces}
+    others = {name: _out(s, fns[name](table, as_of=as_of, score=col, min_n=s.min_n), f"{name}_overall")
+              for name, col in s.other_scores.items()}
+    weighted = problem = None
+    weights, subscriptions = v.get("weights"), v.get("subscriptions")
+    if weights or subscriptions is not None:
+        try:
+            weighted = _out(s, metrics.weighted_nps(
+                table, as_of=as_of, score=s.score, weights=weights or None,
+                population=None if weights else subscriptions, columns=v.get("weight_by"), min_n=s.min_n),
+                "nps_weighted")
+        except CXDataError as exc:  # categories without customers, no shared column ...
+            problem = exc
+    return Scores(overall, others, weighted, problem, moving.trend, s.grain, s.min_n)
+
+
+def scores(s: Setup) -> Scores:
+    """Section 1: NPS with its interval (and CSAT / CES when the data has them) and NPS weighted to the
+    customer base; published as ``nps_overall``, ``csat_overall``, ``ces_overall`` and ``nps_weighted``.
+
+    Examples
+    --------
+    >>> scores(s).overall[["nps", "ci_lower", "ci_upper", "n"]]  # doctest: +SKIP
+    """
+    return _once(s, "scores", _scores)
+
+
+# ------------------------------------------------------------------------------------------ 2. trend
+
+@dataclass
+class Trend:
+    """Each score per period: ``trend`` (NPS, None without a time column), ``others`` (``{"csat" | "ces":
+    trend or None}``), ``changes`` (``{metric: latest_change(...)}``, None with fewer than two shown
+    periods), ``grain``."""
+
+    trend: pd.DataFrame | None
+    others: dict
+    changes: dict
+    grain: str
 
     @property
-    def weakest(self) -> pd.Series | None:
-        """The segment value most below the rest beyond noise (a row of ``gaps``), or None."""
-        if self.gaps is None:
-            return None
-        low = self.gaps[self.gaps["beyond_noise"] & (self.gaps["gap"] < 0)]
-        return None if low.empty else low.loc[low["gap"].idxmin()]
-
-    @property
-    def weakest_composition(self) -> pd.DataFrame | None:
-        """The NPS mix of the segment column that holds :attr:`weakest` (None when no value is lower)."""
-        w = self.weakest
-        return None if w is None else self.by_segment[w["segment"]]
-
-    @property
-    def trend_shown(self) -> pd.DataFrame | None:
+    def shown(self) -> pd.DataFrame | None:
         """The NPS trend when at least two periods have enough answers to draw, else None."""
         t = self.trend
         return t if t is not None and int((~t["suppressed"].astype(bool)).sum()) >= 2 else None
-
-    @property
-    def themes_shown(self) -> pd.DataFrame | None:
-        """Theme counts when some theme has comments and enough of them to show, else None."""
-        c = self.counts
-        return c if c is not None and bool(((c["mentions"] > 0) & ~c["suppressed"]).any()) else None
-
-    @property
-    def impact_shown(self) -> pd.DataFrame | None:
-        """Theme impact of the themes with enough comments to compare (None without comments or when none has)."""
-        if self.impact is None:
-            return None
-        shown = self.impact[~self.impact["suppressed"].astype(bool)]
-        return None if shown.empty else shown
 
 
 def _period_end(p, grain: str) -> pd.Timestamp:
@@ -159,139 +271,298 @@ def latest_change(trend: pd.DataFrame | None, *, metric: str = "nps", grain: str
             "complete": bool(complete), "in_progress": not complete and holds}
 
 
-def _segments(table, asked, meta) -> tuple[list[str], list[tuple[str, str]]]:
-    """The usable segment columns (as the table names them, once each) and the skipped ones with a code."""
-    cols, skipped = [], []
-    for s in asked or []:
-        c = cxdata.find_column(table, s)
-        if c is None:
-            skipped.append((s, "not_a_column"))
-        elif c in (meta.get("personal") or []):
-            skipped.append((s, "personal_data"))
-        elif c not in cols:
-            cols.append(c)
-    return cols, skipped
+def _trend(s: Setup) -> Trend:
+    table, as_of, per = s.table, s.as_of, s.per_period()
+    nps = _out(s, metrics.nps(table, as_of=as_of, score=s.score, **per), "nps_trend") if s.has_time else None
+    changes = {"nps": latest_change(nps, metric="nps", grain=s.grain, as_of=as_of)}
+    fns = {"csat": metrics.csat, "ces": metrics.ces}
+    others = {}
+    for name, col in s.other_scores.items():
+        others[name] = fns[name](table, as_of=as_of, score=col, **per) if nps is not None else None
+        changes[name] = latest_change(others[name], metric=name, grain=s.grain, as_of=as_of)
+    return Trend(nps, others, changes, s.grain)
 
 
-#: The notebook's parameters the page reads (its parameters cell).
-PARAMETERS = ("responses", "score", "time", "csat", "ces", "drivers", "method", "segments", "subscriptions",
-              "weight_by", "weights", "period", "tz", "week_start", "comment", "taxonomy", "n_themes", "bootstrap",
-              "seed", "min_n", "as_of")
-
-
-def compute(parameters: Mapping[str, Any], inputs: Inputs | None = None) -> NPSDriversPage:
-    """Every result of the NPS drivers page from the notebook's parameters (a notebook passes
-    ``globals()``; only :data:`PARAMETERS` are read) and the usable inputs (default:
-    :func:`cxlib.pages.resolve` of them: demo tables beside the user's and defaults naming columns the
-    data lacks are left out, with a note each in ``res.inputs``).
+def trend(s: Setup) -> Trend:
+    """Section 2: NPS (and CSAT / CES) per period and the latest period against the one before; published
+    as ``nps_trend``.
 
     Examples
     --------
-    >>> res = compute({"responses": "data/sample/responses.csv", "score": "nps", "time": "response_time",
-    ...                "period": "month", "min_n": 30})  # doctest: +SKIP
-    >>> res.gaps[["segment", "value", "gap", "beyond_noise"]]  # doctest: +SKIP
+    >>> trend(s).changes["nps"]["beyond_noise"]  # doctest: +SKIP
     """
-    inputs = resolve("nps_drivers", parameters) if inputs is None else inputs
-    v = {**{k: parameters[k] for k in PARAMETERS if k in parameters}, **inputs.values}
-    responses, score, time, period = v["responses"], v["score"], v["time"], v["period"]
-    min_n, tz, week_start = v["min_n"], v.get("tz"), v.get("week_start", "monday")
-    table = cxdata.as_table(responses)
-    meta = sources.metadata(table)
-    as_of = cxdata.default_as_of(v.get("as_of"), responses)
-    prefix = v.get("drivers") or "drv_"
-    per = dict(time=time, period=period, tz=tz, week_start=week_start, min_n=min_n)
-    res = NPSDriversPage(inputs=inputs, table=table, meta=meta, as_of=as_of, grain=period, min_n=min_n, prefix=prefix,
-                         score=score,
-                         overall=metrics.nps(table, as_of=as_of, score=score, min_n=min_n))
-    res.tables["nps_overall"] = res.overall
-    if cxdata.find_column(table, time):
-        res.trend = res.tables["nps_trend"] = metrics.nps(table, as_of=as_of, score=score, **per)
-    res.changes["nps"] = latest_change(res.trend, metric="nps", grain=period, as_of=as_of)
-    for name, fn in (("csat", metrics.csat), ("ces", metrics.ces)):
-        col = cxdata.find_column(table, v.get(name))
-        if col:
-            o = res.tables[f"{name}_overall"] = fn(table, as_of=as_of, score=col, min_n=min_n)
-            t = fn(table, as_of=as_of, score=col, **per) if res.trend is not None else None
-            res.scores[name] = (o, t)
-            res.changes[name] = latest_change(t, metric=name, grain=period, as_of=as_of)
-    weights, subscriptions = v.get("weights"), v.get("subscriptions")
-    if weights or subscriptions is not None:
-        try:
-            res.weighted = res.tables["nps_weighted"] = metrics.weighted_nps(
-                table, as_of=as_of, score=score, weights=weights or None,
-                population=None if weights else subscriptions, columns=v.get("weight_by"), min_n=min_n)
-        except CXDataError as exc:  # categories without customers, no shared column ...
-            res.problems["weighting"] = exc
-    seg_cols, res.skipped = _segments(table, v.get("segments"), meta)
-    res.by_segment = {c: metrics.nps(table, as_of=as_of, score=score, by=c, min_n=min_n) for c in seg_cols}
-    if res.by_segment:
-        res.gaps = res.tables["nps_by_segment"] = metrics.segment_gaps(res.by_segment)
-    _drivers(res, table, v, score=score)
-    _comments(res, table, v, score=score)
-    return res
+    return _once(s, "trend", _trend)
 
 
-def _drivers(res: NPSDriversPage, table, v: dict, *, score: str) -> None:
-    """Key drivers with their quadrant and rating scale, the promoter / detractor odds and the top two."""
-    meta, as_of, prefix = res.meta, res.as_of, res.prefix
-    declared = [d for d in meta.get("drivers") or [] if d in table.columns]
-    res.driver_cols = [c for c in table.columns if c.startswith(prefix)] or declared
-    if len(res.driver_cols) < 2:
-        return
-    scale = meta.get("driver_scale") if res.driver_cols == meta.get("drivers") else None
-    method, bootstrap, seed = v.get("method", "relative_weights"), v.get("bootstrap", 200), v.get("seed", 20261124)
+# ------------------------------------------------------------------------------------------ 3. segments
+
+@dataclass
+class Segments:
+    """NPS per segment value: ``by_segment`` (``{column: metrics.nps(..., by=column)}``), ``gaps``
+    (:func:`cxlib.metrics.segment_gaps`, None without a usable segment column), ``skipped``
+    (``[(column, code)]``, a code of :data:`SKIP_CODES`)."""
+
+    by_segment: dict
+    gaps: pd.DataFrame | None
+    skipped: list
+
+    @property
+    def weakest(self) -> pd.Series | None:
+        """The segment value most below the rest beyond noise (a row of ``gaps``), or None."""
+        if self.gaps is None:
+            return None
+        low = self.gaps[self.gaps["beyond_noise"] & (self.gaps["gap"] < 0)]
+        return None if low.empty else low.loc[low["gap"].idxmin()]
+
+    @property
+    def weakest_composition(self) -> pd.DataFrame | None:
+        """The NPS mix of the segment column that holds :attr:`weakest` (None when no value is lower)."""
+        w = self.weakest
+        return None if w is None else self.by_segment[w["segment"]]
+
+
+def _segments(s: Setup) -> Segments:
+    by_segment = {c: metrics.nps(s.table, as_of=s.as_of, score=s.score, by=c, min_n=s.min_n)
+                  for c in s.segments_used}
+    gaps = _out(s, metrics.segment_gaps(by_segment), "nps_by_segment") if by_segment else None
+    return Segments(by_segment, gaps, list(s.skipped))
+
+
+def segments(s: Setup) -> Segments:
+    """Section 3: each segment value's NPS against the rest of the answers of its column; published as
+    ``nps_by_segment``.
+
+    Examples
+    --------
+    >>> segments(s).gaps[["segment", "value", "gap", "beyond_noise"]]  # doctest: +SKIP
+    """
+    return _once(s, "segments", _segments)
+
+
+# ------------------------------------------------------------------------------------------ 4. drivers
+
+@dataclass
+class Drivers:
+    """Key drivers: ``driver_cols``, ``quad`` (:func:`cxlib.drivers.quadrant` of the key drivers; None
+    with fewer than two driver columns or when the analysis could not run), ``scale`` (the ratings' scale,
+    :func:`cxlib.drivers.rating_scale`), ``warnings`` (note codes ``drivers_overlap``,
+    ``halo_answers_common``), ``problem`` (why the analysis could not run, else None), ``prefix``."""
+
+    driver_cols: list
+    quad: pd.DataFrame | None = None
+    scale: tuple | None = None
+    warnings: list = field(default_factory=list)
+    problem: CXDataError | None = None
+    prefix: str = "drv_"
+
+
+def _options(s: Setup) -> dict:
+    """The key-driver options every driver result of the page shares."""
+    v = s.values
+    return dict(method=v.get("method", "relative_weights"), bootstrap=v.get("bootstrap", 200),
+                seed=v.get("seed", 20261124))
+
+
+def _drivers(s: Setup) -> Drivers:
+    out = Drivers(list(s.driver_cols), prefix=s.prefix)
+    if len(s.driver_cols) < 2:
+        return out
+    scale = s.meta.get("driver_scale") if s.driver_cols == s.meta.get("drivers") else None
     try:
-        result = kd.key_drivers(table, as_of=as_of, outcome=score, drivers=res.driver_cols, method=method,
-                                bootstrap=bootstrap, seed=seed, min_n=res.min_n)
+        result = kd.key_drivers(s.table, as_of=s.as_of, outcome=s.score, drivers=s.driver_cols, min_n=s.min_n,
+                                **_options(s))
     except CXDataError as exc:  # too few complete answers, a constant rating ...
-        res.problems["drivers"] = exc
-        return
-    res.quad = res.tables["key_drivers"] = kd.quadrant(result)
-    res.scale = kd.rating_scale(res.quad, scale)
-    res.warnings = list(result.attrs.get("warnings") or [])
-    try:
-        res.odds = res.tables["driver_odds_ratios"] = kd.promoter_detractor_models(
-            table, as_of=as_of, outcome=score, drivers=res.driver_cols)
-    except CXDataError as exc:  # too few promoters or detractors for the drivers
-        res.problems["odds"] = exc
-    try:
-        res.top_two = res.tables["top_two_difference"] = kd.top_two_difference(
-            table, as_of=as_of, outcome=score, drivers=res.driver_cols, method=method, bootstrap=bootstrap, seed=seed)
-    except CXDataError as exc:
-        res.problems["top_two"] = exc
+        out.problem = exc
+        return out
+    out.quad = _out(s, kd.quadrant(result), "key_drivers")
+    out.scale = kd.rating_scale(out.quad, scale)
+    out.warnings = list(result.attrs.get("warnings") or [])
+    return out
 
 
-def _comments(res: NPSDriversPage, table, v: dict, *, score: str) -> None:
-    """Themes of the comments, their impact on NPS, trouble words, proposed themes and the examples of the
-    theme with the lowest NPS."""
-    res.comment = col = cxdata.find_column(table, v.get("comment"))
-    if not col:
-        return
-    as_of, taxonomy, min_n = res.as_of, v.get("taxonomy"), res.min_n
-    res.counts = res.tables["themes"] = themes.theme_counts(table, as_of=as_of, comment=col, taxonomy=taxonomy,
-                                                            min_n=min_n)
-    res.impact = res.tables["theme_impact"] = themes.theme_impact(table, as_of=as_of, comment=col, score=score,
-                                                                  taxonomy=taxonomy, min_n=min_n)
-    res.trouble = res.tables["trouble_words"] = themes.trouble_word_counts(table, as_of=as_of, comment=col,
-                                                                           taxonomy=taxonomy)
-    res.proposed = res.tables["proposed_themes"] = themes.propose_themes(
-        table, as_of=as_of, comment=col, score=score, taxonomy=taxonomy, n_themes=v.get("n_themes", 6),
-        min_size=min_n)
-    shown = res.impact_shown
-    if shown is not None:
-        res.worst_theme = shown.iloc[0]
-        res.examples = themes.example_comments(table, as_of=as_of, theme=res.worst_theme["theme"], comment=col,
-                                               keep=(score,), taxonomy=taxonomy, n=5)
-
-
-def publish_tables(res: NPSDriversPage, publish: Callable) -> dict:
-    """Publish every table the page computed (``publish(table, name)``, e.g. :func:`cxlib.reports.publish`)
-    under its name; returns ``res.tables``.
+def drivers(s: Setup) -> Drivers:
+    """Section 4: the key drivers with their importance, quadrant and rating scale; published as
+    ``key_drivers``.
 
     Examples
     --------
-    >>> publish_tables(res, publish)  # doctest: +SKIP
+    >>> drivers(s).quad[["driver", "importance", "quadrant"]]  # doctest: +SKIP
     """
-    for name, t in res.tables.items():
-        publish(t, name)
-    return res.tables
+    return _once(s, "drivers", _drivers)
+
+
+@dataclass
+class Odds:
+    """Promoter / detractor odds ratios: ``table`` (:func:`cxlib.drivers.promoter_detractor_models`),
+    ``drivers_ran`` (the key-driver analysis ran: without it there are no odds), ``problem``, ``prefix``."""
+
+    drivers_ran: bool
+    table: pd.DataFrame | None = None
+    problem: CXDataError | None = None
+    prefix: str = "drv_"
+
+
+def _odds(s: Setup) -> Odds:
+    if drivers(s).quad is None:
+        return Odds(False, prefix=s.prefix)
+    try:
+        return Odds(True, _out(s, kd.promoter_detractor_models(s.table, as_of=s.as_of, outcome=s.score,
+                                                               drivers=s.driver_cols), "driver_odds_ratios"),
+                    prefix=s.prefix)
+    except CXDataError as exc:  # too few promoters or detractors for the drivers
+        return Odds(True, problem=exc, prefix=s.prefix)
+
+
+def odds(s: Setup) -> Odds:
+    """Which drivers separate promoters from detractors (two logistic regressions on the driver ratings);
+    published as ``driver_odds_ratios``. Runs only when :func:`drivers` did."""
+    return _once(s, "odds", _odds)
+
+
+@dataclass
+class TopTwo:
+    """The top driver against the second: ``table`` (:func:`cxlib.drivers.top_two_difference`),
+    ``drivers_ran``, ``problem``, ``prefix``."""
+
+    drivers_ran: bool
+    table: pd.DataFrame | None = None
+    problem: CXDataError | None = None
+    prefix: str = "drv_"
+
+
+def _top_two(s: Setup) -> TopTwo:
+    if drivers(s).quad is None:
+        return TopTwo(False, prefix=s.prefix)
+    try:
+        return TopTwo(True, _out(s, kd.top_two_difference(s.table, as_of=s.as_of, outcome=s.score,
+                                                          drivers=s.driver_cols, **_options(s)),
+                                 "top_two_difference"), prefix=s.prefix)
+    except CXDataError as exc:
+        return TopTwo(True, problem=exc, prefix=s.prefix)
+
+
+def top_two(s: Setup) -> TopTwo:
+    """Whether the top driver's share of the explained variation is ahead of the second's (seeded
+    bootstrap); published as ``top_two_difference``. Runs only when :func:`drivers` did."""
+    return _once(s, "top_two", _top_two)
+
+
+# ------------------------------------------------------------------------------------------ 5. comments
+
+@dataclass
+class Comments:
+    """The comments: ``comment`` (the column, None without one), ``counts``
+    (:func:`cxlib.themes.theme_counts`), ``impact`` (:func:`cxlib.themes.theme_impact`), ``trouble``
+    (:func:`cxlib.themes.trouble_word_counts`), ``worst_theme`` (the shown theme whose commenters score
+    lowest, a row of ``impact``) and its ``examples``; ``score`` (the score column)."""
+
+    comment: str | None
+    score: str
+    counts: pd.DataFrame | None = None
+    impact: pd.DataFrame | None = None
+    trouble: pd.DataFrame | None = None
+    worst_theme: pd.Series | None = None
+    examples: pd.DataFrame | None = None
+
+    @property
+    def themes_shown(self) -> pd.DataFrame | None:
+        """Theme counts when some theme has comments and enough of them to show, else None."""
+        c = self.counts
+        return c if c is not None and bool(((c["mentions"] > 0) & ~c["suppressed"]).any()) else None
+
+    @property
+    def impact_shown(self) -> pd.DataFrame | None:
+        """Theme impact of the themes with enough comments to compare (None without comments or when none has)."""
+        if self.impact is None:
+            return None
+        shown = self.impact[~self.impact["suppressed"].astype(bool)]
+        return None if shown.empty else shown
+
+
+def _comments(s: Setup) -> Comments:
+    col, out = s.comment, Comments(s.comment, s.score)
+    if not col:
+        return out
+    as_of, taxonomy, min_n = s.as_of, s.values.get("taxonomy"), s.min_n
+    out.counts = _out(s, themes.theme_counts(s.table, as_of=as_of, comment=col, taxonomy=taxonomy, min_n=min_n),
+                      "themes")
+    out.impact = _out(s, themes.theme_impact(s.table, as_of=as_of, comment=col, score=s.score, taxonomy=taxonomy,
+                                             min_n=min_n), "theme_impact")
+    out.trouble = _out(s, themes.trouble_word_counts(s.table, as_of=as_of, comment=col, taxonomy=taxonomy),
+                       "trouble_words")
+    shown = out.impact_shown
+    if shown is not None:
+        out.worst_theme = shown.iloc[0]
+        out.examples = themes.example_comments(s.table, as_of=as_of, theme=out.worst_theme["theme"], comment=col,
+                                               keep=(s.score,), taxonomy=taxonomy, n=5)
+    return out
+
+
+def comments(s: Setup) -> Comments:
+    """Section 5: what customers write about, which themes go with a lower score, and the comments of the
+    theme with the lowest NPS; published as ``themes``, ``theme_impact`` and ``trouble_words``.
+
+    Examples
+    --------
+    >>> comments(s).impact[["theme", "impact", "p_value"]]  # doctest: +SKIP
+    """
+    return _once(s, "comments", _comments)
+
+
+@dataclass
+class Proposed:
+    """Themes proposed from the comments no taxonomy theme matches: ``table``
+    (:func:`cxlib.themes.propose_themes`, None without a comment column), ``comment``, ``score``."""
+
+    comment: str | None
+    score: str
+    table: pd.DataFrame | None = None
+
+
+def _proposed(s: Setup) -> Proposed:
+    if not s.comment:
+        return Proposed(None, s.score)
+    v = s.values
+    table = _out(s, themes.propose_themes(s.table, as_of=s.as_of, comment=s.comment, score=s.score,
+                                          taxonomy=v.get("taxonomy"), n_themes=v.get("n_themes", 6),
+                                          min_size=s.min_n), "proposed_themes")
+    return Proposed(s.comment, s.score, table)
+
+
+def proposed_themes(s: Setup) -> Proposed:
+    """What the comments no theme matches talk about (TF-IDF and NMF, seeded); published as
+    ``proposed_themes``."""
+    return _once(s, "proposed", _proposed)
+
+
+# ------------------------------------------------------------------------------------------ the answer
+
+@dataclass
+class Summary:
+    """What the page's answer and key figures read: the results of :func:`scores`, :func:`trend`,
+    :func:`segments`, :func:`drivers` and :func:`comments` (each computed once per setup)."""
+
+    scores: Scores
+    trend: Trend
+    segments: Segments
+    drivers: Drivers
+    comments: Comments
+
+
+def summary(s: Setup) -> Summary:
+    """The page's answer: the score, its weighted value, the latest change, the weakest segment, the
+    strongest driver and the most mentioned themes (the sections' results, computed once).
+
+    Examples
+    --------
+    >>> summary(s).segments.weakest  # doctest: +SKIP
+    """
+    return Summary(scores(s), trend(s), segments(s), drivers(s), comments(s))
+
+
+def noted(s: Setup) -> list:
+    """The results whose data notes the page lists under "About the data", in order: the inputs, NPS, its
+    trend, NPS per segment and the key drivers (each when the page has it)."""
+    moving, seg, drv = trend(s), segments(s), drivers(s)
+    return [s.inputs, scores(s).overall, *([moving.trend] if moving.trend is not None else []),
+            *seg.by_segment.values(), *([drv.quad] if drv.quad is not None else [])]

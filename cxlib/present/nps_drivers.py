@@ -765,192 +765,200 @@ def nps_proposed_quotes(proposed: pd.DataFrame, *, comment: str = "comment", sco
                               lead=text("Comments of the proposed theme <strong>{}</strong>:", r["label"]))
 
 
-# -- the page's sections: the page's result (cxlib.pages.nps_drivers.compute) in words, cells and None
-#    for what is not shown, so the notebook's sections are calls, not branches
+# -- the page's sections: each reads one section's result of cxlib.pages.nps_drivers (scores, trend,
+#    segments, drivers, odds, top_two, comments, proposed_themes, summary) and gives words, cells and
+#    None for what is not shown, so the notebook's sections are calls, not branches
 
 def _lacks(problem) -> Text:
     return paragraph("What the data lacks: {}", str(problem))
 
 
-def nps_page_figures(res, *, labels: dict | None = None) -> list[Figure]:
-    """The key figures of the page: NPS (and CSAT / CES) with the latest change, the lowest segment beyond
-    noise and the strongest driver, each when the page has it."""
-    span = nps_period_span(res.trend, res.grain)
-    out = [nps_score_figure(res.overall, res.changes.get("nps"), metric="nps", grain=res.grain, span=span,
-                            min_n=res.min_n)]
-    out += [nps_score_figure(o, res.changes.get(m), metric=m, grain=res.grain, min_n=res.min_n)
-            for m, (o, _t) in res.scores.items()]
-    seg = nps_segment_figure(res.gaps, labels=labels) if res.gaps is not None else None
+def nps_page_figures(summary, *, labels: dict | None = None) -> list[Figure]:
+    """The key figures of the page (``summary``: :func:`cxlib.pages.nps_drivers.summary`): NPS (and CSAT /
+    CES) with the latest change, the lowest segment beyond noise and the strongest driver, each when the
+    page has it."""
+    sc, mv, gaps, drv = summary.scores, summary.trend, summary.segments.gaps, summary.drivers
+    span = nps_period_span(mv.trend, mv.grain)
+    out = [nps_score_figure(sc.overall, mv.changes.get("nps"), metric="nps", grain=mv.grain, span=span,
+                            min_n=sc.min_n)]
+    out += [nps_score_figure(o, mv.changes.get(m), metric=m, grain=mv.grain, min_n=sc.min_n)
+            for m, o in sc.others.items()]
+    seg = nps_segment_figure(gaps, labels=labels) if gaps is not None else None
     out += [seg] if seg is not None else []
-    if res.quad is not None:
-        out.append(nps_driver_figure(res.quad, labels=labels, scale=res.scale, prefix=res.prefix))
+    if drv.quad is not None:
+        out.append(nps_driver_figure(drv.quad, labels=labels, scale=drv.scale, prefix=drv.prefix))
     return out
 
 
-def nps_page_answer(res, *, labels: dict | None = None) -> list[Text]:
-    """The page's answer, one sentence per part it has: the score, weighted score, latest change, weakest
-    segment, strongest driver and most mentioned themes."""
-    items = [nps_score_sentence(res.overall, span=nps_period_span(res.trend, res.grain), min_n=res.min_n)]
-    items += [nps_weighting_items(res.weighted, labels=labels)[0]] if res.weighted is not None else []
-    items += [nps_change_text(res.changes.get("nps"), grain=res.grain)] if res.trend is not None else []
-    items += [nps_weakest_sentence(res.gaps, labels=labels)] if res.gaps is not None else []
-    if res.quad is not None:
-        items.append(nps_drivers_sentence(res.quad, labels=labels, scale=res.scale, prefix=res.prefix))
-    items += [nps_themes_items(res.counts, res.impact)[0]] if res.comment else []
+def nps_page_answer(summary, *, labels: dict | None = None) -> list[Text]:
+    """The page's answer (``summary``: :func:`cxlib.pages.nps_drivers.summary`), one sentence per part it
+    has: the score, weighted score, latest change, weakest segment, strongest driver and most mentioned
+    themes."""
+    sc, mv, gaps, drv, voice = summary.scores, summary.trend, summary.segments.gaps, summary.drivers, summary.comments
+    items = [nps_score_sentence(sc.overall, span=nps_period_span(mv.trend, mv.grain), min_n=sc.min_n)]
+    items += [nps_weighting_items(sc.weighted, labels=labels)[0]] if sc.weighted is not None else []
+    items += [nps_change_text(mv.changes.get("nps"), grain=mv.grain)] if mv.trend is not None else []
+    items += [nps_weakest_sentence(gaps, labels=labels)] if gaps is not None else []
+    if drv.quad is not None:
+        items.append(nps_drivers_sentence(drv.quad, labels=labels, scale=drv.scale, prefix=drv.prefix))
+    items += [nps_themes_items(voice.counts, voice.impact)[0]] if voice.comment else []
     return items
 
 
-def nps_scores_section(res, *, labels: dict | None = None) -> list:
-    """Section "the score and its margin of error": the scores in sentences, NPS weighted to the customer
-    base (sentences and table) and a "Not shown" line for each part whose input is absent."""
-    out = [answer([nps_score_sentence(res.overall, span=nps_period_span(res.trend, res.grain), min_n=res.min_n)]
-                  + [nps_score_sentence(o, metric=m, min_n=res.min_n) for m, (o, _t) in res.scores.items()])]
-    if "csat" not in res.scores:
+def nps_scores_section(score, *, labels: dict | None = None) -> list:
+    """Section "the score and its margin of error" (``score``: :func:`cxlib.pages.nps_drivers.scores`): the
+    scores in sentences, NPS weighted to the customer base (sentences and table) and a "Not shown" line for
+    each part whose input is absent."""
+    out = [answer([nps_score_sentence(score.overall, span=nps_period_span(score.trend, score.grain),
+                                      min_n=score.min_n)]
+                  + [nps_score_sentence(o, metric=m, min_n=score.min_n) for m, o in score.others.items()])]
+    if "csat" not in score.others:
         out.append(missing_section("the share of satisfied customers (CSAT: 4 or 5 on a 1–5 scale) with its 95% "
                                    "interval.", "a CSAT rating column", "name it with the csat parameter, or map it "
                                    "in the source spec (columns: {csat: <your column>})."))
-    if res.weighted is not None:
-        out += [answer(nps_weighting_items(res.weighted, labels=labels)), nps_weighting_table(res.weighted)]
-    elif res.problems.get("weighting") is not None:
+    if score.weighted is not None:
+        out += [answer(nps_weighting_items(score.weighted, labels=labels)), nps_weighting_table(score.weighted)]
+    elif score.problem is not None:
         out += [missing_section("NPS weighted to the customer base's mix with its 95% interval and effective number "
                                 "of answers.", "categories that both tables share", "check the weight_by columns."),
-                _lacks(res.problems["weighting"])]
+                _lacks(score.problem)]
     else:
         out.append(missing_section("NPS weighted to the customer base's mix (plan, region ...) with its 95% interval "
                                    "and effective number of answers.", "a table of customers or a survey-weight column",
                                    "give the subscriptions parameter, or name a weight column with the weights "
                                    "parameter."))
-    if "ces" not in res.scores:
+    if "ces" not in score.others:
         out.append(missing_section("how easy customers found it (CES: the average on a 1–7 scale) with its 95% "
                                    "interval.", "a CES rating column", "name it with the ces parameter, or map it in "
                                    "the source spec (columns: {ces: <your column>})."))
     return out
 
 
-def nps_trend_section(res) -> Text:
-    """Section "is it moving?": the latest change of each score in sentences, or why there is no trend."""
-    if res.trend is None:
+def nps_trend_section(moving) -> Text:
+    """Section "is it moving?" (``moving``: :func:`cxlib.pages.nps_drivers.trend`): the latest change of
+    each score in sentences, or why there is no trend."""
+    if moving.trend is None:
         return missing_section("NPS per period with its 95% interval.", "a response time column",
                                "name it with the time parameter or map it as response_time in the source spec.")
-    return answer([nps_change_text(res.changes.get("nps"), grain=res.grain)]
-                  + [nps_change_text(res.changes.get(m), metric=m, grain=res.grain)
-                     for m, (_o, t) in res.scores.items() if t is not None])
+    return answer([nps_change_text(moving.changes.get("nps"), grain=moving.grain)]
+                  + [nps_change_text(moving.changes.get(m), metric=m, grain=moving.grain)
+                     for m, t in moving.others.items() if t is not None])
 
 
-def nps_segments_section(res, *, labels: dict | None = None) -> Text:
-    """Section "where it is lower": each segment column's lowest value against the rest (and the skipped
-    columns), or why there are no segments."""
-    if res.gaps is not None:
-        return nps_segments_summary(res.gaps, labels=labels, skipped=res.skipped)
+def nps_segments_section(seg, *, labels: dict | None = None) -> Text:
+    """Section "where it is lower" (``seg``: :func:`cxlib.pages.nps_drivers.segments`): each segment
+    column's lowest value against the rest (and the skipped columns), or why there are no segments."""
+    if seg.gaps is not None:
+        return nps_segments_summary(seg.gaps, labels=labels, skipped=seg.skipped)
     out = missing_section("NPS by channel, plan, region or journey stage, each against the rest.",
                           "segment columns in the data",
                           "list yours with the segments parameter (e.g. -p 'segments=[Region]').")
-    if res.skipped:
+    if seg.skipped:
         out = Text(out + answer([text("<em>Skipped:</em> {}: {}", s, _SKIP_WORDS.get(why, why))
-                                 for s, why in res.skipped]))
+                                 for s, why in seg.skipped]))
     return out
 
 
-def nps_segments_table(res, *, labels: dict | None = None) -> list:
+def nps_segments_table(seg, *, labels: dict | None = None) -> list:
     """:func:`nps_gaps_table` of the page's segments in a list (empty when no value has enough answers)."""
-    if res.gaps is None or bool(res.gaps["suppressed"].all()):
+    if seg.gaps is None or bool(seg.gaps["suppressed"].all()):
         return []
-    return [nps_gaps_table(res.gaps, labels=labels)]
+    return [nps_gaps_table(seg.gaps, labels=labels)]
 
 
 _NO_DRIVERS = "which rated parts of the experience go with a higher score, and which to fix first."
 
 
-def nps_drivers_section(res, *, labels: dict | None = None) -> list:
-    """Section "what drives the score": the key drivers in words and the cautions (note codes), or what the
-    data lacks."""
-    if res.problems.get("drivers") is not None:
+def nps_drivers_section(drv, *, labels: dict | None = None) -> list:
+    """Section "what drives the score" (``drv``: :func:`cxlib.pages.nps_drivers.drivers`): the key drivers
+    in words and the cautions (note codes), or what the data lacks."""
+    if drv.problem is not None:
         return [missing_section(_NO_DRIVERS, "enough respondents who rated every driver", "collect more answers, or "
-                                "lower min_n (the intervals get wider)."), _lacks(res.problems["drivers"])]
-    if res.quad is None:
+                                "lower min_n (the intervals get wider)."), _lacks(drv.problem)]
+    if drv.quad is None:
         return [missing_section(_NO_DRIVERS, text("at least two driver rating columns (this data has {})",
-                                                  len(res.driver_cols)),
+                                                  len(drv.driver_cols)),
                                 "name them by prefix with the drivers parameter, or list them under drivers: in the "
                                 "source spec.")]
-    cautions = nps_driver_cautions(res.warnings)
-    return [drivers_scale_summary(res.quad, labels=labels, scale=res.scale, prefix=res.prefix),
+    cautions = nps_driver_cautions(drv.warnings)
+    return [drivers_scale_summary(drv.quad, labels=labels, scale=drv.scale, prefix=drv.prefix),
             *([cautions] if cautions is not None else [])]
 
 
-def nps_drivers_table(res, *, labels: dict | None = None) -> list:
+def nps_drivers_table(drv, *, labels: dict | None = None) -> list:
     """:func:`drivers_scale_table` of the page's key drivers in a list (empty without them)."""
-    if res.quad is None:
+    if drv.quad is None:
         return []
-    return [drivers_scale_table(res.quad, labels=labels, scale=res.scale, prefix=res.prefix)]
+    return [drivers_scale_table(drv.quad, labels=labels, scale=drv.scale, prefix=drv.prefix)]
 
 
-def nps_driver_names(res, *, labels: dict | None = None) -> dict:
+def nps_driver_names(drv, *, labels: dict | None = None) -> dict:
     """The drivers' display names for a figure (:func:`nps_driver_labels`; empty without drivers)."""
-    return {} if res.quad is None else nps_driver_labels(res.quad, labels, res.prefix)
+    return {} if drv.quad is None else nps_driver_labels(drv.quad, labels, drv.prefix)
 
 
 _NO_ODDS = "which driver ratings raise the odds of being a promoter or lower those of being a detractor."
 
 
-def nps_odds_section(res, *, labels: dict | None = None) -> list:
-    """Section "which drivers separate promoters from detractors": the odds in a sentence and a table, or
-    what the data lacks."""
-    if res.quad is None:
+def nps_odds_section(odds, *, labels: dict | None = None) -> list:
+    """Section "which drivers separate promoters from detractors" (``odds``:
+    :func:`cxlib.pages.nps_drivers.odds`): the odds in a sentence and a table, or what the data lacks."""
+    if not odds.drivers_ran:
         return [missing_section(_NO_ODDS, "the key-driver analysis above", "see what it lacks.")]
-    if res.problems.get("odds") is not None:
+    if odds.problem is not None:
         return [missing_section(_NO_ODDS, "enough promoters and detractors among the respondents who rated every "
-                                "driver", "collect more answers."), _lacks(res.problems["odds"])]
-    return [answer([nps_odds_sentence(res.odds, labels=labels, prefix=res.prefix)]),
-            nps_odds_table(res.odds, labels=labels, prefix=res.prefix)]
+                                "driver", "collect more answers."), _lacks(odds.problem)]
+    return [answer([nps_odds_sentence(odds.table, labels=labels, prefix=odds.prefix)]),
+            nps_odds_table(odds.table, labels=labels, prefix=odds.prefix)]
 
 
 _NO_TOP_TWO = "whether the strongest driver is ahead of the second beyond noise."
 
 
-def nps_top_two_section(res, *, labels: dict | None = None) -> list:
-    """Section "is the top driver really ahead": the lead in a sentence, or what the data lacks."""
-    if res.quad is None:
+def nps_top_two_section(lead, *, labels: dict | None = None) -> list:
+    """Section "is the top driver really ahead" (``lead``: :func:`cxlib.pages.nps_drivers.top_two`): the
+    lead in a sentence, or what the data lacks."""
+    if not lead.drivers_ran:
         return [missing_section(_NO_TOP_TWO, "the key-driver analysis above", "see what it lacks.")]
-    if res.problems.get("top_two") is not None:
+    if lead.problem is not None:
         return [missing_section(_NO_TOP_TWO, "enough respondents who rated every driver", "collect more answers."),
-                _lacks(res.problems["top_two"])]
-    return [answer([nps_top_two_sentence(res.top_two, labels=labels, prefix=res.prefix)])]
+                _lacks(lead.problem)]
+    return [answer([nps_top_two_sentence(lead.table, labels=labels, prefix=lead.prefix)])]
 
 
-def nps_themes_section(res) -> list:
-    """Section "what customers say": themes in words, the theme table and the comments of the theme with
-    the lowest NPS, or why there are no comments."""
-    if not res.comment:
+def nps_themes_section(voice) -> list:
+    """Section "what customers say" (``voice``: :func:`cxlib.pages.nps_drivers.comments`): themes in words,
+    or why there are no comments."""
+    if not voice.comment:
         return [missing_section("the themes customers write about and how each goes with the score.",
                                 "a free-text comment column",
                                 "name it with the comment parameter or map it as comment in the source spec.")]
-    return [nps_themes_summary(res.counts, res.impact)]
+    return [nps_themes_summary(voice.counts, voice.impact)]
 
 
-def nps_theme_examples(res) -> list:
+def nps_theme_examples(voice) -> list:
     """The theme table of the themes with enough comments and the example comments of the lowest one."""
-    shown = res.impact_shown
+    shown = voice.impact_shown
     if shown is None:
         return []
     return [nps_theme_table(shown), nps_comment_quotes(
-        res.examples, comment=res.comment, score=res.score,
-        lead=text("Comments on <strong>{}</strong>, the theme with the lowest NPS:", res.worst_theme["label"]))]
+        voice.examples, comment=voice.comment, score=voice.score,
+        lead=text("Comments on <strong>{}</strong>, the theme with the lowest NPS:", voice.worst_theme["label"]))]
 
 
-def nps_proposed_section(res) -> list:
-    """Section "comments no theme matches": the proposed themes in words, their table and example comments
-    (nothing without comments)."""
-    if not res.comment:
+def nps_proposed_section(new) -> list:
+    """Section "comments no theme matches" (``new``: :func:`cxlib.pages.nps_drivers.proposed_themes`): the
+    proposed themes in words, their table and example comments (nothing without comments)."""
+    if not new.comment:
         return []
-    out = [answer(nps_proposed_items(res.proposed))]
-    if not res.proposed.empty:
-        quotes = nps_proposed_quotes(res.proposed, comment=res.comment, score=res.score)
-        out += [nps_proposed_table(res.proposed), *([quotes] if quotes is not None else [])]
+    out = [answer(nps_proposed_items(new.table))]
+    if not new.table.empty:
+        quotes = nps_proposed_quotes(new.table, comment=new.comment, score=new.score)
+        out += [nps_proposed_table(new.table), *([quotes] if quotes is not None else [])]
     return out
 
 
-def nps_page_notes(res) -> Text:
-    """:func:`nps_data_notes` of every result the page shows (inputs left out, rows after the analysis date
-    ...)."""
-    return nps_data_notes(res.meta, res.inputs, res.overall, *([res.trend] if res.trend is not None else []),
-                          *res.by_segment.values(), *([res.quad] if res.quad is not None else []))
+def nps_page_notes(meta: dict | None, results) -> Text:
+    """:func:`nps_data_notes` of the results the page shows (``results``:
+    :func:`cxlib.pages.nps_drivers.noted`: inputs left out, rows after the analysis date ...)."""
+    return nps_data_notes(meta, *results)
