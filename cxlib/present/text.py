@@ -202,7 +202,7 @@ def figure(name, estimate, lo=None, hi=None, *, kind: str = "number", change=Non
 def headline_frame(answer=None, figures=()) -> pd.DataFrame:
     """A page's headline as a table: its answer sentence, then one row per key figure.
 
-    Each page publishes it (``publish(present.headline_frame(answer, figures), "headline")``); the report
+    Each page publishes it (``publish(present.headline_frame(answer, figures), "headline_figures")``); the report
     index and manifest read the figures from it, never from the page's HTML.
 
     Parameters

@@ -24,7 +24,7 @@ import pandas as pd
 #: Set by the runner for each notebook run: where published result tables go.
 TABLES_ENV = "CX_TABLES_DIR"
 #: The name of the table with a page's answer sentence and key figures (``present.headline_frame``).
-HEADLINE = "headline"
+HEADLINE = "headline_figures"  # not "headline": the scorecard publishes its scores table under that name
 #: Key figures kept per page in the manifest (the index trend shows the first three).
 MAX_KEY_FIGURES = 6
 
