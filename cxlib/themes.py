@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 import yaml
@@ -127,7 +128,7 @@ def tag_comments(data, *, comment: str = "comment", id: str = "respondent_id", k
     parts = []
     for theme, spec in tax["themes"].items():
         hit = t.filter(_flag(t[comment], spec["pattern"]))
-        parts.append(hit.select(id, *keep, comment).mutate(theme=__import__("ibis").literal(theme)))
+        parts.append(hit.select(id, *keep, comment).mutate(theme=ibis.literal(theme)))
     expr = parts[0]
     for p in parts[1:]:
         expr = expr.union(p, distinct=False)

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from cxlib import at_risk, clv, metrics, present, revenue, themes
+from cxlib.pages import nps_drivers as nps_page
 from cxlib.notes import codes
 
 
@@ -251,16 +252,16 @@ def test_latest_score_words_follow_the_trends_complete_column(tmp_path):
     path = _write(_responses("2026-02-10 18:00"), tmp_path / "answers.csv")
     overall = metrics.nps(path, as_of="2026-06-30", min_n=1)
     old = metrics.nps(path, time="response_time", period="month", as_of="2026-06-30", min_n=1)
-    f = present.nps_score_figure(overall, old, grain="month", as_of="2026-06-30")
+    f = present.nps_score_figure(overall, nps_page.latest_change(old, grain="month", as_of="2026-06-30"), grain="month")
     assert f.change.startswith("Feb 2026 (the last month of data, not complete):") and "so far" not in f.change
     now = metrics.nps(path, time="response_time", period="month", as_of="2026-02-11", min_n=1)
-    f = present.nps_score_figure(overall, now, grain="month", as_of="2026-02-11")
+    f = present.nps_score_figure(overall, nps_page.latest_change(now, grain="month", as_of="2026-02-11"), grain="month")
     assert f.change.startswith("Feb 2026 so far:")
     # the analysis date from the trend itself when the page gives none
-    assert present.nps_latest_change(old, grain="month")["in_progress"] is False
+    assert nps_page.latest_change(old, grain="month")["in_progress"] is False
     # a complete month by the calendar, but the answers end 10 days into it: not complete
     done = metrics.nps(path, time="response_time", period="month", as_of="2026-06-30", min_n=1)
-    assert present.nps_latest_change(done, grain="month", as_of="2026-06-30")["complete"] is False
+    assert nps_page.latest_change(done, grain="month", as_of="2026-06-30")["complete"] is False
 
 
 def test_cohort_cells_cut_by_the_datas_end_are_not_called_open(tmp_path):

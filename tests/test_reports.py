@@ -253,9 +253,9 @@ def test_a_page_without_a_headline_table_has_no_headline_and_no_figures(tmp_path
     from cxlib.reports.tables import read_headline
 
     assert read_headline(tmp_path) == (None, [])
-    (tmp_path / "headline.csv").write_text("")                  # empty or foreign: still no error
+    (tmp_path / "headline_figures.csv").write_text("")                  # empty or foreign: still no error
     assert read_headline(tmp_path) == (None, [])
-    (tmp_path / "headline.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "headline_figures.csv").write_text("a,b\n1,2\n")
     assert read_headline(tmp_path) == (None, [])
 
 
@@ -267,7 +267,7 @@ def test_index_shows_the_last_runs_headline_figures_as_a_trend(tmp_path):
                                       [present.figure("nps", 13.2, 3.2, 23.1, kind="points"),
                                        present.figure("csat", 0.81, 0.78, 0.84, kind="share")])
     (tmp_path / "tables").mkdir()
-    headline.to_csv(tmp_path / "tables" / "headline.csv", index=False)
+    headline.to_csv(tmp_path / "tables" / "headline_figures.csv", index=False)
     answer, figures = read_headline(tmp_path / "tables")
     assert answer == "NPS is +13.2."
     assert [f["label"] for f in figures] == ["NPS", "CSAT"] and figures[0]["value"] == "+13.2"

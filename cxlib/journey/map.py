@@ -41,6 +41,7 @@ import pandas as pd
 from cxlib import data as cxdata
 from cxlib import metrics, survival, themes
 from cxlib.journey import friction as fr
+from cxlib.journey import steps
 from cxlib.journey.spec import load_journey
 from cxlib.notes import note
 from cxlib.stats import nps_change, proportion_change, wilson
@@ -52,9 +53,8 @@ DAY = 86400.0
 
 
 def _core():
-    """The funnel engine of :mod:`cxlib.journey` (imported late: this module is imported by it)."""
-    import cxlib.journey as core
-    return core
+    """The funnel engine (:mod:`cxlib.journey.steps`)."""
+    return steps
 
 
 def _period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:

@@ -116,7 +116,7 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
     when it ran, render its page into ``page`` (pages are made in parallel, beside other kernels).
 
     The record's headline and key figures come from the table the page published
-    (``tables/<slug>/headline.csv``, see :func:`~cxlib.reports.tables.read_headline`), never from its HTML.
+    (``tables/<slug>/headline_figures.csv``, see :func:`~cxlib.reports.tables.read_headline`), never from its HTML.
     """
     import logging
 

@@ -68,7 +68,7 @@ def _cell(value) -> str:
 
 
 def read_headline(folder) -> tuple[str | None, list[dict]]:
-    """A page's answer sentence and key figures from its published ``headline.csv`` in ``folder``.
+    """A page's answer sentence and key figures from its published ``headline_figures.csv`` in ``folder``.
 
     A page that published no headline (or an unreadable one) has none: ``(None, [])``, never an error.
 
@@ -85,7 +85,7 @@ def read_headline(folder) -> tuple[str | None, list[dict]]:
     >>> from cxlib import present
     >>> folder = tempfile.mkdtemp()
     >>> present.headline_frame("NPS is +13.2.", [present.figure("nps", 13.16, 3.2, 23.1, kind="points")]
-    ...                        ).to_csv(f"{folder}/headline.csv", index=False)
+    ...                        ).to_csv(f"{folder}/headline_figures.csv", index=False)
     >>> answer, figures = read_headline(folder)
     >>> answer, figures[0]["label"], figures[0]["value"], figures[0]["estimate"]
     ('NPS is +13.2.', 'NPS', '+13.2', 13.16)
