@@ -24,8 +24,8 @@ from cxlib import metrics
 from cxlib.empty import nothing_before, raise_nothing_before
 from cxlib.stats import wilson
 
-__all__ = ["durations", "response_times", "target_attainment", "repeat_contact_rate", "reopen_rate",
-           "MEASURES"]
+__all__ = ["durations", "response_times", "response_time_histogram", "target_attainment", "repeat_contact_rate",
+           "reopen_rate", "MEASURES"]
 
 #: measure name -> (start role, end role)
 MEASURES = {"first_response": ("created", "first_response"), "resolution": ("created", "resolved")}
@@ -173,6 +173,63 @@ def response_times(tickets, *, measure: str = "first_response", by="channel", pe
     value_cols = [c for c in out.columns if c.startswith("p") and c[1:2].isdigit()]
     out.loc[out["suppressed"], value_cols] = np.nan
     return _dated(out, counts)
+
+
+def response_time_histogram(counts: pd.DataFrame, *, by=None, bins: int = 40) -> pd.DataFrame:
+    """Share of each group's tickets per log-spaced duration bin, and the group's median, in hours.
+
+    ``counts`` is a :func:`durations` table (tickets per segment and duration in whole seconds). Durations
+    under one second count as one second (a log scale has no zero). The ``bins`` bins are spaced evenly
+    on a log scale from the shortest to just past the longest duration of the whole table, the same bins
+    for every group so their shapes compare. The median is the weighted lower median (the shortest
+    duration that half the group's tickets do not exceed).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        ``seconds`` and ``n`` per segment, from :func:`durations`.
+    by : str or list of str, optional
+        The segment columns; default ``counts.attrs['by']`` (the segments :func:`durations` was cut by).
+    bins : int
+        Number of bins.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (segment, bin): the segment columns, ``lower`` and ``upper`` (bin edges), ``n``
+        (tickets in the bin), ``share`` (of the group's tickets), ``median`` and ``tickets`` (the group's
+        median and number of tickets, repeated on its rows) and ``unit`` ('hour'). No rows for an empty
+        ``counts``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxlib import support
+    >>> counts = pd.DataFrame({"channel": ["chat", "chat", "email"], "seconds": [60, 600, 7200], "n": [3, 1, 2]})
+    >>> h = support.response_time_histogram(counts, by="channel", bins=4)
+    >>> h.groupby("channel")["median"].first().round(4).tolist()
+    [0.0167, 2.0]
+    """
+    keys = cxdata.as_list(by) if by is not None else list(counts.attrs.get("by") or [])
+    columns = [*keys, "lower", "upper", "n", "share", "median", "tickets", "unit"]
+    hours = np.maximum(counts["seconds"].to_numpy(float), 1) / 3600
+    if not len(hours):
+        return _dated(pd.DataFrame(columns=columns), counts)
+    edges = np.logspace(np.log10(hours.min()), np.log10(hours.max() * 1.001), bins + 1)
+    d = counts.assign(_hours=hours)
+    frames = []
+    groups = d.groupby(keys, sort=True, dropna=False) if keys else [((), d)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        n, _ = np.histogram(g["_hours"], bins=edges, weights=g["n"])
+        total = int(g["n"].sum())
+        ordered = g.sort_values("_hours")
+        cum = ordered["n"].cumsum().to_numpy() / max(total, 1)
+        median = float(ordered["_hours"].to_numpy()[np.searchsorted(cum, 0.5)]) if total else np.nan
+        frames.append(pd.DataFrame({**dict(zip(keys, key)), "lower": edges[:-1], "upper": edges[1:], "n": n,
+                                    "share": n / max(n.sum(), 1), "median": median, "tickets": total,
+                                    "unit": "hour"}))
+    return _dated(pd.concat(frames, ignore_index=True)[columns], counts)
 
 
 def target_attainment(tickets, *, targets: dict, measure: str = "first_response", by: str = "channel",

@@ -161,11 +161,11 @@ def test_every_sample_page_reads_like_a_product(site, driver, width):
         if page.stem == "good":  # the pipeline fixture shows a raw table on purpose; its failure page is checked
             continue
         _check_page(driver, page, width)
-        if page.stem in ("cohort_retention", "nps_drivers", "experiment_comparison", "cx_scorecard"):
+        if page.stem in ("cohort_retention", "nps_drivers", "experiment_comparison", "cx_scorecard", "journey_map"):
             assert driver.find_elements("css selector", "img"), f"{page} has no figure"
             assert "Demo data" in driver.find_element("css selector", "body").text
         checked += 1
-    assert checked >= 5
+    assert checked >= 6
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -180,7 +180,7 @@ def test_pages_from_the_users_own_exports(own_data_site, driver, width):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_payload_in_any_value_or_column_name_runs(poisoned_site, driver, width):
     found = pages(poisoned_site)
-    assert len(found) == 4
+    assert len(found) == 5  # every notebook, the journey map included
     shown = 0
     for page in found:
         _check_page(driver, page, width)

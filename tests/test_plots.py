@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from cxlib import plots  # noqa: E402
+from cxlib import plots, support  # noqa: E402
 from cxlib.plots import style  # noqa: E402
 from cxlib.plots._common import human, rating_scale  # noqa: E402
 
@@ -65,7 +65,9 @@ def churn_table():
             r = 0.05 + 0.01 * k
             rows.append(dict(plan=plan, period=m, n=300, lost=int(300 * r), churn_rate=r, estimate=r, ci_lower=r - 0.02,
                              ci_upper=r + 0.02, complete=k < 4, suppressed=False, metric="churn_rate"))
-    return pd.DataFrame(rows)
+    t = pd.DataFrame(rows)
+    t.attrs["average_over_periods"] = {"churn_rate": {"basic": 0.065, "pro_plus": 0.065}}  # as the page sets it
+    return t
 
 
 def km_table():
@@ -166,6 +168,10 @@ def durations_table():
     return pd.DataFrame(rows)
 
 
+def histogram_table():
+    return support.response_time_histogram(durations_table(), by="channel")
+
+
 def support_weekly():
     weeks = pd.date_range("2026-09-07", periods=8, freq="W-MON")
     rows = []
@@ -207,7 +213,7 @@ CASES = {
     "lift_forest": lambda: plots.lift_forest(experiment_result()),
     "cumulative_lift": lambda: plots.cumulative_lift(cumulative_table()),
     "weekly_trends": lambda: plots.weekly_trends(trends_table()[0], highlight=trends_table()[1]),
-    "response_time_distribution": lambda: plots.response_time_distribution(durations_table()),
+    "response_time_distribution": lambda: plots.response_time_distribution(histogram_table()),
     "support_trend": lambda: plots.support_trend(support_weekly()[0], highlight=support_weekly()[1]),
     "funnel_bars": lambda: plots.funnel_bars(funnel_table()),
 }

@@ -20,8 +20,12 @@ Per stage (:func:`journey_map`):
 - **top theme** of the detractors' comments there (:func:`cxlib.themes.theme_counts`).
 - **churn after a bad experience there**: the hazard ratio of :func:`cxlib.journey.churn_by_touch` with
   the stage's bad experience as the touch (association, not causation).
-- **change from the previous period** of the promise share and the NPS (latest complete period against
-  the one before), flagged beyond noise only after Benjamini–Hochberg over all stages and metrics.
+- **change from the previous period** of every metric that has one: conversion (within
+  :data:`CONVERSION_DAYS` of reaching the previous stage, by the period the customer reached it), the
+  promise share, NPS, CSAT and CES at the touchpoint; the latest complete period against the one before,
+  each with its 95% interval and p-value (:func:`cxlib.stats.proportion_change`,
+  :func:`cxlib.stats.score_change`), flagged beyond noise only after Benjamini–Hochberg over all stages and
+  metrics together (one family).
 
 Numbers come back raw; what the data lacked comes back as note codes (``attrs['notes']`` and each row's
 ``status``).
@@ -44,12 +48,16 @@ from cxlib.journey import friction as fr
 from cxlib.journey import steps
 from cxlib.journey.spec import load_journey
 from cxlib.notes import note
-from cxlib.stats import nps_change, proportion_change, wilson
+from cxlib.stats import nps_change, proportion_change, score_change, wilson
 
-__all__ = ["journey_map", "PERIODS"]
+__all__ = ["journey_map", "PERIODS", "CHANGE_METRICS", "CONVERSION_DAYS"]
 
 PERIODS = {"week": "W", "month": "M", "quarter": "Q"}
 DAY = 86400.0
+#: Days a customer has to reach a stage in the conversion of a period (its change from the period before).
+CONVERSION_DAYS = 30.0
+#: The per-stage metrics with a change from the previous period (``<metric>_change``, BH over all of them).
+CHANGE_METRICS = ("conversion", "promise", "nps", "csat", "ces")
 
 
 def _core():
@@ -109,8 +117,9 @@ def _events_part(events, stages, *, customer, event, time, cut, period, name, no
     f = core._funnel_times(m, keys, customer, time, [])
     sec = [f[f"_t{i}"].epoch_seconds().cast("float64") for i in range(len(keys))]  # keys may repeat
     aggs = {f"r{i}": f[f"_t{i}"].notnull().cast("int64").sum() for i in range(len(keys))}
-    parts, periods = [], []
+    parts, by_period = [], []
     unit = PERIODS[period]
+    cw = CONVERSION_DAYS * DAY
     for i, s in enumerate(ev):
         if not i:
             continue
@@ -119,6 +128,11 @@ def _events_part(events, stages, *, customer, event, time, cut, period, name, no
         dur = reached.ifelse(cur - prev, ibis.literal(end_sec) - prev) / DAY
         parts.append(f.filter(f[f"_t{i - 1}"].notnull()).select(
             _stage=ibis.literal(s["name"]), _d=dur, _e=reached.cast("int64")))
+        # by the period the customer reached the previous stage: conversion within CONVERSION_DAYS (so every
+        # period had the same time to convert) and the reach promise, among customers whose window had ended
+        c_el = f[f"_t{i - 1}"].notnull() & (prev + cw <= end_sec)
+        cols = {"_ce": c_el.cast("int64"), "_cg": (c_el & reached & (cur - prev <= cw)).cast("int64"),
+                "_pe": ibis.literal(0, "int64"), "_pg": ibis.literal(0, "int64")}
         tg = s["target"]
         if tg and tg["kind"] == "reach":
             w = tg["within_days"] * DAY
@@ -126,10 +140,21 @@ def _events_part(events, stages, *, customer, event, time, cut, period, name, no
             got = elig & reached & (cur - prev <= w)
             aggs[f"n{i}"] = elig.cast("int64").sum()
             aggs[f"g{i}"] = got.cast("int64").sum()
-            pf = f.filter(elig).mutate(_p=f[f"_t{i - 1}"].truncate(unit), _g=got.cast("int64"))
-            periods.append(cxdata.to_pandas(pf.group_by("_p").aggregate(n=pf.count(), k=pf["_g"].sum()), name=name)
-                           .assign(stage=s["name"]))
+            cols.update(_pe=elig.cast("int64"), _pg=got.cast("int64"))
+        by_period.append(f.filter(f[f"_t{i - 1}"].notnull()).select(
+            _stage=ibis.literal(s["name"]), _p=f[f"_t{i - 1}"].truncate(unit), **cols))
     wide = cxdata.to_pandas(f.aggregate(**aggs), name=name).iloc[0]
+    periods = []
+    if by_period:
+        u = by_period[0]
+        for p in by_period[1:]:
+            u = u.union(p, distinct=False)
+        g = cxdata.to_pandas(u.group_by(["_stage", "_p"]).aggregate(
+            pn=u["_pe"].sum(), pk=u["_pg"].sum(), cn=u["_ce"].sum(), ck=u["_cg"].sum()), name=name)
+        for metric, n, k in (("promise", "pn", "pk"), ("conversion", "cn", "ck")):
+            x = g[g[n] > 0]
+            periods.append(pd.DataFrame({"_p": x["_p"], "n": x[n].astype(int), "k": x[k].astype(int),
+                                         "stage": x["_stage"], "metric": metric}))
     km = pd.DataFrame()
     if parts:
         u = parts[0]
@@ -148,7 +173,8 @@ def _events_part(events, stages, *, customer, event, time, cut, period, name, no
         if f"n{i}" in wide:
             r.update(promise_n=int(wide[f"n{i}"] or 0), promise_k=int(wide[f"g{i}"] or 0))
         rows[s["name"]] = r
-    per = pd.concat(periods, ignore_index=True) if periods else pd.DataFrame(columns=["_p", "n", "k", "stage"])
+    per = pd.concat(periods, ignore_index=True) if periods else pd.DataFrame(columns=["_p", "n", "k", "stage",
+                                                                                     "metric"])
     return rows, per, {"funnel": f, "keys": keys, "stages": ev, "end_sec": end_sec, "events": t,
                        "data_end": data_end}
 
@@ -203,9 +229,9 @@ def _tickets_part(tickets, stages, *, customer, created, first_response, channel
             a = cxdata.to_pandas(x.filter(x["_el"] == 1).group_by("_p").aggregate(n=ibis._.count(), k=ibis._["_g"].sum()),
                                  name=name)
             r.update(promise_n=int(a["n"].sum()), promise_k=int(a["k"].sum()), lag_days=max(hours.values(), default=0) / 24)
-            per.append(a.assign(stage=s["name"]))
+            per.append(a.assign(stage=s["name"], metric="promise"))
         rows[s["name"]] = r
-    per = pd.concat(per, ignore_index=True) if per else pd.DataFrame(columns=["_p", "n", "k", "stage"])
+    per = pd.concat(per, ignore_index=True) if per else pd.DataFrame(columns=["_p", "n", "k", "stage", "metric"])
     return rows, per, data_end
 
 
@@ -225,8 +251,13 @@ def _responses_part(responses, stages, *, customer, touchpoint, response_time, s
     ce = metrics.ces_counts(r, score=ces, **kw).set_index(touchpoint) if ces in r.columns else None
     cs = metrics.csat_from_counts(cs.reset_index()).set_index(touchpoint) if cs is not None else None
     ce = metrics.ces_from_counts(ce.reset_index()).set_index(touchpoint) if ce is not None else None
-    byp = metrics.nps_counts(r, score=score, time=response_time, period=period, **kw) \
-        if response_time in r.columns else pd.DataFrame()
+    byp = {}  # each score's counts by period, for its change from the previous period
+    if response_time in r.columns:
+        byp["nps"] = metrics.nps_counts(r, score=score, time=response_time, period=period, **kw)
+        if csat in r.columns:
+            byp["csat"] = metrics.csat_counts(r, score=csat, time=response_time, period=period, **kw)
+        if ces in r.columns:
+            byp["ces"] = metrics.ces_counts(r, score=ces, time=response_time, period=period, **kw)
     top = pd.DataFrame()
     if comment in r.columns:
         # what unhappy customers say there: themes of the detractors' comments (praise would top every stage)
@@ -267,14 +298,23 @@ def _responses_part(responses, stages, *, customer, touchpoint, response_time, s
                        top_theme_ci_lower=top.loc[tp, "ci_lower"], top_theme_ci_upper=top.loc[tp, "ci_upper"])
         if s["name"] in answered:
             row["respondents"] = answered[s["name"]]
-        if len(byp):
-            b = byp[(byp[touchpoint] == tp) & byp["complete"] & (byp["n"] > 0)].rename(columns={"period": "_p"})
-            cur, prev = _last_two(b, period, pd.Timestamp(byp.attrs.get("data_end") or cut), 0)
+        for metric, c in byp.items():
+            # a mean's variance needs two answers in each period; a share or NPS one
+            b = c[(c[touchpoint] == tp) & c["complete"] & (c["n"] >= (2 if metric == "ces" else 1))]
+            cur, prev = _last_two(b.rename(columns={"period": "_p"}), period,
+                                  pd.Timestamp(c.attrs.get("data_end") or cut), 0)
             if cur is not None and prev is not None:
-                ch = nps_change(cur, prev)
-                row.update(nps_change=ch["change"], nps_change_ci_lower=ch["ci_lower"],
-                           nps_change_ci_upper=ch["ci_upper"], nps_change_p=ch["p_value"],
-                           change_period=pd.Timestamp(cur["_p"]))
+                ch = score_change(metric, cur, prev)
+                row.update({f"{metric}_change": ch["change"], f"{metric}_change_ci_lower": ch["ci_lower"],
+                            f"{metric}_change_ci_upper": ch["ci_upper"], f"{metric}_change_p": ch["p_value"],
+                            f"{metric}_change_period": pd.Timestamp(cur["_p"])})
+                if metric == "nps" and s["target"] and s["target"]["kind"] == "detractors":
+                    # the promise of a detractor target: the share of answers that are not detractors
+                    ch = proportion_change(cur["n"] - cur["detractors"], cur["n"], prev["n"] - prev["detractors"],
+                                           prev["n"])
+                    row.update(promise_change=ch["change"], promise_change_ci_lower=ch["ci_lower"],
+                               promise_change_ci_upper=ch["ci_upper"], promise_change_p=ch["p_value"],
+                               promise_change_period=pd.Timestamp(cur["_p"]))
         rows[s["name"]] = row
     return rows
 
@@ -334,9 +374,12 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
         (+ ``promise_ci_*``), ``control_limit``, ``target_status``, ``friction``, ``rank``
         (+ ``rank_ci_*``), ``answers``, ``respondents``, ``response_rate`` (+ ci), ``nps``, ``csat``, ``ces``
         (+ ci), ``nps_gap`` (+ ci), ``top_theme``, ``top_theme_share`` (+ ci), ``quote``, ``bad``,
-        ``churn_touch``, ``churn_hr`` (+ ci), ``promise_change``, ``nps_change`` (+ ci, ``_p``, ``_q``:
-        BH-adjusted, ``_beyond_noise``), ``change_period``. ``attrs``: ``journey_sha256``,
-        ``journey_path``, ``as_of``, ``period``, ``notes``, ``top_two_apart``, ``overdispersion``.
+        ``churn_touch``, ``churn_hr`` (+ ci), for each metric of :data:`CHANGE_METRICS`
+        (conversion, promise, nps, csat, ces) ``<metric>_change`` (+ ``_ci_lower/upper``, ``_p``, ``_q``:
+        BH-adjusted over every stage and metric, ``_beyond_noise``, ``_period``: the latest complete
+        period), ``change_period`` (the NPS's, else the first metric's with one). ``attrs``: ``journey_sha256``,
+        ``journey_path``, ``as_of``, ``period``, ``notes``, ``top_two_apart``, ``overdispersion``, ``changes_tested``
+        (the number of changes in the BH family).
 
     Raises
     ------
@@ -364,14 +407,17 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
     if events is not None and any(s["events"] for s in stages):
         ev_rows, per, ctx = _events_part(events, stages, customer=customer, event=event, time=time, cut=cut,
                                          period=period, name=name, notes=notes)
-        periods.append((per, ctx["data_end"], {s["name"]: s["target"]["within_days"] for s in stages
-                                               if s["target"] and s["target"]["kind"] == "reach"}))
+        lags = {(s["name"], "promise"): s["target"]["within_days"] for s in stages
+                if s["target"] and s["target"]["kind"] == "reach"}
+        lags.update({(s["name"], "conversion"): CONVERSION_DAYS for s in ctx["stages"][1:]})
+        periods.append((per, ctx["data_end"], lags))
     tk_data_end = None
     if tickets is not None and any(s["ticket_channels"] for s in stages):
         tk_rows, per, tk_data_end = _tickets_part(tickets, stages, customer=customer, created=created,
                                                   first_response=first_response, channel=channel, targets=targets,
                                                   cut=cut, period=period, name=name, notes=notes)
-        periods.append((per, tk_data_end, {k: v.get("lag_days", 0) for k, v in tk_rows.items()}))
+        periods.append((per, tk_data_end, {(k, "promise"): v["lag_days"] for k, v in tk_rows.items()
+                                           if "lag_days" in v}))
     no_touchpoint = False
     if responses is not None and any(s["touchpoint"] for s in stages):
         no_touchpoint = touchpoint not in cxdata.as_table(responses, name=name).columns
@@ -423,10 +469,11 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
               "median_ci_lower", "median_ci_upper", "nps", "nps_ci_lower", "nps_ci_upper", "nps_gap",
               "nps_gap_ci_lower", "nps_gap_ci_upper", "csat", "csat_ci_lower", "csat_ci_upper", "ces",
               "ces_ci_lower", "ces_ci_upper", "top_theme_share", "top_theme_ci_lower", "top_theme_ci_upper",
-              "nps_change", "nps_change_ci_lower", "nps_change_ci_upper", "nps_change_p", "detractors"):
+              "detractors", *[f"{m}_change{x}" for m in ("nps", "csat", "ces")
+                              for x in ("", "_ci_lower", "_ci_upper", "_p")]):
         if c not in out:
             out[c] = np.nan
-    for c in ("top_theme", "previous_stage", "change_period"):
+    for c in ("top_theme", "previous_stage", *[f"{m}_change_period" for m in ("nps", "csat", "ces")]):
         if c not in out:
             out[c] = None
     prev = out["previous"].astype(float)
@@ -439,7 +486,11 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
     out["response_rate"] = resp / base.where(base > 0)
     out["response_rate_ci_lower"], out["response_rate_ci_upper"] = wilson(resp.fillna(0), base.fillna(0))
     out = fr.friction(out, allowance=allowance, alpha=alpha, n_boot=n_boot, seed=seed)
-    _promise_changes(out, periods, period)
+    _share_changes(out, periods, period)
+    # one period per row for a reader: the NPS's, else the first metric's that has one
+    out["change_period"] = None
+    for m in ("nps", *CHANGE_METRICS):
+        out["change_period"] = out["change_period"].where(out["change_period"].notna(), out[f"{m}_change_period"])
     _bh(out, alpha)
     _churn(out, stages, ctx, subscriptions=subscriptions, events=events, responses=responses, tickets=tickets,
            targets=targets, window=window, cut=cut, customer=customer, start=start, end=end, time=time,
@@ -463,29 +514,35 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
     return out
 
 
-def _promise_changes(out, periods, period):
-    """``promise_change``: the promise share of the latest complete period against the one before."""
-    for c in ("promise_change", "promise_change_ci_lower", "promise_change_ci_upper", "promise_change_p"):
-        out[c] = np.nan
+def _share_changes(out, periods, period):
+    """``promise_change`` (reach and first-reply targets; detractor targets' come with the scores) and
+    ``conversion_change``: the share of the latest complete period against the one before (a period is
+    complete once its window has passed), with interval, p-value and period."""
+    for m in ("promise", "conversion"):
+        for x in ("", "_ci_lower", "_ci_upper", "_p"):
+            if f"{m}_change{x}" not in out:
+                out[f"{m}_change{x}"] = np.nan
+        if f"{m}_change_period" not in out:
+            out[f"{m}_change_period"] = None
     for per, data_end, lags in periods:
-        for stage, lag in lags.items():
-            b = per[per["stage"] == stage]
+        for (stage, metric), lag in lags.items():
+            b = per[(per["stage"] == stage) & (per["metric"] == metric)]
             cur, prev = _last_two(b, period, pd.Timestamp(data_end), float(lag or 0))
             if cur is None or prev is None or not (cur["n"] and prev["n"]):
                 continue
             ch = proportion_change(cur["k"], cur["n"], prev["k"], prev["n"])
             i = out.index[out["stage"] == stage][0]
-            out.loc[i, ["promise_change", "promise_change_ci_lower", "promise_change_ci_upper",
-                        "promise_change_p"]] = [ch["change"], ch["ci_lower"], ch["ci_upper"], ch["p_value"]]
-            if out.loc[i, "change_period"] is None or pd.isna(out.loc[i, "change_period"]):
-                out.loc[i, "change_period"] = pd.Timestamp(cur["_p"])
+            out.loc[i, [f"{metric}_change", f"{metric}_change_ci_lower", f"{metric}_change_ci_upper",
+                        f"{metric}_change_p"]] = [ch["change"], ch["ci_lower"], ch["ci_upper"], ch["p_value"]]
+            out.loc[i, f"{metric}_change_period"] = pd.Timestamp(cur["_p"])
 
 
 def _bh(out, alpha):
-    """Benjamini–Hochberg over every stage's and metric's change p-value; ``*_beyond_noise`` after it."""
+    """Benjamini–Hochberg over every stage's and metric's change p-value together (one family);
+    ``<metric>_change_q`` and ``<metric>_change_beyond_noise`` (q < alpha) after it."""
     from cxlib.experiments import adjust_p
 
-    cols = ["promise_change_p", "nps_change_p"]
+    cols = [f"{m}_change_p" for m in CHANGE_METRICS]
     p = out[cols].to_numpy(float).ravel()
     ok = np.isfinite(p)
     q = np.full(p.shape, np.nan)
@@ -496,6 +553,7 @@ def _bh(out, alpha):
         m = c.removesuffix("_p")
         out[f"{m}_q"] = q[:, j]
         out[f"{m}_beyond_noise"] = np.nan_to_num(q[:, j], nan=1.0) < alpha
+    out.attrs["changes_tested"] = int(ok.sum())
 
 
 def _churn(out, stages, ctx, *, subscriptions, events, responses, tickets, targets, window, cut, customer,

@@ -188,6 +188,10 @@ def retention(s: Setup) -> Retention:
     args = dict(customer=p["customer"], time=p["time"], grain=s.grain, definition=p["definition"], as_of=s.as_of,
                 min_n=s.min_n, tz=p["tz"], week_start=p["week_start"])
     table = s._publish(cohorts.retention_table(s.events, value=s.value, **args), "retention_table")
+    shown_cells = table[table["mature"].astype(bool) & ~table["suppressed"].astype(bool)]
+    # the heatmap's alt text reads each age's plain average over the cohorts it shows (a figure computes nothing)
+    table.attrs["average_over_cohorts"] = {c: shown_cells.groupby("period")[c].mean().to_dict()
+                                           for c in ("retention", "revenue_retention") if c in table}
     newer = s._publish(comparisons.compare_newer(table, ages=COMPARED_AGES, newer=p["newer"]),
                        "newer_vs_earlier_cohorts")
     if s.segment:
@@ -276,6 +280,10 @@ def churn(s: Setup) -> Churn:
                                          mrr=s.mrr, period="month", by=s.sub_segment, as_of=s.as_of, min_n=s.min_n,
                                          tz=p["tz"]), "churn_rate")
     done = table[table["complete"]]
+    # the churn figure's alt text reads each segment's plain average over its complete periods
+    kept_rows = done[~done["suppressed"].astype(bool)]
+    table.attrs["average_over_periods"] = {"churn_rate": kept_rows.groupby(s.sub_segment)["churn_rate"].mean().to_dict()
+                                           if s.sub_segment else {None: kept_rows["churn_rate"].mean()}}
     return Churn(table=table, recent=churn_.recent_churn(table, by=s.sub_segment),
                  windows=comparisons.compare_windows(done, count="lost", n="n", window=3),
                  kept=churn_.mrr_kept(table) if s.mrr else None, by=s.sub_segment)

@@ -38,7 +38,9 @@ def retention_heatmap(table: pd.DataFrame, *, value: str = "retention", max_peri
     """Cohort x period heatmap of a :func:`cxlib.cohorts.retention_table` (one segment).
 
     Each mature cell is written as a percentage; immature cells (period not ended) are hatched and left
-    blank; suppressed cohorts are blank.
+    blank; suppressed cohorts are blank. The alt text names the last age's average over cohorts when the
+    table carries it (``attrs['average_over_cohorts'][value][period]``, set by
+    :func:`cxlib.pages.cohort_retention.retention`).
     """
     grain = table.attrs.get("grain", "period")
     t = table[table["period"] <= max_periods].copy()
@@ -82,10 +84,11 @@ def retention_heatmap(table: pd.DataFrame, *, value: str = "retention", max_peri
         c = mature[col1].dropna()
         parts.append(f"After {col1} {unit}{'s' if col1 != 1 else ''}: from {fmt(c.min())} ({c.idxmin()}) "
                      f"to {fmt(c.max())} ({c.idxmax()}).")
-    if len(mature.columns) and mature.iloc[:, -1].notna().any():
+    average = table.attrs.get("average_over_cohorts", {}).get(value, {})  # computed by the page, read here
+    if len(mature.columns) and mature.iloc[:, -1].notna().any() and mature.columns[-1] in average:
         last = mature.columns[-1]
         c = mature[last].dropna()
-        parts.append(f"After {last} {unit}s: {fmt(c.mean())} on average over {len(c)} cohorts.")
+        parts.append(f"After {last} {unit}s: {fmt(average[last])} on average over {len(c)} cohorts.")
     parts.append("Hatched cells are periods that are still open; blank cells are suppressed or not reached.")
     return finish(ax, " ".join(parts))
 
@@ -127,9 +130,12 @@ def retention_curves(curve: pd.DataFrame, *, hue: str | None = None, ax=None, x:
 def churn_trend(churn: pd.DataFrame, *, hue: str | None = None, ax=None, y: str = "churn_rate",
                 labels: dict | None = None):
     """Churn rate per period with 95% interval error bars; incomplete periods drawn hollow (and said so in
-    the title); one marker shape per ``hue`` group."""
+    the title); one marker shape per ``hue`` group. The alt text names each group's average over its
+    complete periods when the table carries it (``attrs['average_over_periods'][y][group]``, group None
+    without ``hue``; set by :func:`cxlib.pages.cohort_retention.churn`)."""
     ax = new_ax(ax, 4.2)
     groups = _groups(churn, hue)
+    average = churn.attrs.get("average_over_periods", {}).get(y, {})  # per group, computed by the page
     facts = []
     for k, (name, g) in enumerate(groups):
         color, marker, ls = _style(k)
@@ -143,9 +149,11 @@ def churn_trend(churn: pd.DataFrame, *, hue: str | None = None, ax=None, y: str 
         done = g[g["complete"].astype(bool)]
         if len(done):
             r = done.iloc[-1]
-            facts.append(f"{lbl}: {pct(r[y], 1)} in {pd.Timestamp(r['period']):%b %Y} "
-                         f"(95% interval {pct(r['ci_lower'], 1)} to {pct(r['ci_upper'], 1)}), "
-                         f"average {pct(done[y].mean(), 1)} over {len(done)} periods")
+            fact = (f"{lbl}: {pct(r[y], 1)} in {pd.Timestamp(r['period']):%b %Y} "
+                    f"(95% interval {pct(r['ci_lower'], 1)} to {pct(r['ci_upper'], 1)})")
+            if name in average:
+                fact += f", average {pct(average[name], 1)} over {len(done)} periods"
+            facts.append(fact)
     ax.yaxis.set_major_formatter(share_formatter())
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="x", labelrotation=30)

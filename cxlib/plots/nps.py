@@ -128,7 +128,8 @@ _QUADRANTS = {  # name: (colour, marker, where the name is written: x side, y si
 
 
 def importance_performance(table: pd.DataFrame, *, ax=None, scale=None, labels: dict | None = None):
-    """Importance-performance quadrant (from :func:`cxlib.drivers.quadrant`): act on the top left.
+    """Importance-performance quadrant (from :func:`cxlib.drivers.quadrant`, whose ``importance_cut`` and
+    ``performance_cut`` attrs are the dotted splits): act on the top left.
 
     The quadrant names are written in the plot and each quadrant has its own marker; the performance axis
     is on the ratings' own scale (``scale=(lo, hi)``, else ``table.attrs['scale']``, else inferred from the
@@ -136,6 +137,10 @@ def importance_performance(table: pd.DataFrame, *, ax=None, scale=None, labels: 
     """
     if table is None:
         return None
+    # the splits are drivers.quadrant's (which always sets both): the figure draws them, never re-derives them
+    if not {"importance_cut", "performance_cut"} <= set(table.attrs):
+        raise ValueError("importance_performance draws a cxlib.drivers.quadrant result (its attrs hold the splits).")
+    imp_cut, perf_cut = table.attrs["importance_cut"], table.attrs["performance_cut"]
     ax = new_ax(ax, 5.6)
     lo_s, hi_s = rating_scale(table, scale)
     quad = table["quadrant"] if "quadrant" in table else pd.Series("", index=table.index)
@@ -143,8 +148,6 @@ def importance_performance(table: pd.DataFrame, *, ax=None, scale=None, labels: 
         color, marker, *_ = _QUADRANTS.get(q, (NEUTRAL, "o", 0, 0))
         ax.scatter(g["mean"], g["importance"], s=70, c=color, marker=marker, zorder=3, edgecolors="white",
                    linewidths=0.8)
-    imp_cut = table.attrs.get("importance_cut", 1 / max(len(table), 1))
-    perf_cut = table.attrs.get("performance_cut", table["mean"].mean())
     ax.axhline(imp_cut, color="0.5", ls=":")
     ax.axvline(perf_cut, color="0.5", ls=":")
     # axis limits with room for labels, then the labels (nudged apart) and the quadrant names

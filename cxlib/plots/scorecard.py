@@ -100,26 +100,23 @@ def _duration_axis(ax, axis="x"):
     getattr(ax, f"{axis}axis").set_minor_formatter(plt.NullFormatter())
 
 
-def response_time_distribution(durations: pd.DataFrame, *, hue: str = "channel", ax=None,
+def response_time_distribution(table: pd.DataFrame, *, hue: str = "channel", ax=None,
                                labels: dict | None = None):
-    """Distribution of response times per channel (counts table from :func:`cxlib.support.durations`),
-    log-scaled time axis; one line style per channel, the median of each written on the plot."""
+    """Distribution of response times per channel (bins from :func:`cxlib.support.response_time_histogram`,
+    in hours), log-scaled time axis; one line style per channel, the median of each written on the plot."""
     ax = new_ax(ax, 4.4)
-    d = durations.assign(hours=np.maximum(durations["seconds"], 1) / 3600)
-    edges = np.logspace(np.log10(d["hours"].min()), np.log10(d["hours"].max() * 1.001), 41)
     facts, top = [], 0.0
-    for k, (name, g) in enumerate(d.groupby(hue, sort=True)):
+    for k, (name, g) in enumerate(table.groupby(hue, sort=True)):
         color, ls = CATEGORICAL[k % 8], LINESTYLES[k % 8]
-        dens, _ = np.histogram(g["hours"], bins=edges, weights=g["n"])
-        dens = dens / max(dens.sum(), 1)  # share of the channel's tickets per bin
+        g = g.sort_values("lower")
+        share = g["share"].to_numpy(float)
         lbl = human(name, labels)
-        ax.stairs(dens, edges, color=color, ls=ls, lw=2, label=lbl)
-        top = max(top, dens.max())
-        cum = g.sort_values("hours")
-        c = cum["n"].cumsum() / cum["n"].sum()
-        med = cum["hours"].to_numpy()[np.searchsorted(c.to_numpy(), 0.5)]
+        ax.stairs(share, np.r_[g["lower"].to_numpy(float), g["upper"].to_numpy(float)[-1:]], color=color, ls=ls,
+                  lw=2, label=lbl)
+        top = max(top, share.max())
+        med = g["median"].iloc[0]
         ax.axvline(med, color=color, ls=ls, lw=1)
-        facts.append((lbl, med, int(g["n"].sum()), color))
+        facts.append((lbl, med, int(g["tickets"].iloc[0]), color))
     for i, (lbl, med, n, color) in enumerate(facts):
         ax.annotate(f"{lbl} median {duration(med)}", (med, top * (1.12 - 0.13 * i)), xytext=(4, 0),
                     textcoords="offset points", color=color, va="center", fontweight="bold")

@@ -41,13 +41,15 @@ from cxlib.reports.run import (  # noqa: F401
     LockedError, ReportsDirError, RunResult, default_logs_dir, execute_in_place, log_line, run_reports,
     stop_run,
 )
-from cxlib.reports.tables import HEADLINE, TABLES_ENV, publish, read_headline  # noqa: F401
+from cxlib.reports.tables import (  # noqa: F401
+    CONFIG_FILES, HEADLINE, TABLES_ENV, publish, read_config_files, read_headline,
+)
 
 __all__ = [
-    "HEADLINE", "RUN_DATE_ENV", "SOURCE_PARAMETERS", "TABLES_ENV",
+    "CONFIG_FILES", "HEADLINE", "RUN_DATE_ENV", "SOURCE_PARAMETERS", "TABLES_ENV",
     "LockedError", "Parameter", "ParameterError", "PreflightError", "ReportsDirError", "RunResult",
     "coerce", "default_logs_dir", "defuse_html", "effective_parameters", "execute_in_place", "find_notebooks",
     "given_parameters", "log_line", "notebook_parameters", "notebook_title", "people_message", "preflight",
-    "publish", "read_headline", "render_html", "report_date", "resolve_parameters", "run_reports", "stop_run",
+    "publish", "read_config_files", "read_headline", "render_html", "report_date", "resolve_parameters", "run_reports", "stop_run",
     "write_failure_page", "write_index",
 ]

@@ -30,7 +30,7 @@ from cxlib.reports.manifest import _fingerprints, _iso, _merge_manifest, _read_m
 from cxlib.reports.parameters import (ParameterError, _is_demo, effective_parameters, find_notebooks,
                                       given_parameters, notebook_parameters, resolve_parameters)
 from cxlib.reports.redact import _redacted, people_message
-from cxlib.reports.tables import TABLES_ENV, read_headline
+from cxlib.reports.tables import TABLES_ENV, read_config_files, read_headline
 
 
 class LockedError(RuntimeError):
@@ -159,7 +159,8 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
     headline, figures = read_headline(tables) if status == "ok" else (None, [])
     return {"notebook": slug, "status": status, "error": people_message(error) if error else None,
             "start": _iso(start), "end": _iso(end), "duration_s": round(end - start, 2),
-            "parameters": _redacted(parameters), "title": title, "headline": headline, "key_figures": figures}
+            "parameters": _redacted(parameters), "title": title, "headline": headline, "key_figures": figures,
+            "config_files": read_config_files(tables) if status == "ok" else []}
 
 
 @dataclass

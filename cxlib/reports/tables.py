@@ -25,6 +25,9 @@ import pandas as pd
 TABLES_ENV = "CX_TABLES_DIR"
 #: The name of the table with a page's answer sentence and key figures (``present.headline_frame``).
 HEADLINE = "headline_figures"  # not "headline": the scorecard publishes its scores table under that name
+#: A page that reads a configuration file (the journey map's journey) publishes its name and sha256 here,
+#: so the manifest shows which version of the file a page used, default files included.
+CONFIG_FILES = "config_files"
 #: Key figures kept per page in the manifest (the index trend shows the first three).
 MAX_KEY_FIGURES = 6
 
@@ -109,3 +112,27 @@ def read_headline(folder) -> tuple[str | None, list[dict]]:
             fig.update({k: _number(row.get(k)) for k in ("estimate", "ci_lower", "ci_upper")})
             figures.append(fig)
     return headline, figures[:MAX_KEY_FIGURES]
+
+
+def read_config_files(folder) -> list[dict]:
+    """The configuration files a page says it used (its published ``config_files.csv`` in ``folder``):
+    one dict per file with ``name`` (the file name, never a path) and ``sha256``; none, never an error.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"name": ["journey.yaml"], "sha256": ["ab" * 32]}).to_csv(f"{folder}/config_files.csv",
+    ...                                                                    index=False)
+    >>> read_config_files(folder)[0]["name"]
+    'journey.yaml'
+    """
+    try:
+        df = pd.read_csv(Path(folder) / f"{CONFIG_FILES}.csv", dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return []
+    if not {"name", "sha256"} <= set(df.columns):
+        return []
+    # a name only: whatever the page wrote, no folder of the machine reaches the manifest
+    return [{"name": Path(_cell(r["name"]).replace("\\", "/")).name, "sha256": _cell(r["sha256"])}
+            for r in df.to_dict("records") if _cell(r["name"]) and _cell(r["sha256"])]

@@ -1,4 +1,4 @@
-"""Follow-ups on the words of the pages (acceptance round 3).
+"""The words of the pages where data is thin or unusual.
 
 Scorecard: a score the survey has no column for is "not measured" (say how to add it), even in a week
 without answers; a week without answers is said once in "About the data" however many results note it.

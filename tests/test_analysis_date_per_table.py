@@ -1,4 +1,4 @@
-"""Follow-ups of "one analysis date and only the user's data" (DESIGN.md, "The analysis date"):
+"""Each table's own end under one analysis date (DESIGN.md, "The analysis date"):
 
 - an MRR history's rows after the analysis date are counted in one note, and it ends early only when the
   month after its last month has passed too;

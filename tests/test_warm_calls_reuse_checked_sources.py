@@ -1,4 +1,4 @@
-"""Warm calls of key_drivers and kaplan_meier (issue 13): repeated calls on a file reuse its checked,
+"""Warm calls of key_drivers and kaplan_meier: repeated calls on a file reuse its checked,
 compiled expressions, yet every answer matches an independent computation on the raw rows (statsmodels,
 numpy), a changed file or analysis date is picked up, and DataFrames are checked on every call."""
 from __future__ import annotations
