@@ -26,11 +26,11 @@ TARGETS = {"email": 12.0, "chat": 0.1}
 
 
 def _tables():
-    """Events, responses, tickets and subscriptions of 300 customers over three months."""
+    """Events, responses, tickets and subscriptions of 300 customers over four months."""
     rng = np.random.default_rng(11)
     n = 300
     ids = [f"C{i:04d}" for i in range(n)]
-    start = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 85, n), unit="D")
+    start = pd.Timestamp("2025-11-15") + pd.to_timedelta(rng.uniform(0, 130, n), unit="D")
     rows = []
     for c, t0 in zip(ids, start):
         rows.append((c, t0, "signup"))

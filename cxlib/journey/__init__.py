@@ -30,8 +30,8 @@ from cxlib.journey.steps import (  # noqa: F401
     last_touch_before_churn, stage_metrics, step_conversion, step_times, weakest_step,
 )
 from cxlib.journey.spec import DEFAULT_JOURNEY, load_journey  # noqa: F401
-from cxlib.journey.map import journey_map  # noqa: F401
+from cxlib.journey.map import CHANGE_METRICS, CONVERSION_DAYS, journey_map  # noqa: F401
 from cxlib.journey.friction import friction, funnel_curves  # noqa: F401
 
 __all__ = ["funnel", "stage_metrics", "step_times", "step_conversion", "weakest_step", "churn_by_touch", "last_touch_before_churn", "DEFAULT_STEPS", "TOUCH_STEPS", "DEFAULT_TARGETS", "WITHIN_DAYS",
-           "journey_map", "load_journey", "DEFAULT_JOURNEY", "friction", "funnel_curves"]
+           "journey_map", "CHANGE_METRICS", "CONVERSION_DAYS", "load_journey", "DEFAULT_JOURNEY", "friction", "funnel_curves"]

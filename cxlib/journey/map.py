@@ -379,7 +379,7 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
         BH-adjusted over every stage and metric, ``_beyond_noise``, ``_period``: the latest complete
         period), ``change_period`` (the NPS's, else the first metric's with one). ``attrs``: ``journey_sha256``,
         ``journey_path``, ``as_of``, ``period``, ``notes``, ``top_two_apart``, ``overdispersion``, ``changes_tested``
-        (the number of changes in the BH family).
+        (the number of changes in the BH family), ``conversion_days``.
 
     Raises
     ------
@@ -510,7 +510,7 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
         elif s.status.startswith("needs_"):
             notes.append(note("journey_stage_needs", stage=s.stage, tables=s.needs.split(", ")))
     out.attrs.update(journey_sha256=spec["sha256"], journey_path=spec["path"], as_of=cut, period=period,
-                     notes=notes, **out.attrs)
+                     notes=notes, conversion_days=CONVERSION_DAYS, **out.attrs)
     return out
 
 

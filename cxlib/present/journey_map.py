@@ -21,6 +21,9 @@ __all__ = ["status_mark", "journey_answer", "journey_figures", "journey_map_tabl
            "friction_table", "stage_sections", "journey_method", "journey_footer", "journey_inputs",
            "promise_words", "MARKS"]
 
+#: The changes from the previous period a stage's section reads: metric, number kind, words.
+CHANGES = (("conversion", "pp", "Conversion"), ("promise", "pp", "Promise share"),
+           ("nps", "points", "NPS"), ("csat", "pp", "CSAT"), ("ces", "signed", "CES"))
 #: The met/missed mark: a symbol and a word, never colour alone.
 MARKS = {"met": "✓ Met", "missed": "✗ Missed", "too_close": "≈ Too close to call"}
 _NEEDS = {"touchpoint": "survey answers with a touchpoint column", "events": "an events table", "tickets": "a tickets table", "responses": "survey answers (responses)",
@@ -246,10 +249,12 @@ def _stage_items(r) -> list:
         items.append(text("Customers with a bad experience here cancel {} times as often (95% CI {}), an "
                           "association.", number(r["churn_hr"], 1),
                           interval_range(r["churn_hr"], r["churn_hr_ci_lower"], r["churn_hr_ci_upper"], digits=1)))
-    for col, kind, what in (("promise_change", "pp", "Promise share"), ("nps_change", "points", "NPS")):
+    for metric, kind, what in CHANGES:
+        col = f"{metric}_change"
         if _ok(r.get(col)):
+            when = r.get(f"{col}_period")
             items.append(text("{} in {}: {} against the period before, {}.", what,
-                              f"{r['change_period']:%b %Y}" if _ok(r.get("change_period")) else "the last period",
+                              f"{when:%b %Y}" if _ok(when) else "the last period",
                               interval(r[col], r[f"{col}_ci_lower"], r[f"{col}_ci_upper"], kind=kind),
                               "beyond noise" if r.get(f"{col}_beyond_noise") else "within noise"))
     if r.get("needs"):
@@ -294,14 +299,18 @@ def journey_method(page) -> Text:
         "touchpoints.",
         "Churn after a bad experience compares customers with and without it in their first 30 days "
         "(a landmark Cox model): an association, not a cause.",
-        "Changes compare the latest complete period with the one before; they are called beyond noise only "
-        "after a Benjamini–Hochberg correction over every stage and metric.",
+        text("Changes compare the latest complete period with the one before, for conversion (customers "
+             "reaching the stage within {} days of the previous one, by the period they reached that one), the "
+             "promise share, NPS, CSAT and CES; a period counts once its window has passed. They are called "
+             "beyond noise only after a Benjamini–Hochberg correction over every stage and metric together "
+             "({} changes tested).", number(m.get("conversion_days", 30), 0), count(m.get("changes_tested", 0))),
     ])
 
 
 def journey_footer(page) -> Text:
-    """The journey file and its sha256: a changed journey never silently breaks a trend."""
+    """The journey file (its name, never a path) and its sha256: a changed journey never silently breaks a
+    trend."""
     m = page.map.attrs
-    name = str(m.get("journey_path") or "the journey given").rsplit("/", 1)[-1]
+    name = str(m.get("journey_path") or "the journey given").replace("\\", "/").rsplit("/", 1)[-1]
     return paragraph("Journey file: {} (sha256 {}). Data up to {}.", name, m["journey_sha256"],
                      f"{page.as_of:%d %b %Y}")
