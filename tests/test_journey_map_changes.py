@@ -103,7 +103,8 @@ def test_conversion_and_reach_promise_changes(tables, result):
     ev = ev[ev["event_time"] <= AS_OF]  # later events are left out by the map
     w, end = _reach(ev), ev["event_time"].max()
     m = result.set_index("stage")
-    for stage, prev, cur, days, metric in (("Set-up", "t0", "t1", 30, "conversion"), ("Buy", "t1", "t2", 30, "conversion"),
+    for stage, prev, cur, days, metric in (("Set-up", "t0", "t1", 30, "conversion"),
+                                           ("Buy", "t1", "t2", 30, "conversion"),
                                            ("Set-up", "t0", "t1", 7, "promise"), ("Buy", "t1", "t2", 30, "promise")):
         g = w[w[prev].notna() & (w[prev] + pd.Timedelta(days=days) <= end)]
         got = g[cur].notna() & (g[cur] - g[prev] <= pd.Timedelta(days=days))
