@@ -198,6 +198,6 @@ def contract_ids(kind: str | None) -> Sequence[str]:
     """Id columns of a table kind that are hashed when their values look like contact details."""
     return {
         "events": ("customer_id",), "subscriptions": ("customer_id",),
-        "responses": ("respondent_id",), "tickets": ("ticket_id", "customer_id"),
+        "responses": ("respondent_id", "customer_id"), "tickets": ("ticket_id", "customer_id"),
         "experiment": ("unit_id",), "mrr_history": ("customer_id",),
     }.get(kind or "", ("customer_id", "respondent_id", "ticket_id", "unit_id"))
