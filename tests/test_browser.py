@@ -76,9 +76,13 @@ def own_data_site(tmp_path_factory):
                          "tickets": {"path": str(EXPORTS / "zendesk.csv"), "layout": "zendesk"}, "events": None},
         "cohort_retention": {"events": {"path": str(EXPORTS / "shopify_orders.csv"), "layout": "shopify"},
                              "subscriptions": None, "segment": None},
+        # a journey written for what the orders export holds; no survey: its stage says what it needs
+        "journey_map": {"events": {"path": str(EXPORTS / "shopify_orders.csv"), "layout": "shopify"},
+                        "tickets": {"path": str(EXPORTS / "zendesk.csv"), "layout": "zendesk"},
+                        "responses": None, "subscriptions": None, "journey": str(EXPORTS / "shop_journey.yaml")},
     }))
-    cx_run("nps_drivers", "cx_scorecard", "cohort_retention", "--params", str(params), "--reports-dir", str(out),
-           "--date", "2026-11-23")
+    cx_run("nps_drivers", "cx_scorecard", "cohort_retention", "journey_map", "--params", str(params),
+           "--reports-dir", str(out), "--date", "2026-11-23")
     return out
 
 
@@ -171,7 +175,7 @@ def test_every_sample_page_reads_like_a_product(site, driver, width):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_pages_from_the_users_own_exports(own_data_site, driver, width):
     found = pages(own_data_site)
-    assert len(found) == 3
+    assert len(found) == 4
     for page in found:
         _check_page(driver, page, width)
         assert "Demo data" not in driver.find_element("css selector", "body").text, page

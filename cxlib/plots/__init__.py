@@ -14,3 +14,4 @@ from cxlib.plots.cohorts import *  # noqa: F401,F403
 from cxlib.plots.nps import *  # noqa: F401,F403
 from cxlib.plots.experiments import *  # noqa: F401,F403
 from cxlib.plots.scorecard import *  # noqa: F401,F403
+from cxlib.plots.journey import *  # noqa: F401,F403

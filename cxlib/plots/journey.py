@@ -27,14 +27,17 @@ def journey_funnel(m, curves, *, ax=None):
                 label=f"limit, target {target:.0%}")
     ax.axhline(0, color="#555555", lw=1)
     facts = []
+    shapes = [m for m in MARKERS if m not in ("X", "x")]  # a cross means missed, for no other stage
     for i, (_, r) in enumerate(ok.iterrows()):
         y = 100 * (r["promise_share"] - r["target"])
         missed = r["target_status"] == "missed"
-        ax.plot(r["promise_n"], y, marker="X" if missed else MARKERS[i % len(MARKERS)], ms=11 if missed else 8,
+        ax.plot(r["promise_n"], y, marker="X" if missed else shapes[i % len(shapes)], ms=11 if missed else 8,
                 color=BAD if missed else GOOD, mec="black", ls="none", zorder=3)
         word = {"missed": "missed", "met": "met", "too_close": "too close"}.get(r["target_status"], "")
-        ax.annotate(f"{r['stage']} ({word})", (r["promise_n"], y), xytext=(6, 4), textcoords="offset points",
-                    fontsize=10)
+        # the stage's number in the map (short labels do not collide on a phone); a missed stage is named
+        name = f"{int(r['position'])}. {r['stage']} (missed)" if missed else f"{int(r['position'])}"
+        ax.annotate(name, (r["promise_n"], y), xytext=(6, 4), textcoords="offset points", fontsize=10,
+                    fontweight="bold" if missed else "normal")
         facts.append(f"{r['stage']}: {r['promise_share']:.0%} against {r['target']:.0%} over "
                      f"{int(r['promise_n']):,} ({word})")
     ax.set_xscale("log")
@@ -42,10 +45,10 @@ def journey_funnel(m, curves, *, ax=None):
         lo = min(float(np.nanmin(100 * (ok["promise_share"] - ok["target"]))), float(100 * curves["lower"].min())
                  if len(curves) else 0)
         ax.set_ylim(lo - 3, max(5.0, float(np.nanmax(100 * (ok["promise_share"] - ok["target"]))) + 3))
-    title(ax, "Each stage against its target: below the dashed line is beyond noise")
+    title(ax, "Each stage (numbered as in the map) against its target: below the dashed line is beyond noise")
     xlabel(ax, "Customers judged (tickets for support, answers for detractor targets), log scale")
     ylabel(ax, "Share minus target (points)")
-    ax.legend(loc="lower right", fontsize=9, frameon=False)
+    ax.legend(loc="upper right", fontsize=9, frameon=False)
     alt = ("Funnel plot of each journey stage's share getting its promise minus its target, by the number "
            "judged, with control limits narrowing as the number grows. " + "; ".join(facts) + ".")
     return finish(ax, alt)
