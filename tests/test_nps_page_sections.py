@@ -54,7 +54,7 @@ def nps(scores: pd.Series) -> float:
 def test_setup_reads_the_columns_and_computes_no_section(answers):
     path, _ = answers
     s, published = make(path)
-    assert published == [] and s.cache == {}
+    assert published == [] and s.results == {}
     assert s.segments_used == ["plan"] and s.skipped == []
     assert s.driver_cols == ["drv_a", "drv_b", "drv_c"]
     assert s.comment == "comment" and s.has_time and s.other_scores == {}

@@ -22,6 +22,7 @@ import pandas as pd
 from cxlib import at_risk, churn as churn_, cohorts, comparisons, journey, revenue, sources, survival
 from cxlib import data as cxdata
 from cxlib.notes import Note, note
+from cxlib.pages.once import once
 from cxlib.pages.inputs import Inputs, resolve
 
 __all__ = ["PARAMETERS", "Setup", "setup", "Retention", "retention", "FirstValue", "first_value", "Churn",
@@ -154,9 +155,7 @@ def setup(values: Mapping[str, Any], *, publish: Callable | None = None) -> Setu
 def _once(fn):
     """Compute a section once per :class:`Setup` (and publish its tables once)."""
     def wrapper(s: Setup):
-        if fn.__name__ not in s.results:
-            s.results[fn.__name__] = fn(s)
-        return s.results[fn.__name__]
+        return once(s, fn.__name__, fn)
     wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
     return wrapper
 

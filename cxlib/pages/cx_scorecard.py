@@ -39,6 +39,7 @@ from cxlib import scorecard, sources, themes
 from cxlib import support as cxsupport
 from cxlib.data import PERSONAL_DATA_DEFAULT
 from cxlib.pages.inputs import Inputs, resolve
+from cxlib.pages.once import once, published
 
 __all__ = ["Setup", "Scores", "Moved", "Segments", "Support", "Journey", "Voice", "Summary", "setup", "scores",
            "what_moved", "segments", "support", "journey", "voice", "summary", "noted", "DEFAULTS"]
@@ -140,19 +141,6 @@ def setup(params: Mapping[str, Any], *, publish: Callable | None = None) -> Setu
     return Setup(values, inputs, labels, personal, usable, used, skipped, (answers, tickets, events), publish)
 
 
-def _out(s: Setup, table, name: str):
-    """``table`` published as ``name`` (when the page publishes), returned."""
-    if table is not None and s.publish is not None:
-        s.publish(table, name)
-    return table
-
-
-def _once(s: Setup, key: str, compute):
-    if key not in s.results:
-        s.results[key] = compute(s)
-    return s.results[key]
-
-
 # ------------------------------------------------------------------------------------------ 1. scores
 
 @dataclass
@@ -174,11 +162,11 @@ class Scores:
 
 def _scores(s: Setup) -> Scores:
     v, win = s.values, s.window()
-    head = _out(s, scorecard.headline(v["responses"], week=v["week"], csat=s.score("csat"), ces=s.score("ces"),
+    head = published(s, scorecard.headline(v["responses"], week=v["week"], csat=s.score("csat"), ces=s.score("ces"),
                                       prior_weeks=v["prior_weeks"], min_n=v["min_n"], sequential=v["always_valid"],
                                       **win), "headline")
     week = head.attrs["week"]
-    trends = _out(s, scorecard.weekly_trends(v["responses"], csat=s.score("csat"), ces=s.score("ces"), weeks=None,
+    trends = published(s, scorecard.weekly_trends(v["responses"], csat=s.score("csat"), ces=s.score("ces"), weeks=None,
                                              min_n=v["min_n"], **win), "weekly_trends")
     recent = trends[(trends["period"] > week - pd.Timedelta(weeks=TREND_WEEKS)) & (trends["period"] <= week)]
     recent = recent[~recent["suppressed"]]
@@ -189,7 +177,7 @@ def _scores(s: Setup) -> Scores:
 def scores(s: Setup) -> Scores:
     """Section 1 (and the key figures): this week's NPS, CSAT and CES, published as ``headline`` and
     ``weekly_trends``. CSAT and CES are measured when the responses have those columns."""
-    return _once(s, "scores", _scores)
+    return once(s, "scores", _scores)
 
 
 # ------------------------------------------------------------------------------------------ 2. what moved
@@ -218,13 +206,13 @@ def _what_moved(s: Setup) -> Moved:
         return Moved(None, by, "too_few_weeks", s.prior_weeks)
     wc = scorecard.what_changed(v["responses"], week=sc.week, by=by, metric="nps", prior_weeks=v["prior_weeks"],
                                 bootstrap=BOOTSTRAP, seed=SEED, **s.window())
-    return Moved(_out(s, wc, "what_changed"), by, "ok", s.prior_weeks)
+    return Moved(published(s, wc, "what_changed"), by, "ok", s.prior_weeks)
 
 
 def what_moved(s: Setup) -> Moved:
     """Section 2: this week's NPS change against the prior weeks split into who answered (mix of the
     journey stage, else the first segment column) and change within; published as ``what_changed``."""
-    return _once(s, "what_moved", _what_moved)
+    return once(s, "what_moved", _what_moved)
 
 
 # ------------------------------------------------------------------------------------------ 3. segments
@@ -241,14 +229,14 @@ class Segments:
 def _segments(s: Setup) -> Segments:
     table = None
     if s.segments_used:
-        table = _out(s, scorecard.segment_table(s.values["responses"], week=scores(s).week, by=s.segments_used,
+        table = published(s, scorecard.segment_table(s.values["responses"], week=scores(s).week, by=s.segments_used,
                                                 min_n=s.min_n, **s.window()), "segments")
     return Segments(table, list(s.segments_skipped))
 
 
 def segments(s: Setup) -> Segments:
     """Section 3: NPS per segment value this week; published as ``segments``."""
-    return _once(s, "segments", _segments)
+    return once(s, "segments", _segments)
 
 
 # ------------------------------------------------------------------------------------------ 4. support
@@ -285,20 +273,20 @@ def _support(s: Setup) -> Support:
     tickets, rows = v["tickets"], s.tables[1]
     if tickets is None:
         return Support(False, week, v["repeat_days"])
-    changes = _out(s, scorecard.support_changes(tickets, week=week, prior_weeks=v["prior_weeks"], **win),
+    changes = published(s, scorecard.support_changes(tickets, week=week, prior_weeks=v["prior_weeks"], **win),
                    "support_this_week")
-    weekly = _out(s, cxsupport.response_times(tickets, by="channel", period="week", min_n=min(v["min_n"], 20),
+    weekly = published(s, cxsupport.response_times(tickets, by="channel", period="week", min_n=min(v["min_n"], 20),
                                               **win), "first_response_weekly")
-    first = _out(s, cxsupport.response_times(tickets, measure="first_response", by="channel", min_n=v["min_n"],
+    first = published(s, cxsupport.response_times(tickets, measure="first_response", by="channel", min_n=v["min_n"],
                                              **win), "first_response_times")
-    resolution = _out(s, cxsupport.response_times(tickets, measure="resolution", by="channel", min_n=v["min_n"],
+    resolution = published(s, cxsupport.response_times(tickets, measure="resolution", by="channel", min_n=v["min_n"],
                                                   **win), "resolution_times")
-    attain = _out(s, cxsupport.target_attainment(tickets, targets=v["targets"], period="week", **win),
+    attain = published(s, cxsupport.target_attainment(tickets, targets=v["targets"], period="week", **win),
                   "target_attainment")
-    repeats = (_out(s, cxsupport.repeat_contact_rate(tickets, within_days=v["repeat_days"], **win), "repeat_contacts")
+    repeats = (published(s, cxsupport.repeat_contact_rate(tickets, within_days=v["repeat_days"], **win), "repeat_contacts")
                if "customer_id" in rows.columns else None)
     # as the page always read it: reopens up to the default analysis date (the report date)
-    reopens = _out(s, cxsupport.reopen_rate(tickets), "reopens") if "reopened" in rows.columns else None
+    reopens = published(s, cxsupport.reopen_rate(tickets), "reopens") if "reopened" in rows.columns else None
     return Support(True, week, v["repeat_days"], changes, bool(changes["median_hours"].notna().any()), weekly,
                    bool((~weekly["suppressed"]).any()), first, resolution, attain,
                    attain[attain["period"] == week], repeats, reopens)
@@ -308,7 +296,7 @@ def support(s: Setup) -> Support:
     """Section 4: support responsiveness; published as ``support_this_week``, ``first_response_weekly``,
     ``first_response_times``, ``resolution_times``, ``target_attainment``, ``repeat_contacts`` and
     ``reopens`` (each when its input is there)."""
-    return _once(s, "support", _support)
+    return once(s, "support", _support)
 
 
 # ------------------------------------------------------------------------------------------ 5. journey
@@ -336,14 +324,14 @@ class Journey:
 
 def _journey(s: Setup) -> Journey:
     v, win = s.values, s.window()
-    stages = (_out(s, cxjourney.stage_metrics(v["responses"], as_of=v["as_of"], stage=v["stage"], min_n=v["min_n"]),
+    stages = (published(s, cxjourney.stage_metrics(v["responses"], as_of=v["as_of"], stage=v["stage"], min_n=v["min_n"]),
                    "journey_stages") if v["stage"] in s.usable else None)
     funnel = weakest = first_value = None
     if v["events"] is not None:
         kw = dict(as_of=v["as_of"], steps=v["journey_steps"], min_n=v["min_n"])
-        funnel = _out(s, cxjourney.funnel(v["events"], **kw), "funnel")
-        weakest = _out(s, cxjourney.weakest_step(v["events"], **kw), "weakest_step")
-        first_value = _out(s, cxjourney.step_times(v["events"], **kw, tz=win["tz"], week_start=win["week_start"]),
+        funnel = published(s, cxjourney.funnel(v["events"], **kw), "funnel")
+        weakest = published(s, cxjourney.weakest_step(v["events"], **kw), "weakest_step")
+        first_value = published(s, cxjourney.step_times(v["events"], **kw, tz=win["tz"], week_start=win["week_start"]),
                            "time_to_first_value")
     found = {}
     for kind, need in TOUCH_NEEDS.items():
@@ -351,7 +339,7 @@ def _journey(s: Setup) -> Journey:
             found[kind] = v[kind]
     touches = None
     if v["subscriptions"] is not None and found:
-        touches = _out(s, cxjourney.churn_by_touch(v["subscriptions"], as_of=v["as_of"], window=v["touch_window"],
+        touches = published(s, cxjourney.churn_by_touch(v["subscriptions"], as_of=v["as_of"], window=v["touch_window"],
                                                    targets=v["targets"], min_n=v["min_n"], **found), "churn_by_touch")
     return Journey(stages, funnel, weakest, first_value, touches, s.steps, s.min_n)
 
@@ -360,7 +348,7 @@ def journey(s: Setup) -> Journey:
     """Section 5: stages, funnel, weakest step, time to first value and after which touch customers leave
     (by calling :mod:`cxlib.journey`); published as ``journey_stages``, ``funnel``, ``weakest_step``,
     ``time_to_first_value`` and ``churn_by_touch`` (each when its input is there)."""
-    return _once(s, "journey", _journey)
+    return once(s, "journey", _journey)
 
 
 # ------------------------------------------------------------------------------------------ 6-7. voice
@@ -392,13 +380,13 @@ def _voice(s: Setup) -> Voice:
     v, win, week = s.values, s.window(), scores(s).week
     if "comment" not in s.usable:
         return Voice(False)
-    weekly = _out(s, themes.theme_counts(v["responses"], time="response_time", period="week", taxonomy=v["taxonomy"],
+    weekly = published(s, themes.theme_counts(v["responses"], time="response_time", period="week", taxonomy=v["taxonomy"],
                                          min_n=v["min_n"], **win), "weekly_themes")
     now = weekly[weekly["period"] == week]
     rising = None
     if len(now) and (weekly["period"] < week).any():
-        rising = _out(s, themes.rising_themes(weekly, period=week, prior=v["prior_weeks"]), "rising_themes")
-    loop = _out(s, scorecard.close_the_loop(v["responses"], tickets=v["tickets"], week=week, personal=s.personal,
+        rising = published(s, themes.rising_themes(weekly, period=week, prior=v["prior_weeks"]), "rising_themes")
+    loop = published(s, scorecard.close_the_loop(v["responses"], tickets=v["tickets"], week=week, personal=s.personal,
                                             taxonomy=v["taxonomy"], **win), "close_the_loop")
     n = int(now["comments"].max()) if len(now) else 0
     hits = now[now["mentions"] > 0].sort_values("mentions", ascending=False, kind="mergesort").head(TOP_THEMES)
@@ -410,7 +398,7 @@ def _voice(s: Setup) -> Voice:
 def voice(s: Setup) -> Voice:
     """Sections 6 and 7: this week's comment themes, the rising ones and the detractors to call back;
     published as ``weekly_themes``, ``rising_themes`` and ``close_the_loop``."""
-    return _once(s, "voice", _voice)
+    return once(s, "voice", _voice)
 
 
 # ------------------------------------------------------------------------------------------ the answer

@@ -36,6 +36,7 @@ from cxlib import data as cxdata
 from cxlib import experiments, sources
 from cxlib.experiments import Metric
 from cxlib.pages.inputs import Inputs, resolve
+from cxlib.pages.once import once, published
 
 __all__ = ["Setup", "Comparison", "HeavyTails", "Cuped", "Segments", "OverTime", "Quantiles", "setup",
            "comparison", "heavy_tails", "cuped", "segments", "over_time", "quantiles", "power", "DEFAULTS"]
@@ -74,7 +75,7 @@ class Setup:
     segment_missing: str | None
     time: str | None
     publish: Callable | None = None
-    cache: dict = field(default_factory=dict, repr=False)
+    results: dict = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name):  # the parameters read as attributes: setup.control, setup.alpha ...
         values = self.__dict__.get("values") or {}
@@ -91,12 +92,7 @@ class Setup:
 
 def _once(s: Setup, key: str, compute: Callable, publish_as: str | None = None):
     """``compute()`` once per setup, published under ``publish_as`` the first time."""
-    if key not in s.cache:
-        got = compute()
-        if publish_as and s.publish is not None and got is not None:
-            got = s.publish(got, publish_as)
-        s.cache[key] = got
-    return s.cache[key]
+    return once(s, key, lambda s: published(s, compute(), publish_as) if publish_as else compute())
 
 
 def setup(values: Mapping[str, Any], *, publish: Callable | None = None, given: set | None = None) -> Setup:

@@ -34,6 +34,7 @@ import pandas as pd
 from cxlib import data as cxdata
 from cxlib import journey
 from cxlib.notes import note
+from cxlib.pages.once import once, published
 from cxlib.pages.inputs import Inputs, resolve
 
 __all__ = ["PARAMETERS", "Setup", "Stages", "Friction", "JourneyPage", "setup", "journey_map", "friction", "build",
@@ -127,21 +128,8 @@ def setup(params: Mapping[str, Any], *, publish: Callable | None = None) -> Setu
     s = Setup(values, inputs, tables, spec, notes, publish)
     # the journey file's name and hash beside the numbers (and, through the manifest, beside every report):
     # a changed journey never silently breaks a trend
-    _out(s, pd.DataFrame({"name": [s.config_name], "sha256": [s.sha256]}, columns=CONFIG_COLUMNS), "config_files")
+    published(s, pd.DataFrame({"name": [s.config_name], "sha256": [s.sha256]}, columns=CONFIG_COLUMNS), "config_files")
     return s
-
-
-def _out(s: Setup, table, name: str):
-    """``table`` published as ``name`` (when the page publishes), returned."""
-    if table is not None and s.publish is not None:
-        s.publish(table, name)
-    return table
-
-
-def _once(s: Setup, key: str, compute):
-    if key not in s.results:
-        s.results[key] = compute(s)
-    return s.results[key]
 
 
 # ------------------------------------------------------------------------------------------ 1. the map
@@ -199,13 +187,13 @@ def _stages(s: Setup) -> Stages:
                             as_of=v["as_of"], period=v["period"])
     shown = m.reindex(columns=MAP_COLUMNS)
     shown.attrs = dict(m.attrs)
-    _out(s, shown, "journey_map")
+    published(s, shown, "journey_map")
     return Stages(m, shown, headline_picks(m), list(s.notes))
 
 
 def journey_map(s: Setup) -> Stages:
     """Section 1 (and the answer): the map, one row per stage, published as ``journey_map``."""
-    return _once(s, "journey_map", _stages)
+    return once(s, "journey_map", _stages)
 
 
 # ------------------------------------------------------------------------------------------ 2. friction
@@ -226,12 +214,12 @@ def _friction(s: Setup) -> Friction:
     st = journey_map(s)
     m = st.map
     ranked = m[m["friction"] > 0].sort_values("rank").reindex(columns=FRICTION_COLUMNS).reset_index(drop=True)
-    return Friction(_out(s, ranked, "friction"), journey.funnel_curves(m), m, st.headline)
+    return Friction(published(s, ranked, "friction"), journey.funnel_curves(m), m, st.headline)
 
 
 def friction(s: Setup) -> Friction:
     """Section 2: the friction list and the funnel plot's limits, published as ``friction``."""
-    return _once(s, "friction", _friction)
+    return once(s, "friction", _friction)
 
 
 # ------------------------------------------------------------------------------------------ all at once

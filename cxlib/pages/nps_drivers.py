@@ -44,6 +44,7 @@ from cxlib import drivers as kd
 from cxlib import metrics, sources, themes
 from cxlib.data import CXDataError
 from cxlib.pages.inputs import Inputs, resolve
+from cxlib.pages.once import once, published
 
 __all__ = ["Setup", "Scores", "Trend", "Segments", "Drivers", "Odds", "TopTwo", "Comments", "Proposed", "Summary",
            "setup", "scores", "trend", "segments", "drivers", "odds", "top_two", "comments", "proposed_themes",
@@ -89,7 +90,7 @@ class Setup:
     driver_cols: list
     comment: str | None
     publish: Callable | None = None
-    cache: dict = field(default_factory=dict, repr=False)
+    results: dict = field(default_factory=dict, repr=False)
 
     def per_period(self) -> dict:
         """The keyword arguments of every per-period result of the page."""
@@ -142,20 +143,6 @@ def setup(parameters: Mapping[str, Any], *, publish: Callable | None = None, inp
                  cxdata.find_column(table, v.get("comment")), publish)
 
 
-def _out(s: Setup, table, name: str):
-    """``table`` published as ``name`` (when the page publishes), returned."""
-    if table is not None and s.publish is not None:
-        s.publish(table, name)
-    return table
-
-
-def _once(s: Setup, key: str, compute: Callable[[Setup], Any]):
-    """``compute(s)`` once per setup."""
-    if key not in s.cache:
-        s.cache[key] = compute(s)
-    return s.cache[key]
-
-
 # ------------------------------------------------------------------------------------------ 1. scores
 
 @dataclass
@@ -177,16 +164,16 @@ class Scores:
 
 def _scores(s: Setup) -> Scores:
     v, table, as_of = s.values, s.table, s.as_of
-    overall = _out(s, metrics.nps(table, as_of=as_of, score=s.score, min_n=s.min_n), "nps_overall")
+    overall = published(s, metrics.nps(table, as_of=as_of, score=s.score, min_n=s.min_n), "nps_overall")
     moving = trend(s)
     fns = {"csat": metrics.csat, "ces": metrics.ces}
-    others = {name: _out(s, fns[name](table, as_of=as_of, score=col, min_n=s.min_n), f"{name}_overall")
+    others = {name: published(s, fns[name](table, as_of=as_of, score=col, min_n=s.min_n), f"{name}_overall")
               for name, col in s.other_scores.items()}
     weighted = problem = None
     weights, subscriptions = v.get("weights"), v.get("subscriptions")
     if weights or subscriptions is not None:
         try:
-            weighted = _out(s, metrics.weighted_nps(
+            weighted = published(s, metrics.weighted_nps(
                 table, as_of=as_of, score=s.score, weights=weights or None,
                 population=None if weights else subscriptions, columns=v.get("weight_by"), min_n=s.min_n),
                 "nps_weighted")
@@ -203,7 +190,7 @@ def scores(s: Setup) -> Scores:
     --------
     >>> scores(s).overall[["nps", "ci_lower", "ci_upper", "n"]]  # doctest: +SKIP
     """
-    return _once(s, "scores", _scores)
+    return once(s, "scores", _scores)
 
 
 # ------------------------------------------------------------------------------------------ 2. trend
@@ -273,7 +260,7 @@ def latest_change(trend: pd.DataFrame | None, *, metric: str = "nps", grain: str
 
 def _trend(s: Setup) -> Trend:
     table, as_of, per = s.table, s.as_of, s.per_period()
-    nps = _out(s, metrics.nps(table, as_of=as_of, score=s.score, **per), "nps_trend") if s.has_time else None
+    nps = published(s, metrics.nps(table, as_of=as_of, score=s.score, **per), "nps_trend") if s.has_time else None
     changes = {"nps": latest_change(nps, metric="nps", grain=s.grain, as_of=as_of)}
     fns = {"csat": metrics.csat, "ces": metrics.ces}
     others = {}
@@ -291,7 +278,7 @@ def trend(s: Setup) -> Trend:
     --------
     >>> trend(s).changes["nps"]["beyond_noise"]  # doctest: +SKIP
     """
-    return _once(s, "trend", _trend)
+    return once(s, "trend", _trend)
 
 
 # ------------------------------------------------------------------------------------------ 3. segments
@@ -324,7 +311,7 @@ class Segments:
 def _segments(s: Setup) -> Segments:
     by_segment = {c: metrics.nps(s.table, as_of=s.as_of, score=s.score, by=c, min_n=s.min_n)
                   for c in s.segments_used}
-    gaps = _out(s, metrics.segment_gaps(by_segment), "nps_by_segment") if by_segment else None
+    gaps = published(s, metrics.segment_gaps(by_segment), "nps_by_segment") if by_segment else None
     return Segments(by_segment, gaps, list(s.skipped))
 
 
@@ -336,7 +323,7 @@ def segments(s: Setup) -> Segments:
     --------
     >>> segments(s).gaps[["segment", "value", "gap", "beyond_noise"]]  # doctest: +SKIP
     """
-    return _once(s, "segments", _segments)
+    return once(s, "segments", _segments)
 
 
 # ------------------------------------------------------------------------------------------ 4. drivers
@@ -374,7 +361,7 @@ def _drivers(s: Setup) -> Drivers:
     except CXDataError as exc:  # too few complete answers, a constant rating ...
         out.problem = exc
         return out
-    out.quad = _out(s, kd.quadrant(result), "key_drivers")
+    out.quad = published(s, kd.quadrant(result), "key_drivers")
     out.scale = kd.rating_scale(out.quad, scale)
     out.warnings = list(result.attrs.get("warnings") or [])
     return out
@@ -388,7 +375,7 @@ def drivers(s: Setup) -> Drivers:
     --------
     >>> drivers(s).quad[["driver", "importance", "quadrant"]]  # doctest: +SKIP
     """
-    return _once(s, "drivers", _drivers)
+    return once(s, "drivers", _drivers)
 
 
 @dataclass
@@ -406,7 +393,7 @@ def _odds(s: Setup) -> Odds:
     if drivers(s).quad is None:
         return Odds(False, prefix=s.prefix)
     try:
-        return Odds(True, _out(s, kd.promoter_detractor_models(s.table, as_of=s.as_of, outcome=s.score,
+        return Odds(True, published(s, kd.promoter_detractor_models(s.table, as_of=s.as_of, outcome=s.score,
                                                                drivers=s.driver_cols), "driver_odds_ratios"),
                     prefix=s.prefix)
     except CXDataError as exc:  # too few promoters or detractors for the drivers
@@ -416,7 +403,7 @@ def _odds(s: Setup) -> Odds:
 def odds(s: Setup) -> Odds:
     """Which drivers separate promoters from detractors (two logistic regressions on the driver ratings);
     published as ``driver_odds_ratios``. Runs only when :func:`drivers` did."""
-    return _once(s, "odds", _odds)
+    return once(s, "odds", _odds)
 
 
 @dataclass
@@ -434,7 +421,7 @@ def _top_two(s: Setup) -> TopTwo:
     if drivers(s).quad is None:
         return TopTwo(False, prefix=s.prefix)
     try:
-        return TopTwo(True, _out(s, kd.top_two_difference(s.table, as_of=s.as_of, outcome=s.score,
+        return TopTwo(True, published(s, kd.top_two_difference(s.table, as_of=s.as_of, outcome=s.score,
                                                           drivers=s.driver_cols, **_options(s)),
                                  "top_two_difference"), prefix=s.prefix)
     except CXDataError as exc:
@@ -444,7 +431,7 @@ def _top_two(s: Setup) -> TopTwo:
 def top_two(s: Setup) -> TopTwo:
     """Whether the top driver's share of the explained variation is ahead of the second's (seeded
     bootstrap); published as ``top_two_difference``. Runs only when :func:`drivers` did."""
-    return _once(s, "top_two", _top_two)
+    return once(s, "top_two", _top_two)
 
 
 # ------------------------------------------------------------------------------------------ 5. comments
@@ -484,11 +471,11 @@ def _comments(s: Setup) -> Comments:
     if not col:
         return out
     as_of, taxonomy, min_n = s.as_of, s.values.get("taxonomy"), s.min_n
-    out.counts = _out(s, themes.theme_counts(s.table, as_of=as_of, comment=col, taxonomy=taxonomy, min_n=min_n),
+    out.counts = published(s, themes.theme_counts(s.table, as_of=as_of, comment=col, taxonomy=taxonomy, min_n=min_n),
                       "themes")
-    out.impact = _out(s, themes.theme_impact(s.table, as_of=as_of, comment=col, score=s.score, taxonomy=taxonomy,
+    out.impact = published(s, themes.theme_impact(s.table, as_of=as_of, comment=col, score=s.score, taxonomy=taxonomy,
                                              min_n=min_n), "theme_impact")
-    out.trouble = _out(s, themes.trouble_word_counts(s.table, as_of=as_of, comment=col, taxonomy=taxonomy),
+    out.trouble = published(s, themes.trouble_word_counts(s.table, as_of=as_of, comment=col, taxonomy=taxonomy),
                        "trouble_words")
     shown = out.impact_shown
     if shown is not None:
@@ -506,7 +493,7 @@ def comments(s: Setup) -> Comments:
     --------
     >>> comments(s).impact[["theme", "impact", "p_value"]]  # doctest: +SKIP
     """
-    return _once(s, "comments", _comments)
+    return once(s, "comments", _comments)
 
 
 @dataclass
@@ -523,7 +510,7 @@ def _proposed(s: Setup) -> Proposed:
     if not s.comment:
         return Proposed(None, s.score)
     v = s.values
-    table = _out(s, themes.propose_themes(s.table, as_of=s.as_of, comment=s.comment, score=s.score,
+    table = published(s, themes.propose_themes(s.table, as_of=s.as_of, comment=s.comment, score=s.score,
                                           taxonomy=v.get("taxonomy"), n_themes=v.get("n_themes", 6),
                                           min_size=s.min_n), "proposed_themes")
     return Proposed(s.comment, s.score, table)
@@ -532,7 +519,7 @@ def _proposed(s: Setup) -> Proposed:
 def proposed_themes(s: Setup) -> Proposed:
     """What the comments no theme matches talk about (TF-IDF and NMF, seeded); published as
     ``proposed_themes``."""
-    return _once(s, "proposed", _proposed)
+    return once(s, "proposed", _proposed)
 
 
 # ------------------------------------------------------------------------------------------ the answer
