@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cxlib import data as cxdata
-from cxlib import segments
-from cxlib.cohorts import _as_of, _index, _offset
+from cxlib import periods, segments
+from cxlib.cohorts import _index, _offset
 from cxlib.stats import wilson
 
 __all__ = ["churn_rate", "retention_rate", "recent_churn", "mrr_kept"]
@@ -131,7 +131,11 @@ def churn_rate(subscriptions, *, customer: str = "customer_id", start: str = "st
         out.loc[out["suppressed"], "revenue_retention"] = np.nan
         extra = ["mrr_start", "mrr_lost", "revenue_retention"]
     early = cxdata.ends_early(t, last, as_of, period, name=name)
-    out.attrs.update(period=period, as_of=as_of, data_end=last, notes=[n for n in (late, early) if n] + seg_notes)
+    # the last incomplete period is "in progress" when it holds the analysis date, else the data end in it
+    open_ = out.loc[~out["complete"].astype(bool), "period"]
+    in_progress = last is None or open_.empty or periods.holds(open_.max(), period, as_of)
+    out.attrs.update(period=period, as_of=as_of, data_end=last, open_in_progress=in_progress,
+                     notes=[n for n in (late, early) if n] + seg_notes)
     return out[[*by, "period", "n", "lost", "churn_rate", "estimate", "ci_lower", "ci_upper", "complete",
                 "suppressed", "metric", *extra]]
 

@@ -31,6 +31,8 @@ import pandas as pd
 
 from cxlib import data as cxdata
 from cxlib import segments
+from cxlib.periods import holds as period_holds
+from cxlib.periods import start_of as period_start_of
 from cxlib.stats import wilson
 
 __all__ = ["retention_table", "retention_curve", "repeat_business", "ltv_to_date", "ltv_at_age", "revenue_curve"]
@@ -401,8 +403,10 @@ def retention_table(events, *, customer: str = "customer_id", time: str = "event
             "ci_upper", "mature", "suppressed"] + (["revenue", "revenue_retention"] if value else [])
     out = out[cols].sort_values([*by, "cohort", "period"], kind="mergesort").reset_index(drop=True)
     early = cxdata.ends_early(t, data_end, as_of, grain, name=name)
+    # open cells are "in progress" when the data reach the analysis date's period, else the data end early
+    in_progress = data_end is None or as_of is None or period_holds(period_start_of(data_end, grain), grain, as_of)
     out.attrs.update(grain=grain, definition=definition, as_of=as_of, data_end=data_end, min_n=min_n,
-                     notes=[n for n in (late, early) if n] + seg_notes)
+                     open_in_progress=in_progress, notes=[n for n in (late, early) if n] + seg_notes)
     return out
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from cxlib import data as cxdata
 
-__all__ = ["WEEK_STARTS", "period_start", "period_complete", "_check_week_start", "_reporting_tz"]
+__all__ = ["WEEK_STARTS", "period_start", "period_complete", "start_of", "period_end", "holds", "_check_week_start",
+           "_reporting_tz"]
 
 
 #: First day of a week for ``week_start=``: days to add before truncating to an ISO (Monday) week.
@@ -74,3 +75,56 @@ def period_complete(starts, period: str, end):
     step = cxdata.PERIOD_LENGTH[period]
     end = pd.Timestamp(end)
     return np.array([pd.Timestamp(x) + step <= end for x in starts], dtype=bool)
+
+
+def start_of(x, period: str):
+    """The first day of the period holding the time ``x`` (weeks from Monday): a scalar, to tell whether
+    a table's last record falls in the analysis date's period.
+
+    Examples
+    --------
+    >>> str(start_of("2026-02-10 18:00", "month")), str(start_of("2026-02-11", "week"))
+    ('2026-02-01 00:00:00', '2026-02-09 00:00:00')
+    """
+    import pandas as pd
+
+    x = pd.Timestamp(x).normalize()
+    g = (period or "month").lower()
+    if g == "day":
+        return x
+    if g == "week":
+        return x - pd.Timedelta(days=x.weekday())
+    return x.to_period({"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")).start_time
+
+
+def period_end(start, period: str):
+    """The first moment after the period that starts at ``start``.
+
+    Examples
+    --------
+    >>> str(period_end("2026-02-01", "month")), str(period_end("2026-02-09", "week"))
+    ('2026-03-01 00:00:00', '2026-02-16 00:00:00')
+    """
+    import pandas as pd
+
+    p = pd.Timestamp(start)
+    g = (period or "month").lower()
+    if g in ("week", "day"):
+        return p + pd.Timedelta(days=7 if g == "week" else 1)
+    return p.to_period({"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")).end_time.normalize() + pd.Timedelta(days=1)
+
+
+def holds(start, period: str, as_of) -> bool:
+    """Whether the period starting ``start`` holds the analysis date ``as_of``: an incomplete period is then
+    in progress; otherwise the data simply end in it (DESIGN "The analysis date"). Unknown: True.
+
+    Examples
+    --------
+    >>> holds("2026-02-01", "month", "2026-02-11"), holds("2026-02-01", "month", "2026-06-30")
+    (True, False)
+    """
+    import pandas as pd
+
+    if as_of is None or start is None or pd.isna(start):
+        return True
+    return bool(pd.Timestamp(start) <= pd.Timestamp(as_of) < period_end(start, period))

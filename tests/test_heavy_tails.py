@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cxlib import experiments as ex
-from cxlib import heavy_tails as ht
+from cxlib.experiments import heavy_tails as ht
 from cxlib import present
 from cxlib.data import CXDataError
 from cxlib.experiments import Metric

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cxlib import experiments
-from cxlib import heavy_tails as ht
+from cxlib.experiments import heavy_tails as ht
 from cxlib import present
 from cxlib.notes import codes
 

@@ -32,8 +32,7 @@ MAX_LINES = 1000
 MAX_NOTEBOOK_CODE_LINES = 120
 #: The analyses of DESIGN.md's table (numbers and note codes).
 ANALYSES = ("metrics", "cohorts", "churn", "survival", "drivers", "themes", "journey", "support", "revenue",
-            "clv", "at_risk", "comparisons", "scorecard", "experiments", "segments", "periods", "empty",
-            "heavy_tails")
+            "clv", "at_risk", "comparisons", "scorecard", "experiments", "segments", "periods", "empty")
 
 
 def _modules() -> list[Path]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cxlib import drivers, experiments, heavy_tails, metrics, present, scorecard, support, themes
+from cxlib import drivers, experiments, metrics, present, scorecard, support, themes
+from cxlib.experiments import heavy_tails
 from cxlib.data import CXDataError
 from cxlib.notes import codes
 

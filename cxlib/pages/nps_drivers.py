@@ -41,7 +41,7 @@ import pandas as pd
 
 from cxlib import data as cxdata
 from cxlib import drivers as kd
-from cxlib import metrics, sources, themes
+from cxlib import metrics, periods, sources, themes
 from cxlib.data import CXDataError
 from cxlib.pages.inputs import Inputs, resolve
 from cxlib.pages.once import once, published
@@ -213,16 +213,6 @@ class Trend:
         return t if t is not None and int((~t["suppressed"].astype(bool)).sum()) >= 2 else None
 
 
-def _period_end(p, grain: str) -> pd.Timestamp:
-    """The first moment after the period that starts ``p``."""
-    p = pd.Timestamp(p)
-    g = (grain or "month").lower()
-    if g in ("week", "day"):
-        return p + pd.Timedelta(days=7 if g == "week" else 1)
-    freq = {"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")
-    return p.to_period(freq).end_time.normalize() + pd.Timedelta(days=1)
-
-
 def latest_change(trend: pd.DataFrame | None, *, metric: str = "nps", grain: str = "month", as_of=None,
                   alpha: float = 0.05) -> dict | None:
     """The latest period with enough answers against the one before it (a :mod:`cxlib.metrics` result with
@@ -244,13 +234,13 @@ def latest_change(trend: pd.DataFrame | None, *, metric: str = "nps", grain: str
         return None
     cur, prev = t.iloc[-1], t.iloc[-2]
     ch = metrics.score_change(metric, cur, prev, alpha=alpha)
-    end = _period_end(cur["period"], grain)
+    end = periods.period_end(cur["period"], grain)
     if "complete" in t:  # the analysis decided (its period ended by as_of and by the table's last answer)
         complete = bool(cur["complete"])
     else:
         complete = as_of is None or end <= pd.Timestamp(as_of) + pd.Timedelta(seconds=1)
     at = as_of if as_of is not None else trend.attrs.get("as_of")
-    holds = at is None or pd.isna(cur["period"]) or pd.Timestamp(cur["period"]) <= pd.Timestamp(at) < end
+    holds = periods.holds(cur["period"], grain, at)
     return {"period": pd.Timestamp(cur["period"]), "previous": pd.Timestamp(prev["period"]), "value": cur[metric],
             "ci_lower": cur["ci_lower"], "ci_upper": cur["ci_upper"], "n": cur["n"],
             "previous_value": prev[metric], "change": ch["change"], "change_ci_lower": ch["ci_lower"],

@@ -10,7 +10,7 @@ from cxlib.present.format import (CI_NOTE, MINUS, MISSING, _num, _p_phrase, coun
                                   label, money, number, pp, share)
 from cxlib.present.text import Figure, Text, _segment, answer, paragraph, text
 from cxlib.present.tables import table
-from cxlib.present.nps_drivers import _holds_as_of, _nps_period_start, nps_period_name
+from cxlib.present.nps_drivers import nps_period_name
 
 def retention_summary(table_: pd.DataFrame, curve: pd.DataFrame | None = None, *, by: str | None = None,
                       by_curve: pd.DataFrame | None = None, period: int = 1, labels: dict | None = None) -> Text:
@@ -39,8 +39,8 @@ def retention_summary(table_: pd.DataFrame, curve: pd.DataFrame | None = None, *
                               interval_range(r["retention"], r["ci_lower"], r["ci_upper"], kind="share"),
                               count(r["customers"])))
     open_cells = count(int((~table_["mature"]).sum()))
-    end, at = table_.attrs.get("data_end"), table_.attrs.get("as_of")
-    if end is not None and at is not None and not _holds_as_of(_nps_period_start(end, grain), grain, at):
+    end = table_.attrs.get("data_end")
+    if not table_.attrs.get("open_in_progress", True):  # the analysis decided: the data end before as_of's period
         items.append(text("{} cells are not complete (the data end on {}, before their {} ended): they are shown "
                           "blank and left out of averages; they are not drops.", open_cells,
                           date(pd.Timestamp(end).normalize()), grain))
@@ -81,7 +81,7 @@ def churn_method(result: pd.DataFrame) -> Text:
         return paragraph("{}", out)
     last = pd.Timestamp(open_["period"].max())
     end = result.attrs.get("data_end")
-    if end is None or _holds_as_of(last, period, result.attrs.get("as_of")):
+    if end is None or result.attrs.get("open_in_progress", True):  # decided by the analysis (cxlib.periods.holds)
         return paragraph("{} The {} in progress (hollow point) is not over.", out, period)
     return paragraph("{} {}, the last {} of data (hollow point), is not complete: the subscriptions end on {}.", out,
                      nps_period_name(last, period), period, date(pd.Timestamp(end).normalize()))

@@ -375,7 +375,7 @@ def _labelled_note(n, labels=None):
 
 
 def heavy_tail_answer(tails: pd.DataFrame, *, labels: dict | None = None) -> Text:
-    """Which mean metrics have a heavy tail, in words naming the rule, from :func:`cxlib.heavy_tails.check`:
+    """Which mean metrics have a heavy tail, in words naming the rule, from :func:`cxlib.experiments.heavy_tails.check`:
     a sentence per heavy metric (and per capped covariate), one for the metrics the rule leaves raw, or
     that capping is off. Empty when there is no mean metric.
 
@@ -425,7 +425,7 @@ def heavy_tail_table(tails: pd.DataFrame, raw: pd.DataFrame, capped: pd.DataFram
                      labels: dict | None = None, title=None, subtitle=None):
     """Raw and capped relative change side by side (each with its 95% interval), per capped metric and
     variant: ``raw`` is the page's :func:`cxlib.experiments.compare` result, ``capped`` the same comparison
-    capped (:func:`cxlib.heavy_tails.compare_capped`; None when nothing is capped: then empty).
+    capped (:func:`cxlib.experiments.heavy_tails.compare_capped`; None when nothing is capped: then empty).
 
     Examples
     --------

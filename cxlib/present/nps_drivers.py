@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from cxlib.present.format import CI_NOTE, MISSING, _num, _p_phrase, _text, count, date, format_value, interval, interval_range, label, number, points, share
 from cxlib.present.text import (NOTE_TEXT, Figure, Text, _safe, _segment, answer, bullets, change_sentence, data_notes,
-                                figure, key_figures, missing_section, note_text, paragraph, text)
+                                figure, missing_section, note_text, paragraph, text)
 from cxlib.present.tables import _QUADRANTS, _SCORE_NAMES, table
 
 def _scale_words(result) -> str:
@@ -177,38 +177,6 @@ def nps_period_name(p, grain: str = "month") -> str:
     """A period for people by its first day: "Nov 2026", "week of 16 Nov 2026", "2026 Q4"."""
     g = (grain or "").lower()
     return f"week of {date(p, 'week')}" if g == "week" else date(p, g or None)
-
-
-def _nps_period_start(x, grain: str) -> pd.Timestamp:
-    """The first day of the period holding ``x`` (weeks from Monday: only to tell whether the data reach
-    the analysis date's period)."""
-    x = pd.Timestamp(x).normalize()
-    g = (grain or "month").lower()
-    if g == "day":
-        return x
-    if g == "week":
-        return x - pd.Timedelta(days=x.weekday())
-    return x.to_period({"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")).start_time
-
-
-def _nps_period_end(p, grain: str) -> pd.Timestamp:
-    p = pd.Timestamp(p)
-    g = (grain or "month").lower()
-    if g == "week":
-        return p + pd.Timedelta(days=7)
-    if g == "day":
-        return p + pd.Timedelta(days=1)
-    freq = {"month": "M", "quarter": "Q", "year": "Y"}.get(g, "M")
-    return p.to_period(freq).end_time.normalize() + pd.Timedelta(days=1)
-
-
-def _holds_as_of(start, grain: str, as_of) -> bool:
-    """Whether the period starting ``start`` holds the analysis date ``as_of`` (a result's ``attrs``): an
-    incomplete period is then in progress; otherwise the data simply end in it. Unknown ``as_of``: True.
-    (Which words name a period: the cohort page reads it too.)"""
-    if as_of is None or start is None or pd.isna(start):
-        return True
-    return pd.Timestamp(start) <= pd.Timestamp(as_of) < _nps_period_end(start, grain)
 
 
 def _incomplete_words(grain: str, in_progress: bool) -> str:
