@@ -33,6 +33,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from cxlib import data as cxdata
 from cxlib import segments
 from cxlib.cohorts import _as_of
+from cxlib.notes import note
 
 __all__ = ["lifetimes", "kaplan_meier", "median_survival", "logrank", "UNITS"]
 
@@ -540,7 +541,7 @@ def cox(data, *, duration: str | None = None, event: str | None = None, start: s
     notes = list(counts.attrs.get("notes", []))
     blank = counts[list(cov)].isna().any(axis=1)
     if blank.any():
-        notes.append(f"{int(counts.loc[blank, 'n'].sum())} lifetimes with a blank covariate were left out.")
+        notes.append(note("blank_covariate_left_out", n=int(counts.loc[blank, "n"].sum())))
         counts = counts[~blank].reset_index(drop=True)
     X, terms, refs = _cox_design(counts, cov)
     reps = counts["n"].to_numpy(int)
@@ -602,7 +603,7 @@ def churn_effects(data, *, start: str | None = None, end: str | None = None, dur
     -------
     dict
         ``rmst`` (DataFrame or None), ``cox`` (DataFrame or None), ``horizon`` (the one used), ``notes``
-        (list of plain sentences).
+        (note codes with values, :mod:`cxlib.notes`; words in :mod:`cxlib.present`).
 
     Examples
     --------
@@ -617,7 +618,7 @@ def churn_effects(data, *, start: str | None = None, end: str | None = None, dur
     by, covs = [found[b] for b in by], [found[c] for c in covs]
     notes, out = [], {"rmst": None, "cox": None, "horizon": float(horizon), "notes": None}
     if int((counts["n"] * counts["event"]).sum()) == 0:
-        notes.append("No customer has cancelled yet, so lifetimes cannot be compared.")
+        notes.append(note("no_cancellations_yet"))
         out["notes"] = notes
         return out
     # the longest horizon every segment's curve is known to: its follow-up, or beyond once it reaches 0
@@ -626,21 +627,20 @@ def churn_effects(data, *, start: str | None = None, end: str | None = None, dur
     if reach and min(reach) < h:
         h = float(np.floor(min(reach)))
         if h >= 1:
-            notes.append(f"Not every segment is followed up for {horizon:g} {unit}s: the average time subscribed is "
-                         f"compared over the first {h:g} {unit}s instead.")
+            notes.append(note("rmst_horizon_shortened", horizon=float(horizon), used=h, unit=unit))
     kw = dict(duration=duration, event=event, start=start, end=end, as_of=as_of, unit=unit, alpha=alpha, name=name)
     if h >= 1:
         try:
             out["rmst"] = rmst(data, horizon=h, by=by or None, **kw)
         except cxdata.CXDataError as exc:  # e.g. a segment whose curve is not known that far
-            notes.append(str(exc))
+            notes.append(note("rmst_not_compared", reason=str(exc)))
     else:
-        notes.append(f"Customers are followed up for less than one {unit}: the average time subscribed is not compared.")
+        notes.append(note("follow_up_under_one_unit", unit=unit))
     out["horizon"] = h
     usable = [c for c in covs if counts[c].dropna().nunique() > 1]
     dropped = [c for c in covs if c not in usable]
     if dropped:
-        notes.append(f"{', '.join(dropped)}: one value only, left out of the hazard model.")
+        notes.append(note("covariate_one_value", columns=list(dropped)))
     if usable:
         out["cox"] = cox(data, covariates=usable, **kw)
     out["notes"] = notes

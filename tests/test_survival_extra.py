@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
+from cxlib import present
 from cxlib import survival
 from cxlib.data import CXDataError
 
@@ -202,11 +203,12 @@ def test_churn_effects_guards_what_a_page_cannot_show(small):
     # a horizon beyond the follow-up is shortened to the whole months every segment reaches, and said
     far = survival.churn_effects(small, duration="d", event="e", by="g", covariates=["g"], horizon=500)
     reach = small.groupby("g")["d"].max().min()
-    assert far["horizon"] == np.floor(reach) and "instead" in far["notes"][0]
+    assert far["horizon"] == np.floor(reach) and "instead" in str(present.note_text(far["notes"][0]))
     assert far["rmst"]["horizon"].iloc[0] == np.floor(reach)
     # a covariate with one value is left out; no cancellations at all: nothing, with a reason
     one = small.assign(k="same")
     res = survival.churn_effects(one, duration="d", event="e", covariates=["g", "k"], horizon=6)
-    assert list(res["cox"]["term"]) == ["g=b"] and any("k: one value only" in n for n in res["notes"])
+    assert list(res["cox"]["term"]) == ["g=b"]
+    assert any("k: one value only" in str(present.note_text(n)) for n in res["notes"])
     none = survival.churn_effects(small.assign(e=0), duration="d", event="e", by="g", covariates=["g"], horizon=6)
-    assert none["rmst"] is None and none["cox"] is None and "No customer has cancelled" in none["notes"][0]
+    assert none["rmst"] is None and none["cox"] is None and "No customer has cancelled" in str(present.note_text(none["notes"][0]))

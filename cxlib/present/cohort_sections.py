@@ -33,6 +33,16 @@ NOTE_TEXT.update({
     "churn_factors_not_in_subscriptions": lambda n: text(
         "churn_factors names columns the subscriptions do not have; the hazard model uses: {}.",
         ", ".join(n["used"]) or "none"),
+    # cxlib.survival.cox / churn_effects
+    "blank_covariate_left_out": "{n} lifetimes with a blank covariate were left out.",
+    "no_cancellations_yet": "No customer has cancelled yet, so lifetimes cannot be compared.",
+    "rmst_horizon_shortened": lambda n: text(
+        "Not every segment is followed up for {h} {u}s: the average time subscribed is compared over the first "
+        "{used} {u}s instead.", h=_whole(n["horizon"]), used=_whole(n["used"]), u=n["unit"]),
+    "rmst_not_compared": "{reason}",
+    "follow_up_under_one_unit": ("Customers are followed up for less than one {unit}: the average time subscribed "
+                                 "is not compared."),
+    "covariate_one_value": "{columns}: one value only, left out of the hazard model.",
     # cxlib.at_risk.buyers_to_save
     "clv_not_fitted": lambda n: text("Expected customer lifetime value is not shown: {}", n["error"]),
     "clv_too_few_buyers": lambda n: text("Expected customer lifetime value is not shown: {} buyers, fewer than {}.",
@@ -43,6 +53,11 @@ NOTE_TEXT.update({
                         "seems to drop out), so its chance that a buyer is still active is rough; expected revenue "
                         "remains its best prediction."),
 })
+
+def _whole(x) -> str:
+    """A horizon as the reader gave it: 24, not 24.0 (``:g``, as the page always said it)."""
+    return f"{float(x):g}"
+
 
 #: The page's sections, for the contents list (their Markdown headings).
 COHORT_SECTIONS = ["1. How each cohort comes back", "2. Newer vs earlier cohorts", "3. Which segment holds on better",
