@@ -310,3 +310,36 @@ def test_analyses_define_no_summarize():
                                   for n in ast.parse(p.read_text(encoding="utf-8")).body):
                 bad.append(str(p.relative_to(PROJECT_ROOT)))
     assert not bad, f"summarize (sentences) belongs in cxlib.present, not in: {bad}"
+
+
+def _sentences_added_to_notes(source: str) -> list[int]:
+    """Lines where a string or f-string is appended to (or listed in) something named like notes / warnings /
+    reasons: an analysis writing a sentence for a reader instead of a note code."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "extend")
+                and isinstance(node.func.value, (ast.Name, ast.Attribute))):
+            target = node.func.value.id if isinstance(node.func.value, ast.Name) else node.func.value.attr
+            if any(w in target.lower() for w in ("note", "warning", "reason")) and node.args and isinstance(
+                    node.args[0], ast.JoinedStr) or (
+                    any(w in target.lower() for w in ("note", "warning", "reason")) and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                    and " " in node.args[0].value):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_sentence_check_finds_a_planted_sentence():
+    assert _sentences_added_to_notes('notes = []\nnotes.append(f"{n} rows were left out.")\n') == [2]
+    assert _sentences_added_to_notes('warnings.append("Two drivers overlap.")\n') == [1]
+    assert _sentences_added_to_notes('notes.append(note("rows_left_out", n=n))\nparts.append("a b")\n') == []
+
+
+def test_analyses_add_no_sentences_to_their_notes():
+    bad = []
+    for name in ANALYSES:
+        files = [CXLIB / f"{name}.py"] + sorted((CXLIB / name).rglob("*.py"))
+        for p in files:
+            if p.exists():
+                bad += [f"{p.relative_to(PROJECT_ROOT)}:{n}" for n in _sentences_added_to_notes(p.read_text(encoding="utf-8"))]
+    assert not bad, f"analyses return note codes (cxlib.notes.note), not sentences: {bad}"
