@@ -80,11 +80,21 @@ def test_scores_at_the_touchpoint_stage_and_what_missing_tables_need(files):
     m = st.map.set_index("stage")
     f = journey.funnel(SHOPIFY, steps=["purchase", "purchase"], as_of=AS_OF, min_n=0)
     assert list(m["customers"].iloc[:2].astype(int)) == list(f["reached"])
+    # 10 and 4 answers are below the page's min_n (30, as on every page): counted, their scores suppressed
     for stage, scores in (("First purchase", FIRST), ("Second purchase", REPEAT)):
         assert m.loc[stage, "answers"] == len(scores)
-        assert m.loc[stage, "nps"] == pytest.approx(_nps(scores))
+        assert pd.isna(m.loc[stage, "nps"])
         assert m.loc[stage, "status"] == "ok"
-    first = m.loc["First purchase"]
+    assert pd.isna(m.loc["First purchase", "target_status"])  # a detractor target on 10 answers is not judged
+    assert [n["stage"] for n in st.map.attrs["notes"] if n.code == "journey_few_answers"] == [
+        "First purchase", "Second purchase"]
+    # the same export with min_n=0: the numbers equal the hand computation
+    m0 = journey.journey_map(SHOPIFY, responses=survey, journey=jf, as_of=AS_OF, min_n=0).set_index("stage")
+    for stage, scores in (("First purchase", FIRST), ("Second purchase", REPEAT)):
+        assert m0.loc[stage, "answers"] == len(scores)
+        assert m0.loc[stage, "nps"] == pytest.approx(_nps(scores))
+        assert m0.loc[stage, "status"] == "ok"
+    first = m0.loc["First purchase"]
     detractors = sum(x <= 6 for x in FIRST)
     assert (first["promise_n"], first["promise_k"]) == (len(FIRST), len(FIRST) - detractors)
     assert first["target_status"] in ("met", "missed", "too_close")

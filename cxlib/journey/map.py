@@ -105,8 +105,11 @@ def _events_part(events, stages, *, customer, event, time, cut, period, name, no
     every = sorted({n for s in ev for n in s["events"]})
     have = set(cxdata.to_pandas(t.filter(t["_ev"].isin(every)).select("_ev").distinct(), name=name)["_ev"].dropna())
     missing = [n for n in every if n not in have]
+    available = []
     if missing:
-        notes.append(core._missing_steps_note(t, missing, event, name))
+        miss = core._missing_steps_note(t, missing, event, name)
+        notes.append(miss)
+        available = list(miss.values.get("available", []))
     head = cxdata.to_pandas(t.aggregate(_last=t[time].max()), name=name)
     data_end = cxdata.observed_end(cut, head["_last"].iloc[0])
     end_sec = float(pd.Timestamp(data_end).timestamp())
@@ -176,7 +179,7 @@ def _events_part(events, stages, *, customer, event, time, cut, period, name, no
     per = pd.concat(periods, ignore_index=True) if periods else pd.DataFrame(columns=["_p", "n", "k", "stage",
                                                                                      "metric"])
     return rows, per, {"funnel": f, "keys": keys, "stages": ev, "end_sec": end_sec, "events": t,
-                       "data_end": data_end}
+                       "data_end": data_end, "available": available}
 
 
 def _bad_events(ctx, stage, *, customer, time, event):
@@ -236,7 +239,7 @@ def _tickets_part(tickets, stages, *, customer, created, first_response, channel
 
 
 def _responses_part(responses, stages, *, customer, touchpoint, response_time, score, csat, ces, comment, cut,
-                    period, name, notes, reached):
+                    period, name, notes, reached, min_n):
     """Per touchpoint stage: NPS/CSAT/CES counts, the response rate, the gap to the other touchpoints, the
     top theme, detractor-target counts and the NPS of the last two complete periods."""
     r = cxdata.as_table(responses, name=name)
@@ -246,6 +249,7 @@ def _responses_part(responses, stages, *, customer, touchpoint, response_time, s
     kw = dict(by=touchpoint, as_of=cut, name=name)
     n = metrics.nps_counts(r, score=score, **kw)
     notes += list(n.attrs.get("notes", []))
+    have = sorted(str(v) for v in n.loc[n["n"] > 0, touchpoint].dropna())  # for a touchpoint nobody answered
     n = n[n[touchpoint].isin(tps)].set_index(touchpoint)
     cs = metrics.csat_counts(r, score=csat, **kw).set_index(touchpoint) if csat in r.columns else None
     ce = metrics.ces_counts(r, score=ces, **kw).set_index(touchpoint) if ces in r.columns else None
@@ -267,8 +271,11 @@ def _responses_part(responses, stages, *, customer, touchpoint, response_time, s
         top = top.drop_duplicates(touchpoint).set_index(touchpoint)
     answered = {}
     if customer in r.columns and reached:
-        rr = r.filter(r[score].notnull() & (r[response_time] <= cut.to_pydatetime()) if response_time in r.columns
-                      else r[score].notnull())
+        rr = r
+        if response_time in r.columns:  # text times (a DataFrame read without parsing) as the metrics read them
+            rr = cxdata.clean_timestamp(r, response_time, required=False, name=name)
+        rr = rr.filter(rr[score].notnull() & (rr[response_time] <= cut.to_pydatetime()) if response_time in rr.columns
+                       else rr[score].notnull())
         for stage, ids in reached.items():
             tp = next(s["touchpoint"] for s in stages if s["name"] == stage)
             who = rr.filter(rr[touchpoint] == tp).select(_c=rr[customer].cast("string")).distinct()
@@ -280,6 +287,19 @@ def _responses_part(responses, stages, *, customer, touchpoint, response_time, s
         if not tp:
             continue
         row = {"answers": 0}
+        if s["name"] in answered:
+            row["respondents"] = answered[s["name"]]
+        if tp not in n.index or not n.loc[tp, "n"] > 0:
+            notes.append(note("journey_touchpoint_not_found", stage=s["name"], touchpoint=tp, available=have))
+            rows[s["name"]] = row
+            continue
+        if n.loc[tp, "n"] < min_n:
+            # too few answers for a score a reader would act on: the count only (as every page suppresses)
+            row["answers"] = int(n.loc[tp, "n"])
+            notes.append(note("journey_few_answers", stage=s["name"], touchpoint=tp, answers=row["answers"],
+                              min_n=min_n))
+            rows[s["name"]] = row
+            continue
         if tp in n.index and n.loc[tp, "n"] > 0:
             c = n.loc[tp]
             est = metrics.nps_from_counts(c.to_frame().T.reset_index(drop=True), min_n=0).iloc[0]
@@ -296,8 +316,6 @@ def _responses_part(responses, stages, *, customer, touchpoint, response_time, s
         if tp in top.index:
             row.update(top_theme=top.loc[tp, "theme"], top_theme_share=top.loc[tp, "share"],
                        top_theme_ci_lower=top.loc[tp, "ci_lower"], top_theme_ci_upper=top.loc[tp, "ci_upper"])
-        if s["name"] in answered:
-            row["respondents"] = answered[s["name"]]
         for metric, c in byp.items():
             # a mean's variance needs two answers in each period; a share or NPS one
             b = c[(c[touchpoint] == tp) & c["complete"] & (c["n"] >= (2 if metric == "ces" else 1))]
@@ -323,15 +341,18 @@ def _quote(responses, *, theme, touchpoint, tp, comment, score, cut, name):
     """One comment of ``theme`` at ``tp``, contact details masked (:func:`cxlib.sources.personal.mask_contacts`)."""
     from cxlib.sources.personal import mask_contacts
 
+    # an export without respondent ids (most survey tools') still has a quote: the touchpoint stands in as
+    # the id, which is all example_comments needs (the pick is by comment text then)
+    ident = "respondent_id" if "respondent_id" in cxdata.as_table(responses, name=name).columns else touchpoint
     try:
-        ex = themes.example_comments(responses, theme=theme, comment=comment, keep=(touchpoint, score), n=10 ** 6,
-                                     as_of=cut, name=name)
+        ex = themes.example_comments(responses, theme=theme, comment=comment, id=ident, keep=(touchpoint, score),
+                                     n=10 ** 6, as_of=cut, name=name)
     except cxdata.CXDataError:
         return None
     ex = ex[(ex[touchpoint].astype(str) == tp) & (ex[score] <= 6)]  # a detractor's words, as the theme
     if ex.empty:
         return None
-    text = ex.sort_values(ex.columns[0]).iloc[0][comment]
+    text = ex.sort_values([ex.columns[0], comment], kind="mergesort").iloc[0][comment]
     return mask_contacts(text)
 
 
@@ -342,7 +363,7 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
                 comment: str = "comment", created: str = "created_at", first_response: str = "first_response_at",
                 channel: str = "channel", start: str = "start_time", end: str = "end_time",
                 allowance: float = fr.ALLOWANCE, alpha: float = 0.05, n_boot: int = 999, seed: int = 0,
-                name: str | None = None) -> pd.DataFrame:
+                min_n: int = metrics.MIN_N, name: str | None = None) -> pd.DataFrame:
     """One row per stage of the journey, in its order, with every estimate's 95% interval.
 
     Parameters
@@ -363,12 +384,16 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
     allowance, alpha, n_boot, seed
         Friction: the overdispersion allowance (share points) of the control limits, the family-wise
         error of a false friction, and the bootstrap of the ranks (:mod:`cxlib.journey.friction`).
+    min_n : int
+        A touchpoint with fewer answers shows their count only: no score, gap, theme, change or detractor
+        target (default :data:`cxlib.metrics.MIN_N`, as on every page; a ``journey_few_answers`` note).
 
     Returns
     -------
     pandas.DataFrame
         One row per stage: ``stage``, ``position``, ``promise``, ``owner``, ``status`` (``ok``,
-        ``not_found``: no event name of the stage is in the table, ``needs_<table>``), ``customers``,
+        ``not_found``: no event name of the stage is in the table, ``events_in_table`` then listing the names
+        it has, ``needs_<table>``), ``customers``,
         ``previous``, ``conversion`` (+ ``conversion_ci_lower/upper``), ``median_days`` (+ ``median_ci_*``),
         ``target_kind``, ``target``, ``within_days``, ``promise_n``, ``promise_k``, ``promise_share``
         (+ ``promise_ci_*``), ``control_limit``, ``target_status``, ``friction``, ``rank``
@@ -433,7 +458,7 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
                     reached[s["name"]] = f.filter(f[f"_t{i}"].notnull()).select(_c=f["_c"].cast("string"))
         rs_rows = _responses_part(responses, stages, customer=customer, touchpoint=touchpoint,
                                   response_time=response_time, score=score, csat=csat, ces=ces, comment=comment,
-                                  cut=cut, period=period, name=name, notes=notes, reached=reached)
+                                  cut=cut, period=period, name=name, notes=notes, reached=reached, min_n=min_n)
     rows = []
     prev_event = None
     for pos, s in enumerate(stages, start=1):
@@ -454,10 +479,11 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
             row["previous_stage"] = prev_event
             if not e["found"]:
                 row["status"] = "not_found"
+                row["events_in_table"] = ", ".join(ctx["available"])
         elif s["ticket_channels"] and s["name"] in tk_rows:
             row.update({k: v for k, v in tk_rows[s["name"]].items() if k != "lag_days"})
         row.update(rs_rows.get(s["name"], {}))
-        if tg and tg["kind"] == "detractors" and row.get("answers"):
+        if tg and tg["kind"] == "detractors" and row.get("answers") and "detractors" in row:  # not below min_n
             row.update(promise_n=row["answers"], promise_k=row["answers"] - row["detractors"])
         row.setdefault("status", ("needs_" + needs[0]) if needs else "ok")
         row["needs"] = ", ".join(needs)
@@ -473,7 +499,8 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
                               for x in ("", "_ci_lower", "_ci_upper", "_p")]):
         if c not in out:
             out[c] = np.nan
-    for c in ("top_theme", "previous_stage", *[f"{m}_change_period" for m in ("nps", "csat", "ces")]):
+    for c in ("top_theme", "previous_stage", "events_in_table",
+              *[f"{m}_change_period" for m in ("nps", "csat", "ces")]):
         if c not in out:
             out[c] = None
     prev = out["previous"].astype(float)
@@ -487,6 +514,9 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
     out["response_rate_ci_lower"], out["response_rate_ci_upper"] = wilson(resp.fillna(0), base.fillna(0))
     out = fr.friction(out, allowance=allowance, alpha=alpha, n_boot=n_boot, seed=seed)
     _share_changes(out, periods, period)
+    gone = out["status"] == "not_found"  # 0 of n against 0 of n: no change worth a line
+    out.loc[gone, [f"conversion_change{x}" for x in ("", "_ci_lower", "_ci_upper", "_p")]] = np.nan
+    out.loc[gone, "conversion_change_period"] = None
     # one period per row for a reader: the NPS's, else the first metric's that has one
     out["change_period"] = None
     for m in ("nps", *CHANGE_METRICS):
@@ -506,7 +536,8 @@ def journey_map(events=None, *, responses=None, tickets=None, subscriptions=None
         if s.target_kind == "reach" and s.promise_n == 0 and (s.previous or 0) > 0:
             notes.append(note("journey_window_open", stage=s.stage, days=s.within_days))
         if s.status == "not_found":
-            notes.append(note("journey_stage_not_found", stage=s.stage, events=s.events.split(", ")))
+            notes.append(note("journey_stage_not_found", stage=s.stage, events=s.events.split(", "),
+                              available=s.events_in_table.split(", ") if s.events_in_table else []))
         elif s.status.startswith("needs_"):
             notes.append(note("journey_stage_needs", stage=s.stage, tables=s.needs.split(", ")))
     out.attrs.update(journey_sha256=spec["sha256"], journey_path=spec["path"], as_of=cut, period=period,

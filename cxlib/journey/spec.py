@@ -139,7 +139,16 @@ def load_journey(journey=None) -> dict:
         try:
             raw = yaml.safe_load(data)
         except yaml.YAMLError as exc:
-            raise CXDataError(f"{label} is not valid YAML: {str(exc).splitlines()[0]}.") from None
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise CXDataError(f"{label} is not valid YAML{where}: {what}. A journey file is a YAML mapping with "
+                              "a list of stages under 'stages:'.") from None
+    if raw is None:
+        raise CXDataError(f"{label} is empty: it needs a list of stages under 'stages:'.")
+    if isinstance(raw, list):
+        raise CXDataError(f"{label} holds a list, not a mapping: put the stages under 'stages:' (a first line "
+                          "'stages:' and each stage indented below it).")
     if not isinstance(raw, dict) or not isinstance(raw.get("stages"), list) or not raw["stages"]:
         raise CXDataError(f"{label}: needs a list of stages under 'stages:'.")
     unknown = [k for k in raw if k != "stages"]
@@ -156,7 +165,7 @@ def load_journey(journey=None) -> dict:
             raise CXDataError(f"{where}: needs a name.")
         where = f"{label}, stage '{name}'"
         if name in seen:
-            raise CXDataError(f"{where}: the name is used twice.")
+            raise CXDataError(f"{where}: the name is used twice; each stage needs its own name.")
         seen.add(name)
         unknown = [k for k in st if k not in STAGE_KEYS]
         if unknown:

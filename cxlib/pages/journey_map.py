@@ -173,7 +173,8 @@ def headline_picks(m: pd.DataFrame) -> dict:
     churn = m[(m["churn_hr_ci_lower"] > 1) | (m["churn_hr_ci_upper"] < 1)]
     return {"top_friction": fr.sort_values("rank").iloc[0].to_dict() if len(fr) else None,
             "lowest_nps": _pick(m, "nps", largest=False),
-            "weakest_conversion": _pick(m, "conversion", largest=False),
+            # a stage whose event names the table lacks has 0% by a typo, not by customers: not the weakest step
+            "weakest_conversion": _pick(m[m["status"] != "not_found"], "conversion", largest=False),
             "churn": _pick(churn, "churn_hr", largest=True) if len(churn) else None,
             "top_two_apart": m.attrs.get("top_two_apart"), "frictions": int((m["friction"] > 0).sum()),
             "missed": int((m["target_status"] == "missed").sum()),

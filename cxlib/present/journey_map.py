@@ -30,7 +30,13 @@ _NEEDS = {"touchpoint": "survey answers with a touchpoint column", "events": "an
           "subscriptions": "subscriptions"}
 
 NOTE_TEXT["journey_stage_not_found"] = ("Stage {stage}: the events table has none of its event names ({events}), "
-                                        "so no customer reached it. Check the spelling in the journey file.")
+                                        "so no customer reached it. Check the spelling in the journey file: the "
+                                        "table's event names include {available}.")
+NOTE_TEXT["journey_touchpoint_not_found"] = ("Stage {stage}: no answer has touchpoint '{touchpoint}', so it has no "
+                                             "scores. Check the spelling in the journey file: the answers' "
+                                             "touchpoints are {available}.")
+NOTE_TEXT["journey_few_answers"] = ("Stage {stage}: only {answers} answers at touchpoint '{touchpoint}', fewer than "
+                                    "{min_n}, so its scores, themes and detractor target are not shown.")
 NOTE_TEXT["journey_stage_needs"] = "Stage {stage} needs {tables}: its row is left blank where that table would count."
 NOTE_TEXT["journey_no_touchpoint"] = ("{table} has no column '{column}', so its answers cannot be placed on a stage: "
                                      "scores, themes and detractor targets by stage are left out.")
@@ -102,6 +108,10 @@ def journey_map_table(page):
         mark = status_mark(r.get("target_status"))
         if r.get("status") == "not_found":
             mark = "— Not found in the events"
+        elif _ok(r.get("touchpoint")) and r.get("answers") == 0 and not _ok(r.get("customers")):
+            mark = "— No answers at its touchpoint"
+        elif r.get("target_kind") == "detractors" and (r.get("answers") or 0) > 0 and not _ok(r.get("promise_share")):
+            mark = "— Too few answers to judge"
         elif needs and not _ok(r.get("target_status")):
             mark = "— Needs " + " and ".join(_NEEDS.get(t, t) for t in needs.split(", "))
         rows.append({"stage": f"{int(r['position'])}. {r['stage']}", "headline": _headline_cell(r), "mark": mark,
@@ -216,9 +226,9 @@ def friction_table(page):
 def _stage_items(r) -> list:
     items = []
     if r.get("status") == "not_found":
-        items.append(text("No customer reached it: the events table has none of its event names ({}).",
-                          r["events"]))
-    if _ok(r.get("customers")):
+        items.append(text("No customer reached it: the events table has none of its event names ({}). Its event "
+                          "names include {}.", r["events"], r.get("events_in_table") or MISSING))
+    elif _ok(r.get("customers")):
         if _ok(r.get("conversion")):
             items.append(text("{} customers reached it: {} of those who reached {} (95% CI {}).",
                               count(r["customers"]), share(r["conversion"]), r["previous_stage"],
@@ -230,7 +240,7 @@ def _stage_items(r) -> list:
         items.append(text("Half of them got there within {} of {} (95% CI {}; customers still on their way "
                           "counted as such).", duration(r["median_days"], "day"), r["previous_stage"],
                           interval_range(r["median_days"], r["median_ci_lower"], r["median_ci_upper"],
-                                         kind="duration", unit="day") or "open-ended"))
+                                         kind="duration", unit="day", like=r["median_days"]) or "open-ended"))
     if _ok(r.get("promise_share")):
         items.append(text("Promise: {} of {} {} ({}); target {}. <strong>{}</strong>.", share(r["promise_share"]),
                           _unit(r), promise_words(r), f"{count(r['promise_k'])} of {count(r['promise_n'])}",
@@ -242,6 +252,12 @@ def _stage_items(r) -> list:
                           interval_range(r["nps"], r["nps_ci_lower"], r["nps_ci_upper"], kind="points"),
                           count(r["answers"]), rate, share(r.get("csat")) if _ok(r.get("csat")) else MISSING,
                           number(r["ces"], 1) if _ok(r.get("ces")) else MISSING))
+    elif _ok(r.get("touchpoint")) and _ok(r.get("answers")):
+        if r["answers"] == 0:
+            items.append(text("No answers at touchpoint '{}' yet, so no scores.", r["touchpoint"]))
+        else:
+            items.append(text("Only {} answers at touchpoint '{}': too few to show scores.", count(r["answers"]),
+                              r["touchpoint"]))
     if _ok(r.get("top_theme")):
         items.append(text("Detractors there talk most about {} ({} of their comments).", r["top_theme"],
                           share(r["top_theme_share"])))

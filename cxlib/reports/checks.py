@@ -109,6 +109,13 @@ def preflight(resolved: dict[str, dict], given: dict[str, set] | None = None) ->
             line = people_message(str(exc)) if "/" in str(exc) else str(exc)
             problems.append(line if line.startswith(f"{slug}: ") else f"{slug}: {line}")  # pages name the page
             continue
+        if params.get("journey"):  # a journey file is input too: its mistakes stop the run before it starts
+            from cxlib.journey import load_journey
+
+            try:
+                load_journey(params["journey"])
+            except cxdata.CXDataError as exc:
+                problems.append(f"{slug}: parameter 'journey': {people_message(str(exc))}")
         for kind in SOURCE_PARAMETERS:
             if kind not in params:
                 continue
