@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import io
 import json
 import os
@@ -109,6 +110,44 @@ def _error_text(exc: Exception) -> tuple[str, str]:
     return short, details
 
 
+
+#: Parameters that name files: every data source, and the journey map's journey file.
+FILE_PARAMETERS = (*paths.KINDS, "journey")
+
+
+def _anchor(value, cwd: Path, roots):
+    """``value`` (a path, a glob, or a spec's ``path:``) made absolute when only the caller's folder ``cwd``
+    holds it: the pre-flight ran there, the kernel runs in the notebooks' folder and also looks in ``roots``
+    (the notebooks' folder and the project), so what it finds itself is left as given."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):  # a spec as YAML text (-p 'x={path: ...}')
+        import yaml
+
+        try:
+            spec = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return _anchor(spec, cwd, roots) if isinstance(spec, dict) and "path" in spec else value
+    if isinstance(value, dict) and isinstance(value.get("path"), str):
+        return {**value, "path": _anchor(value["path"], cwd, roots)}
+    if not isinstance(value, str) or not value.strip() or "::" in value or "://" in value:
+        return value
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return value
+
+    def found(base: Path) -> bool:
+        return bool(glob.glob(str(base / p))) if any(c in value for c in "*?[") else (base / p).exists()
+
+    return str(cwd / p) if found(cwd) and not any(found(Path(r)) for r in roots) else value
+
+
+def _anchored(parameters: dict, roots) -> dict:
+    """The parameters the kernel gets: file parameters the caller named relative to their own folder, made
+    absolute (the manifest keeps them as given)."""
+    cwd = Path.cwd()
+    return {k: _anchor(v, cwd, roots) if k in FILE_PARAMETERS else v for k, v in parameters.items()}
+
+
 def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: str, cwd: str,
              progress: bool, secrets: dict, log_path: str, run_date: str, page: str | None = None,
              demo: bool = False, given: list | None = None) -> dict:
@@ -139,7 +178,8 @@ def _execute(slug: str, notebook: str, output: str, parameters: dict, tables: st
     try:
         quiet = contextlib.nullcontext() if progress else _quiet_kernel_stderr()  # tqdm writes to stderr
         with quiet, contextlib.redirect_stdout(io.StringIO()):
-            pm.execute_notebook(notebook, output, parameters=parameters, kernel_name="python3", cwd=cwd,
+            pm.execute_notebook(notebook, output, parameters=_anchored(parameters, (cwd, paths.PROJECT_ROOT)),
+                                kernel_name="python3", cwd=cwd,
                                 progress_bar=progress, log_output=False, request_save_on_cell_execute=False,
                                 kernel_manager_class=kernels.KernelManager)
     except Exception as exc:  # a failing notebook is reported, the run goes on
