@@ -149,3 +149,19 @@ def pg_url():
             lock.execute("INSERT INTO cx_test_fixture VALUES (%s)", (fingerprint,))
         lock.execute("SELECT pg_advisory_unlock(hashtext('cx-test-sample-tables'))")
     return url
+
+
+@pytest.fixture(scope="session")
+def golden_run(tmp_path_factory):
+    """``golden_run(name)``: the tables folder of one pinned `cx run` of tests/golden/runs.py, run once per
+    session (the golden comparison and the export end-to-end checks read the same run)."""
+    from golden.runs import run
+
+    done = {}
+
+    def get(name: str):
+        if name not in done:
+            done[name] = run(name, tmp_path_factory.mktemp(f"golden-{name}"))
+        return done[name]
+
+    return get

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from golden.runs import HERE, RUNS, run
+from golden.runs import HERE, RUNS
 
 # (table path relative to a run's tables/, column) -> why it may differ from the golden file
 WORD_COLUMNS: dict[tuple[str, str], str] = {
@@ -34,8 +34,8 @@ NEW_TABLES: set[str] = {
 
 
 @pytest.fixture(scope="module", params=list(RUNS))
-def tables(request, tmp_path_factory):
-    return request.param, run(request.param, tmp_path_factory.mktemp("golden"))
+def tables(request, golden_run):
+    return request.param, golden_run(request.param)
 
 
 def _same(a: pd.Series, b: pd.Series) -> list[int]:
