@@ -134,16 +134,9 @@ def setup(params: Mapping[str, Any], *, publish: Callable | None = None) -> Setu
 
 # ------------------------------------------------------------------------------------------ 1. the map
 
-@dataclass
-class Stages:
-    """The map: ``map`` (every column of :func:`cxlib.journey.journey_map`, one row per stage in the
-    journey's order; ``attrs``: the journey's hash, ``as_of``, notes), ``shown`` (the published columns,
-    :data:`MAP_COLUMNS`), ``headline`` (:func:`headline_picks`), ``notes`` (the setup's codes)."""
-
-    map: pd.DataFrame
-    shown: pd.DataFrame
-    headline: dict
-    notes: list = field(default_factory=list)
+class _MapFacts:
+    """What a result holding the map (``map``) tells about the journey: its file's hash, the analysis date
+    and the stages in order."""
 
     @property
     def sha256(self) -> str:
@@ -156,6 +149,18 @@ class Stages:
     @property
     def stages(self) -> list:
         return list(self.map["stage"])
+
+
+@dataclass
+class Stages(_MapFacts):
+    """The map: ``map`` (every column of :func:`cxlib.journey.journey_map`, one row per stage in the
+    journey's order; ``attrs``: the journey's hash, ``as_of``, notes), ``shown`` (the published columns,
+    :data:`MAP_COLUMNS`), ``headline`` (:func:`headline_picks`), ``notes`` (the setup's codes)."""
+
+    map: pd.DataFrame
+    shown: pd.DataFrame
+    headline: dict
+    notes: list = field(default_factory=list)
 
 
 def _pick(m: pd.DataFrame, column: str, *, largest: bool) -> dict | None:
@@ -226,7 +231,7 @@ def friction(s: Setup) -> Friction:
 # ------------------------------------------------------------------------------------------ all at once
 
 @dataclass
-class JourneyPage:
+class JourneyPage(_MapFacts):
     """Every result of the page at once (:func:`build`): the map, the friction list, the funnel plot's limit
     lines, the headline picks (rows of the map) and the notes (codes) on what was left out."""
 
@@ -236,18 +241,6 @@ class JourneyPage:
     curves: pd.DataFrame
     headline: dict
     notes: list = field(default_factory=list)
-
-    @property
-    def sha256(self) -> str:
-        return self.map.attrs["journey_sha256"]
-
-    @property
-    def as_of(self) -> pd.Timestamp:
-        return self.map.attrs["as_of"]
-
-    @property
-    def stages(self) -> list:
-        return list(self.map["stage"])
 
 
 def build(values: Mapping[str, Any], *, publish: Callable | None = None) -> JourneyPage:
